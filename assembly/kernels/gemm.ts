@@ -1,0 +1,211 @@
+// int8 × int8 → int32 matrix product, the core of conv2d, dense and LSTM.
+//
+//   C[m][n] = bias'[n] + Σ_k A[m][k] · W[n][k]
+//
+// Contract (XNNPACK naming): gemm_s8_2x4c8 computes 2 rows of A by 4 output channels
+// per tile, k in blocks of 8 ("c8"), with i32x4.dot_i16x8_s on int8 widened to int16.
+// Weights are packed once (gemm_pack) into the 4c8 layout:
+//
+//   packed = [ bias' : i32 × Np ][ multiplier : f32 × Np ][ W : i8 × Np × Kp ]
+//   Np = N rounded up to 4, Kp = K rounded up to 8,
+//   W block (g, b) at (g · Kp/8 + b) · 32: channels 4g..4g+3, each k 8b..8b+7,
+//   zero where n ≥ N or k ≥ K.
+//
+// bias' = bias − zp_in · Σ_k W[n][k] folds the input zero point in, so the inner loop
+// is a pure int8 dot product and padded k lanes (zero weights) contribute nothing.
+//
+// Over-read: every row of A is read for Kp bytes, i.e. up to 7 bytes past column K
+// (past the end of A for the last row). Callers give A MEM_SLACK spare bytes.
+// The scalar build (no SIMD) runs the same packed loop with scalar arithmetic.
+
+import { quant_multiplier, requantize, requantize4 } from "../quant";
+
+export const GEMM_OUT_S8: i32 = 0; // requantize to int8 (ldc in bytes)
+export const GEMM_OUT_S32: i32 = 1; // int32 accumulators, bias' included (ldc in i32)
+
+export function gemm_packed_size(n: i32, k: i32): usize {
+  const np = <usize>((n + 3) & ~3);
+  const kp = <usize>((k + 7) & ~7);
+  return np * 8 + np * kp;
+}
+
+// w: int8 [n][k]; bias: int32 [n] or 0; wscale: f32 [n] (per output channel).
+// The stored multiplier is quant_multiplier(inScale, wscale[n], outScale).
+export function gemm_pack(
+  w: usize, n: i32, k: i32, bias: usize, wscale: usize,
+  inScale: f32, inZp: i32, outScale: f32, packed: usize,
+): void {
+  const np = (n + 3) & ~3;
+  const kb = (k + 7) >> 3;
+  const pw = packed + (<usize>np << 3);
+  memory.fill(packed, 0, gemm_packed_size(n, k));
+  for (let oc = 0; oc < n; oc++) {
+    let sum: i32 = 0;
+    const row = w + <usize>oc * <usize>k;
+    const block = pw + (<usize>((oc >> 2) * kb) << 5) + (<usize>(oc & 3) << 3);
+    for (let kk = 0; kk < k; kk++) {
+      const v = load<i8>(row + kk);
+      sum += v;
+      store<i8>(block + (<usize>(kk >> 3) << 5) + <usize>(kk & 7), v);
+    }
+    const b: i32 = bias ? load<i32>(bias + (<usize>oc << 2)) : 0;
+    store<i32>(packed + (<usize>oc << 2), b - inZp * sum);
+    store<f32>(packed + (<usize>np << 2) + (<usize>oc << 2),
+      quant_multiplier(inScale, load<f32>(wscale + (<usize>oc << 2)), outScale));
+  }
+}
+
+// Sums each of four i32x4 accumulators: [Σc0, Σc1, Σc2, Σc3].
+// @ts-ignore: decorator
+@inline function hsum4(c0: v128, c1: v128, c2: v128, c3: v128): v128 {
+  const t0 = i32x4.add(i32x4.shuffle(c0, c1, 0, 4, 1, 5), i32x4.shuffle(c0, c1, 2, 6, 3, 7));
+  const t1 = i32x4.add(i32x4.shuffle(c2, c3, 0, 4, 1, 5), i32x4.shuffle(c2, c3, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+}
+
+// Writes the first `count` (1..4) channels of one tile row.
+// @ts-ignore: decorator
+@inline function storeTile(
+  acc: v128, dst: usize, count: i32, stage: i32,
+  mult: v128, vzp: v128, lo: v128, hi: v128,
+): void {
+  if (stage == GEMM_OUT_S32) {
+    if (count == 4) { v128.store(dst, acc); return; }
+    store<i32>(dst, i32x4.extract_lane(acc, 0));
+    if (count > 1) store<i32>(dst, i32x4.extract_lane(acc, 1), 4);
+    if (count > 2) store<i32>(dst, i32x4.extract_lane(acc, 2), 8);
+    return;
+  }
+  const q = requantize4(acc, mult, vzp, lo, hi);
+  if (count == 4) {
+    v128.store32_lane(dst, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q), 0);
+    return;
+  }
+  store<i8>(dst, i32x4.extract_lane(q, 0));
+  if (count > 1) store<i8>(dst, i32x4.extract_lane(q, 1), 1);
+  if (count > 2) store<i8>(dst, i32x4.extract_lane(q, 2), 2);
+}
+
+// C = A · Wᵀ + bias' for A: int8 [m][lda ≥ k]; output stage GEMM_OUT_S8 (requantized
+// with zp, qmin, qmax) or GEMM_OUT_S32.
+export function gemm_s8_2x4c8(
+  m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
+  c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
+): void {
+  if (ASC_FEATURE_SIMD) {
+    gemm_simd(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
+  } else {
+    gemm_scalar(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gemm_simd(
+  m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
+  c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
+): void {
+  const np = (n + 3) & ~3;
+  const kb = (k + 7) >> 3;
+  const multBase = packed + (<usize>np << 2);
+  const wBase = packed + (<usize>np << 3);
+  const esize: usize = stage == GEMM_OUT_S32 ? 4 : 1;
+  const vzp = i32x4.splat(zp);
+  const lo = f32x4.splat(<f32>(qmin - zp));
+  const hi = f32x4.splat(<f32>(qmax - zp));
+  let row = 0;
+  for (; row + 2 <= m; row += 2) {
+    const a0 = a + <usize>row * <usize>lda;
+    const a1 = a0 + <usize>lda;
+    const c0 = c + <usize>row * <usize>ldc * esize;
+    const c1 = c0 + <usize>ldc * esize;
+    for (let g = 0; g < np; g += 4) {
+      let pw = wBase + (<usize>(g * kb) << 3);
+      let p0 = a0;
+      let p1 = a1;
+      let acc00 = i32x4.splat(0), acc01 = i32x4.splat(0), acc02 = i32x4.splat(0), acc03 = i32x4.splat(0);
+      let acc10 = i32x4.splat(0), acc11 = i32x4.splat(0), acc12 = i32x4.splat(0), acc13 = i32x4.splat(0);
+      for (let i = 0; i < kb; i++) {
+        const x0 = v128.load8x8_s(p0);
+        const x1 = v128.load8x8_s(p1);
+        const w0 = v128.load8x8_s(pw);
+        acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(x0, w0));
+        acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(x1, w0));
+        const w1 = v128.load8x8_s(pw, 8);
+        acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(x0, w1));
+        acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(x1, w1));
+        const w2 = v128.load8x8_s(pw, 16);
+        acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(x0, w2));
+        acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(x1, w2));
+        const w3 = v128.load8x8_s(pw, 24);
+        acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(x0, w3));
+        acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(x1, w3));
+        p0 += 8;
+        p1 += 8;
+        pw += 32;
+      }
+      const bias = v128.load(packed + (<usize>g << 2));
+      const mult = v128.load(multBase + (<usize>g << 2));
+      const count = min(4, n - g);
+      storeTile(i32x4.add(hsum4(acc00, acc01, acc02, acc03), bias), c0 + <usize>g * esize, count, stage, mult, vzp, lo, hi);
+      storeTile(i32x4.add(hsum4(acc10, acc11, acc12, acc13), bias), c1 + <usize>g * esize, count, stage, mult, vzp, lo, hi);
+    }
+  }
+  if (row < m) {
+    const a0 = a + <usize>row * <usize>lda;
+    const c0 = c + <usize>row * <usize>ldc * esize;
+    for (let g = 0; g < np; g += 4) {
+      let pw = wBase + (<usize>(g * kb) << 3);
+      let p0 = a0;
+      let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0);
+      for (let i = 0; i < kb; i++) {
+        const x0 = v128.load8x8_s(p0);
+        acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(x0, v128.load8x8_s(pw)));
+        acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(x0, v128.load8x8_s(pw, 8)));
+        acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(x0, v128.load8x8_s(pw, 16)));
+        acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(x0, v128.load8x8_s(pw, 24)));
+        p0 += 8;
+        pw += 32;
+      }
+      const bias = v128.load(packed + (<usize>g << 2));
+      const mult = v128.load(multBase + (<usize>g << 2));
+      storeTile(i32x4.add(hsum4(acc0, acc1, acc2, acc3), bias), c0 + <usize>g * esize, min(4, n - g), stage, mult, vzp, lo, hi);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gemm_scalar(
+  m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
+  c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
+): void {
+  const np = (n + 3) & ~3;
+  const kb = (k + 7) >> 3;
+  const multBase = packed + (<usize>np << 2);
+  const wBase = packed + (<usize>np << 3);
+  for (let row = 0; row < m; row++) {
+    const ar = a + <usize>row * <usize>lda;
+    for (let oc = 0; oc < n; oc++) {
+      let pw = wBase + (<usize>((oc >> 2) * kb) << 5) + (<usize>(oc & 3) << 3);
+      let pa = ar;
+      let acc: i32 = load<i32>(packed + (<usize>oc << 2));
+      for (let i = 0; i < kb; i++) {
+        acc += <i32>load<i8>(pa) * <i32>load<i8>(pw)
+          + <i32>load<i8>(pa, 1) * <i32>load<i8>(pw, 1)
+          + <i32>load<i8>(pa, 2) * <i32>load<i8>(pw, 2)
+          + <i32>load<i8>(pa, 3) * <i32>load<i8>(pw, 3)
+          + <i32>load<i8>(pa, 4) * <i32>load<i8>(pw, 4)
+          + <i32>load<i8>(pa, 5) * <i32>load<i8>(pw, 5)
+          + <i32>load<i8>(pa, 6) * <i32>load<i8>(pw, 6)
+          + <i32>load<i8>(pa, 7) * <i32>load<i8>(pw, 7);
+        pa += 8;
+        pw += 32;
+      }
+      const idx = <usize>row * <usize>ldc + <usize>oc;
+      if (stage == GEMM_OUT_S32) {
+        store<i32>(c + (idx << 2), acc);
+      } else {
+        store<i8>(c + idx, requantize(acc, load<f32>(multBase + (<usize>oc << 2)), zp, qmin, qmax));
+      }
+    }
+  }
+}

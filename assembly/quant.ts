@@ -1,0 +1,63 @@
+// The quantization contract's one requantization rule (docs/QUANTIZATION.md).
+//
+//   q = clamp(round_half_even(x), qmin - zp, qmax - zp) + zp,   x = f32(acc) * multiplier
+//
+// All arithmetic is IEEE f32, which WebAssembly defines exactly (no fused multiply-add,
+// no extended precision), so the scalar form and the f32x4 form below agree bit for bit
+// in every engine. This is XNNPACK's "fp32" requantization.
+
+export const ACT_NONE: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_RELU6: i32 = 2;
+
+// f32(in_scale * weight_scale / out_scale), rounded once from f64. The multiplier
+// is computed here only, so every kernel variant and every host agrees on it.
+export function quant_multiplier(inScale: f32, weightScale: f32, outScale: f32): f32 {
+  return <f32>((<f64>inScale * <f64>weightScale) / <f64>outScale);
+}
+
+// Lower end of the int8 output range once a fused activation is applied.
+export function quant_act_min(act: i32, scale: f32, zp: i32): i32 {
+  if (act == ACT_NONE) return -128;
+  return max(-128, zp);
+}
+
+// Upper end of the int8 output range once a fused activation is applied.
+export function quant_act_max(act: i32, scale: f32, zp: i32): i32 {
+  if (act != ACT_RELU6) return 127;
+  return min(127, zp + <i32>nearest(<f32>6.0 / scale));
+}
+
+// Real value `x` already divided by the output scale → int8 code.
+// @ts-ignore: decorator
+@inline export function quantize(x: f32, zp: i32, qmin: i32, qmax: i32): i32 {
+  x = min(max(x, <f32>(qmin - zp)), <f32>(qmax - zp));
+  return <i32>nearest(x) + zp;
+}
+
+// int32 accumulator → int8 code.
+// @ts-ignore: decorator
+@inline export function requantize(acc: i32, multiplier: f32, zp: i32, qmin: i32, qmax: i32): i32 {
+  return quantize(<f32>acc * multiplier, zp, qmin, qmax);
+}
+
+// f32x4 form of `quantize`: lo = f32x4(qmin - zp), hi = f32x4(qmax - zp), zp = i32x4.
+// @ts-ignore: decorator
+@inline export function quantize4(x: v128, zp: v128, lo: v128, hi: v128): v128 {
+  x = f32x4.min(f32x4.max(x, lo), hi);
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(x)), zp);
+}
+
+// i32x4 form of `requantize`.
+// @ts-ignore: decorator
+@inline export function requantize4(acc: v128, multiplier: v128, zp: v128, lo: v128, hi: v128): v128 {
+  return quantize4(f32x4.mul(f32x4.convert_i32x4_s(acc), multiplier), zp, lo, hi);
+}
+
+// Average of `count` int8 codes whose sum is `sum`, rounded half away from zero
+// (TFLite's average pooling rule).
+// @ts-ignore: decorator
+@inline export function roundedAverage(sum: i32, count: i32): i32 {
+  const half = count >> 1;
+  return (sum >= 0 ? sum + half : sum - half) / count;
+}

@@ -1,0 +1,75 @@
+// Instantiates the engine .wasm (it has no imports) and types its exports.
+// No Node or npm dependency: runs in any JavaScript host with WebAssembly.
+
+export type EngineBuild = 'simd' | 'scalar';
+
+export interface EngineExports {
+  memory: WebAssembly.Memory;
+  engine_simd(): number;
+  mem_alloc(size: number): number;
+  mem_reset(): void;
+  mem_used(): number;
+  quant_multiplier(inScale: number, weightScale: number, outScale: number): number;
+  quant_act_min(act: number, scale: number, zp: number): number;
+  quant_act_max(act: number, scale: number, zp: number): number;
+  window_out_size(size: number, window: number, stride: number, pad: number): number;
+  window_pad_before(size: number, window: number, stride: number, pad: number): number;
+  gemm_packed_size(n: number, k: number): number;
+  gemm_pack(w: number, n: number, k: number, bias: number, wscale: number,
+    inScale: number, inZp: number, outScale: number, packed: number): void;
+  gemm_s8_2x4c8(m: number, n: number, k: number, a: number, lda: number, packed: number,
+    c: number, ldc: number, stage: number, zp: number, qmin: number, qmax: number): void;
+  conv2d_s8_ref(x: number, batch: number, h: number, w: number, c: number,
+    weights: number, bias: number, wscale: number, oc: number, kh: number, kw: number,
+    sh: number, sw: number, pad: number, inScale: number, inZp: number,
+    outScale: number, outZp: number, act: number, y: number): void;
+  conv2d_s8_im2col(x: number, batch: number, h: number, w: number, c: number,
+    packed: number, oc: number, kh: number, kw: number, sh: number, sw: number, pad: number,
+    inZp: number, outScale: number, outZp: number, act: number, y: number, scratch: number): void;
+  conv2d_scratch_size(w: number, c: number, kh: number, kw: number, sw: number, pad: number): number;
+  dense_s8_ref(x: number, batch: number, k: number, weights: number, bias: number, wscale: number,
+    n: number, inScale: number, inZp: number, outScale: number, outZp: number, act: number, y: number): void;
+  dense_s8_2x4c8(x: number, batch: number, k: number, packed: number, n: number,
+    outScale: number, outZp: number, act: number, y: number): void;
+  maxpool2d_s8_ref: Pool2dFn;
+  maxpool2d_s8_c16: Pool2dFn;
+  avgpool2d_s8_ref: Pool2dFn;
+  avgpool2d_s8_c16: Pool2dFn;
+  global_avgpool2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  global_avgpool2d_s8_c16(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  lstm_s8_ref(x: number, batch: number, steps: number, features: number, units: number,
+    wx: number, wxScale: number, wh: number, whScale: number, bias: number,
+    inScale: number, inZp: number, outScale: number, outZp: number,
+    act: number, recAct: number, sequences: number, y: number, scratch: number): void;
+  lstm_s8_2x4c8(x: number, batch: number, steps: number, features: number, units: number,
+    packed: number, bias: number, outScale: number, outZp: number,
+    act: number, recAct: number, sequences: number, y: number, scratch: number): void;
+  lstm_pack(wx: number, wxScale: number, wh: number, whScale: number, features: number, units: number,
+    inScale: number, inZp: number, packed: number): void;
+  lstm_packed_size(features: number, units: number): number;
+  lstm_scratch_size(batch: number, steps: number, units: number): number;
+  activation_f32_ref(act: number, x: number, n: number, y: number): void;
+  activation_f32_x4(act: number, x: number, n: number, y: number): void;
+  softmax_s8_f32(x: number, rows: number, n: number, scale: number, y: number): void;
+  peak_dot_i16x8(iterations: number, seed: number): number;
+}
+
+type Pool2dFn = (x: number, batch: number, h: number, w: number, c: number,
+  ph: number, pw: number, sh: number, sw: number, pad: number, y: number) => void;
+
+// The smallest module that uses a v128 instruction: validates only where the engine
+// implements fixed-width SIMD.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
+  65, 0, 253, 15, 253, 98, 11,
+]);
+
+export function simdSupported(): boolean {
+  return WebAssembly.validate(SIMD_PROBE);
+}
+
+export async function instantiateEngine(source: BufferSource | WebAssembly.Module): Promise<EngineExports> {
+  const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+  const instance = await WebAssembly.instantiate(module, {});
+  return instance.exports as unknown as EngineExports;
+}
