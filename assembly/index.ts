@@ -4,15 +4,15 @@
 export { mem_alloc, mem_reset, mem_used } from "./memory";
 export { quant_multiplier, quant_act_min, quant_act_max } from "./quant";
 export { window_out_size, window_pad_before } from "./kernels/window";
-export { gemm_packed_size, gemm_pack, gemm_s8_2x4c8 } from "./kernels/gemm";
+export { gemm_packed_size, gemm_pack, gemm_s8 } from "./kernels/gemm";
 export { conv2d_s8_ref, conv2d_s8_im2col, conv2d_scratch_size } from "./kernels/conv2d";
-export { dense_s8_ref, dense_s8_2x4c8 } from "./kernels/dense";
+export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
 export {
   maxpool2d_s8_ref, maxpool2d_s8_c16, avgpool2d_s8_ref, avgpool2d_s8_c16,
   global_avgpool2d_s8_ref, global_avgpool2d_s8_c16,
 } from "./kernels/pool2d";
 export {
-  lstm_s8_ref, lstm_s8_2x4c8, lstm_pack, lstm_packed_size, lstm_scratch_size,
+  lstm_s8_ref, lstm_s8_gemm, lstm_pack, lstm_packed_size, lstm_scratch_size,
 } from "./kernels/lstm";
 export { activation_f32_ref, activation_f32_x4, softmax_s8_f32 } from "./kernels/activation";
 export { peak_dot_i16x8 } from "./peak";

@@ -41,17 +41,26 @@ export function quant_act_max(act: i32, scale: f32, zp: i32): i32 {
   return quantize(<f32>acc * multiplier, zp, qmin, qmax);
 }
 
-// f32x4 form of `quantize`: lo = f32x4(qmin - zp), hi = f32x4(qmax - zp), zp = i32x4.
+// f32x4 form of `quantize`: lo = f32x4(qmin - zp), hi = f32x4(qmax - zp),
+// magic = i32x4(MAGIC_BITS - zp). Bit-exact with the scalar form, with cheaper steps:
+// - pmin/pmax instead of min/max: they differ only on NaN and on the sign of zero,
+//   neither of which changes the integer result (x is finite; ±0 both round to 0);
+// - adding 1.5·2^23 rounds an f32 with |x| < 2^22 to an integer, half to even (the
+//   IEEE default), which then sits in the low mantissa bits: nearest() and the
+//   conversion in two instructions, zero point folded into the subtraction.
 // @ts-ignore: decorator
-@inline export function quantize4(x: v128, zp: v128, lo: v128, hi: v128): v128 {
-  x = f32x4.min(f32x4.max(x, lo), hi);
-  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(x)), zp);
+@inline export function quantize4(x: v128, magic: v128, lo: v128, hi: v128): v128 {
+  x = f32x4.pmin(f32x4.pmax(x, lo), hi);
+  return i32x4.sub(f32x4.add(x, f32x4.splat(MAGIC)), magic);
 }
+
+export const MAGIC: f32 = 12582912.0; // 1.5 · 2^23
+export const MAGIC_BITS: i32 = 0x4b400000;
 
 // i32x4 form of `requantize`.
 // @ts-ignore: decorator
-@inline export function requantize4(acc: v128, multiplier: v128, zp: v128, lo: v128, hi: v128): v128 {
-  return quantize4(f32x4.mul(f32x4.convert_i32x4_s(acc), multiplier), zp, lo, hi);
+@inline export function requantize4(acc: v128, multiplier: v128, magic: v128, lo: v128, hi: v128): v128 {
+  return quantize4(f32x4.mul(f32x4.convert_i32x4_s(acc), multiplier), magic, lo, hi);
 }
 
 // Average of `count` int8 codes whose sum is `sum`, rounded half away from zero

@@ -17,7 +17,7 @@ export interface EngineExports {
   gemm_packed_size(n: number, k: number): number;
   gemm_pack(w: number, n: number, k: number, bias: number, wscale: number,
     inScale: number, inZp: number, outScale: number, packed: number): void;
-  gemm_s8_2x4c8(m: number, n: number, k: number, a: number, lda: number, packed: number,
+  gemm_s8(m: number, n: number, k: number, a: number, lda: number, packed: number,
     c: number, ldc: number, stage: number, zp: number, qmin: number, qmax: number): void;
   conv2d_s8_ref(x: number, batch: number, h: number, w: number, c: number,
     weights: number, bias: number, wscale: number, oc: number, kh: number, kw: number,
@@ -29,7 +29,7 @@ export interface EngineExports {
   conv2d_scratch_size(w: number, c: number, kh: number, kw: number, sw: number, pad: number): number;
   dense_s8_ref(x: number, batch: number, k: number, weights: number, bias: number, wscale: number,
     n: number, inScale: number, inZp: number, outScale: number, outZp: number, act: number, y: number): void;
-  dense_s8_2x4c8(x: number, batch: number, k: number, packed: number, n: number,
+  dense_s8_gemm(x: number, batch: number, k: number, packed: number, n: number,
     outScale: number, outZp: number, act: number, y: number): void;
   maxpool2d_s8_ref: Pool2dFn;
   maxpool2d_s8_c16: Pool2dFn;
@@ -41,7 +41,7 @@ export interface EngineExports {
     wx: number, wxScale: number, wh: number, whScale: number, bias: number,
     inScale: number, inZp: number, outScale: number, outZp: number,
     act: number, recAct: number, sequences: number, y: number, scratch: number): void;
-  lstm_s8_2x4c8(x: number, batch: number, steps: number, features: number, units: number,
+  lstm_s8_gemm(x: number, batch: number, steps: number, features: number, units: number,
     packed: number, bias: number, outScale: number, outZp: number,
     act: number, recAct: number, sequences: number, y: number, scratch: number): void;
   lstm_pack(wx: number, wxScale: number, wh: number, whScale: number, features: number, units: number,

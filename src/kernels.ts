@@ -129,7 +129,7 @@ export function prepareDense(heap: Heap, s: DenseSpec, variant: Variant): Prepar
     }
     const packed = heap.alloc(e.gemm_packed_size(s.units, s.inputs));
     e.gemm_pack(w, s.units, s.inputs, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
-    return () => e.dense_s8_2x4c8(x, s.batch, s.inputs, packed, s.units, s.output.scale, s.output.zeroPoint, act, y);
+    return () => e.dense_s8_gemm(x, s.batch, s.inputs, packed, s.units, s.output.scale, s.output.zeroPoint, act, y);
   });
 }
 
@@ -194,7 +194,7 @@ export function prepareLstm(heap: Heap, s: LstmSpec, variant: Variant): Prepared
     }
     const packed = heap.alloc(e.lstm_packed_size(s.features, s.units));
     e.lstm_pack(wx, wxs, wh, whs, s.features, s.units, s.input.scale, s.input.zeroPoint, packed);
-    return () => e.lstm_s8_2x4c8(x, s.batch, s.steps, s.features, s.units, packed, bias,
+    return () => e.lstm_s8_gemm(x, s.batch, s.steps, s.features, s.units, packed, bias,
       s.output.scale, s.output.zeroPoint, act, rec, seq, y, scratch);
   });
 }

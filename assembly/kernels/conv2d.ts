@@ -3,13 +3,13 @@
 //
 //   conv2d_s8_ref     the definition: direct loops, unpacked weights.
 //   conv2d_s8_im2col  packs each output row's patches into `scratch` (padding filled
-//                     with zp_in, i.e. real 0), then runs gemm_s8_2x4c8 on the row.
+//                     with zp_in, i.e. real 0), then runs gemm_s8 on the row.
 //                     Weights come packed by gemm_pack with K = kh·kw·c.
-//                     scratch: conv2d_scratch_size bytes. Reads Kp bytes per patch row,
-//                     all inside scratch. Bit-exact with the reference.
+//                     scratch: conv2d_scratch_size bytes. Over-read: up to 7 bytes past
+//                     the end of x (MEM_SLACK). Bit-exact with the reference.
 
 import { quant_act_max, quant_act_min, quant_multiplier, requantize } from "../quant";
-import { GEMM_OUT_S8, gemm_s8_2x4c8 } from "./gemm";
+import { GEMM_OUT_S8, gemm_s8 } from "./gemm";
 import { window_out_size, window_pad_before } from "./window";
 
 export function conv2d_s8_ref(
@@ -55,13 +55,21 @@ export function conv2d_scratch_size(w: i32, c: i32, kh: i32, kw: i32, sw: i32, p
   return <usize>ow * <usize>((kh * kw * c + 7) & ~7);
 }
 
-// Copies n bytes; patch rows are short, where memory.copy's call cost dominates.
+// Patch rows are short, where memory.copy's and memory.fill's call cost dominates.
+// copySmall moves whole 8-byte words: it may read up to 7 bytes past `src + n` and
+// write up to 7 bytes past `dst + n`. Segments are written in increasing order, so
+// the spill is overwritten by the next segment or lands in the row's k..Kp tail or
+// in the scratch's MEM_SLACK.
 // @ts-ignore: decorator
 @inline function copySmall(dst: usize, src: usize, n: i32): void {
-  if (n >= 32) { memory.copy(dst, src, n); return; }
-  let i = 0;
-  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
-  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+  if (n >= 64) { memory.copy(dst, src, n); return; }
+  for (let i = 0; i < n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+}
+
+// @ts-ignore: decorator
+@inline function fillSmall(dst: usize, value: u8, n: i32): void {
+  if (n >= 32) { memory.fill(dst, value, n); return; }
+  for (let i = 0; i < n; i++) store<u8>(dst + i, value);
 }
 
 export function conv2d_s8_im2col(
@@ -87,21 +95,21 @@ export function conv2d_s8_im2col(
           const iy = oy * sh - pt + ky;
           const ix0 = ox * sw - pl;
           if (iy < 0 || iy >= h) {
-            memory.fill(dst, padByte, kw * c);
+            fillSmall(dst, padByte, kw * c);
           } else if (ix0 >= 0 && ix0 + kw <= w) {
             copySmall(dst, xb + <usize>((iy * w + ix0) * c), kw * c);
           } else {
             for (let kx = 0; kx < kw; kx++) {
               const ix = ix0 + kx;
-              if (ix < 0 || ix >= w) memory.fill(dst + <usize>(kx * c), padByte, c);
+              if (ix < 0 || ix >= w) fillSmall(dst + <usize>(kx * c), padByte, c);
               else copySmall(dst + <usize>(kx * c), xb + <usize>((iy * w + ix) * c), c);
             }
           }
           dst += <usize>(kw * c);
         }
-        if (kp > k) memory.fill(dst, 0, kp - k);
+        // Columns k..kp stay as they are: their packed weights are zero.
       }
-      gemm_s8_2x4c8(ow, oc, k, scratch, kp, packed,
+      gemm_s8(ow, oc, k, scratch, kp, packed,
         y + <usize>((b * oh + oy) * ow * oc), oc, GEMM_OUT_S8, outZp, qmin, qmax);
     }
   }

@@ -2,11 +2,11 @@
 // scales, int32 bias, fused ReLU / ReLU6 through the output clamp.
 //
 //   dense_s8_ref      the definition.
-//   dense_s8_2x4c8    gemm_s8_2x4c8 on weights packed by gemm_pack. Over-read: up to
+//   dense_s8_gemm    gemm_s8 on weights packed by gemm_pack. Over-read: up to
 //                     7 bytes past the end of x when k is not a multiple of 8.
 
 import { quant_act_max, quant_act_min, quant_multiplier, requantize } from "../quant";
-import { GEMM_OUT_S8, gemm_s8_2x4c8 } from "./gemm";
+import { GEMM_OUT_S8, gemm_s8 } from "./gemm";
 
 export function dense_s8_ref(
   x: usize, batch: i32, k: i32, weights: usize, bias: usize, wscale: usize, n: i32,
@@ -26,10 +26,10 @@ export function dense_s8_ref(
   }
 }
 
-export function dense_s8_2x4c8(
+export function dense_s8_gemm(
   x: usize, batch: i32, k: i32, packed: usize, n: i32,
   outScale: f32, outZp: i32, act: i32, y: usize,
 ): void {
-  gemm_s8_2x4c8(batch, n, k, x, k, packed, y, n, GEMM_OUT_S8, outZp,
+  gemm_s8(batch, n, k, x, k, packed, y, n, GEMM_OUT_S8, outZp,
     quant_act_min(act, outScale, outZp), quant_act_max(act, outScale, outZp));
 }

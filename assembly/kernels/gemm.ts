@@ -2,31 +2,57 @@
 //
 //   C[m][n] = bias'[n] + Σ_k A[m][k] · W[n][k]
 //
-// Contract (XNNPACK naming): gemm_s8_2x4c8 computes 2 rows of A by 4 output channels
-// per tile, k in blocks of 8 ("c8"), with i32x4.dot_i16x8_s on int8 widened to int16.
-// Weights are packed once (gemm_pack) into the 4c8 layout:
+// Two microkernels (XNNPACK naming), chosen by K when the weights are packed:
+//   gemm 2x4c8  K ≥ 16: 2 rows × 4 channels per tile, k in blocks of 8 along the lanes,
+//               i32x4.dot_i16x8_s on int8 widened to int16, a horizontal sum per tile.
+//   gemm 2x8c2  K < 16 (first layers, e.g. 3×3×1): 2 rows × 8 channels, channels along
+//               the lanes, pairs of k broadcast; K pads to 2 instead of 8 and no
+//               horizontal sum is needed.
 //
-//   packed = [ bias' : i32 × Np ][ multiplier : f32 × Np ][ W : i8 × Np × Kp ]
-//   Np = N rounded up to 4, Kp = K rounded up to 8,
-//   W block (g, b) at (g · Kp/8 + b) · 32: channels 4g..4g+3, each k 8b..8b+7,
-//   zero where n ≥ N or k ≥ K.
+//   packed = [ bias' : i32 × Np ][ multiplier : f32 × Np ][ W ],  Np = N rounded up to 8
+//   c8 W: int8, block (g, b) at (g · Kp/8 + b) · 32 bytes holds channels 4g..4g+3, each
+//         with k = 8b..8b+7 (Kp = K rounded up to 8).
+//   c2 W: int16, block (g, p) at (g · Kp/2 + p) · 32 bytes holds channels 8g..8g+7, each
+//         with k = 2p, 2p+1 (Kp = K rounded up to 2).
+//   Weights are zero where n ≥ N or k ≥ K.
 //
 // bias' = bias − zp_in · Σ_k W[n][k] folds the input zero point in, so the inner loop
 // is a pure int8 dot product and padded k lanes (zero weights) contribute nothing.
 //
 // Over-read: every row of A is read for Kp bytes, i.e. up to 7 bytes past column K
 // (past the end of A for the last row). Callers give A MEM_SLACK spare bytes.
-// The scalar build (no SIMD) runs the same packed loop with scalar arithmetic.
+// The scalar build (no SIMD) runs the same packed layouts with scalar arithmetic.
 
-import { quant_multiplier, requantize, requantize4 } from "../quant";
+import { MAGIC_BITS, quant_multiplier, requantize, requantize4 } from "../quant";
 
 export const GEMM_OUT_S8: i32 = 0; // requantize to int8 (ldc in bytes)
 export const GEMM_OUT_S32: i32 = 1; // int32 accumulators, bias' included (ldc in i32)
 
+const C2_MAX_K: i32 = 15;
+
+// @ts-ignore: decorator
+@inline function roundUp(v: i32, m: i32): i32 { return (v + m - 1) & ~(m - 1); }
+
 export function gemm_packed_size(n: i32, k: i32): usize {
-  const np = <usize>((n + 3) & ~3);
-  const kp = <usize>((k + 7) & ~7);
-  return np * 8 + np * kp;
+  const np = <usize>roundUp(n, 8);
+  const w = k <= C2_MAX_K ? np * <usize>roundUp(k, 2) * 2 : np * <usize>roundUp(k, 8);
+  return np * 8 + w;
+}
+
+// Where the per-channel multipliers of a packed matrix with n channels start.
+export function gemm_multipliers(packed: usize, n: i32): usize {
+  return packed + (<usize>roundUp(n, 8) << 2);
+}
+
+// Byte offset of W[oc][kk] inside the packed weights.
+// @ts-ignore: decorator
+@inline function weightOffset(oc: i32, kk: i32, k: i32): usize {
+  if (k <= C2_MAX_K) {
+    const pairs = roundUp(k, 2) >> 1;
+    return <usize>(((oc >> 3) * pairs + (kk >> 1)) * 32 + (oc & 7) * 4 + (kk & 1) * 2);
+  }
+  const kb = roundUp(k, 8) >> 3;
+  return <usize>(((oc >> 2) * kb + (kk >> 3)) * 32 + (oc & 3) * 8 + (kk & 7));
 }
 
 // w: int8 [n][k]; bias: int32 [n] or 0; wscale: f32 [n] (per output channel).
@@ -35,18 +61,17 @@ export function gemm_pack(
   w: usize, n: i32, k: i32, bias: usize, wscale: usize,
   inScale: f32, inZp: i32, outScale: f32, packed: usize,
 ): void {
-  const np = (n + 3) & ~3;
-  const kb = (k + 7) >> 3;
+  const np = roundUp(n, 8);
   const pw = packed + (<usize>np << 3);
   memory.fill(packed, 0, gemm_packed_size(n, k));
   for (let oc = 0; oc < n; oc++) {
     let sum: i32 = 0;
     const row = w + <usize>oc * <usize>k;
-    const block = pw + (<usize>((oc >> 2) * kb) << 5) + (<usize>(oc & 3) << 3);
     for (let kk = 0; kk < k; kk++) {
       const v = load<i8>(row + kk);
       sum += v;
-      store<i8>(block + (<usize>(kk >> 3) << 5) + <usize>(kk & 7), v);
+      if (k <= C2_MAX_K) store<i16>(pw + weightOffset(oc, kk, k), v);
+      else store<i8>(pw + weightOffset(oc, kk, k), v);
     }
     const b: i32 = bias ? load<i32>(bias + (<usize>oc << 2)) : 0;
     store<i32>(packed + (<usize>oc << 2), b - inZp * sum);
@@ -67,7 +92,7 @@ export function gemm_pack(
 // @ts-ignore: decorator
 @inline function storeTile(
   acc: v128, dst: usize, count: i32, stage: i32,
-  mult: v128, vzp: v128, lo: v128, hi: v128,
+  mult: v128, magic: v128, lo: v128, hi: v128,
 ): void {
   if (stage == GEMM_OUT_S32) {
     if (count == 4) { v128.store(dst, acc); return; }
@@ -76,7 +101,7 @@ export function gemm_pack(
     if (count > 2) store<i32>(dst, i32x4.extract_lane(acc, 2), 8);
     return;
   }
-  const q = requantize4(acc, mult, vzp, lo, hi);
+  const q = requantize4(acc, mult, magic, lo, hi);
   if (count == 4) {
     v128.store32_lane(dst, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q), 0);
     return;
@@ -87,29 +112,30 @@ export function gemm_pack(
 }
 
 // C = A · Wᵀ + bias' for A: int8 [m][lda ≥ k]; output stage GEMM_OUT_S8 (requantized
-// with zp, qmin, qmax) or GEMM_OUT_S32.
-export function gemm_s8_2x4c8(
+// with zp, qmin, qmax) or GEMM_OUT_S32. The microkernel follows the packed layout.
+export function gemm_s8(
   m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
   c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    gemm_simd(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
+    if (k <= C2_MAX_K) gemm_2x8c2_simd(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
+    else gemm_2x4c8_simd(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
   } else {
     gemm_scalar(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
   }
 }
 
 // @ts-ignore: decorator
-@inline function gemm_simd(
+@inline function gemm_2x4c8_simd(
   m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
   c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
 ): void {
-  const np = (n + 3) & ~3;
-  const kb = (k + 7) >> 3;
+  const np = roundUp(n, 8);
+  const kb = roundUp(k, 8) >> 3;
   const multBase = packed + (<usize>np << 2);
   const wBase = packed + (<usize>np << 3);
   const esize: usize = stage == GEMM_OUT_S32 ? 4 : 1;
-  const vzp = i32x4.splat(zp);
+  const magic = i32x4.splat(MAGIC_BITS - zp);
   const lo = f32x4.splat(<f32>(qmin - zp));
   const hi = f32x4.splat(<f32>(qmax - zp));
   let row = 0;
@@ -118,7 +144,7 @@ export function gemm_s8_2x4c8(
     const a1 = a0 + <usize>lda;
     const c0 = c + <usize>row * <usize>ldc * esize;
     const c1 = c0 + <usize>ldc * esize;
-    for (let g = 0; g < np; g += 4) {
+    for (let g = 0; g < n; g += 4) {
       let pw = wBase + (<usize>(g * kb) << 3);
       let p0 = a0;
       let p1 = a1;
@@ -146,14 +172,14 @@ export function gemm_s8_2x4c8(
       const bias = v128.load(packed + (<usize>g << 2));
       const mult = v128.load(multBase + (<usize>g << 2));
       const count = min(4, n - g);
-      storeTile(i32x4.add(hsum4(acc00, acc01, acc02, acc03), bias), c0 + <usize>g * esize, count, stage, mult, vzp, lo, hi);
-      storeTile(i32x4.add(hsum4(acc10, acc11, acc12, acc13), bias), c1 + <usize>g * esize, count, stage, mult, vzp, lo, hi);
+      storeTile(i32x4.add(hsum4(acc00, acc01, acc02, acc03), bias), c0 + <usize>g * esize, count, stage, mult, magic, lo, hi);
+      storeTile(i32x4.add(hsum4(acc10, acc11, acc12, acc13), bias), c1 + <usize>g * esize, count, stage, mult, magic, lo, hi);
     }
   }
   if (row < m) {
     const a0 = a + <usize>row * <usize>lda;
     const c0 = c + <usize>row * <usize>ldc * esize;
-    for (let g = 0; g < np; g += 4) {
+    for (let g = 0; g < n; g += 4) {
       let pw = wBase + (<usize>(g * kb) << 3);
       let p0 = a0;
       let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0);
@@ -168,7 +194,56 @@ export function gemm_s8_2x4c8(
       }
       const bias = v128.load(packed + (<usize>g << 2));
       const mult = v128.load(multBase + (<usize>g << 2));
-      storeTile(i32x4.add(hsum4(acc0, acc1, acc2, acc3), bias), c0 + <usize>g * esize, min(4, n - g), stage, mult, vzp, lo, hi);
+      storeTile(i32x4.add(hsum4(acc0, acc1, acc2, acc3), bias), c0 + <usize>g * esize, min(4, n - g), stage, mult, magic, lo, hi);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gemm_2x8c2_simd(
+  m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
+  c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
+): void {
+  const np = roundUp(n, 8);
+  const pairs = roundUp(k, 2) >> 1;
+  const multBase = packed + (<usize>np << 2);
+  const wBase = packed + (<usize>np << 3);
+  const esize: usize = stage == GEMM_OUT_S32 ? 4 : 1;
+  const magic = i32x4.splat(MAGIC_BITS - zp);
+  const lo = f32x4.splat(<f32>(qmin - zp));
+  const hi = f32x4.splat(<f32>(qmax - zp));
+  for (let row = 0; row < m; row += 2) {
+    const a0 = a + <usize>row * <usize>lda;
+    // an odd last row is computed twice into the same place
+    const a1 = row + 1 < m ? a0 + <usize>lda : a0;
+    const c0 = c + <usize>row * <usize>ldc * esize;
+    const c1 = row + 1 < m ? c0 + <usize>ldc * esize : c0;
+    for (let g = 0; g < n; g += 8) {
+      let pw = wBase + (<usize>(g * pairs) << 2);
+      let acc0a = i32x4.splat(0), acc0b = i32x4.splat(0), acc1a = i32x4.splat(0), acc1b = i32x4.splat(0);
+      for (let p = 0; p < pairs; p++) {
+        const x0 = i16x8.extend_low_i8x16_s(v128.load16_splat(a0 + (<usize>p << 1)));
+        const x1 = i16x8.extend_low_i8x16_s(v128.load16_splat(a1 + (<usize>p << 1)));
+        const wa = v128.load(pw);
+        const wb = v128.load(pw, 16);
+        acc0a = i32x4.add(acc0a, i32x4.dot_i16x8_s(x0, wa));
+        acc0b = i32x4.add(acc0b, i32x4.dot_i16x8_s(x0, wb));
+        acc1a = i32x4.add(acc1a, i32x4.dot_i16x8_s(x1, wa));
+        acc1b = i32x4.add(acc1b, i32x4.dot_i16x8_s(x1, wb));
+        pw += 32;
+      }
+      const biasA = v128.load(packed + (<usize>g << 2));
+      const biasB = v128.load(packed + (<usize>g << 2), 16);
+      const multA = v128.load(multBase + (<usize>g << 2));
+      const multB = v128.load(multBase + (<usize>g << 2), 16);
+      const countA = min(4, n - g);
+      const countB = min(4, n - g - 4);
+      storeTile(i32x4.add(acc0a, biasA), c0 + <usize>g * esize, countA, stage, multA, magic, lo, hi);
+      storeTile(i32x4.add(acc1a, biasA), c1 + <usize>g * esize, countA, stage, multA, magic, lo, hi);
+      if (countB > 0) {
+        storeTile(i32x4.add(acc0b, biasB), c0 + <usize>(g + 4) * esize, countB, stage, multB, magic, lo, hi);
+        storeTile(i32x4.add(acc1b, biasB), c1 + <usize>(g + 4) * esize, countB, stage, multB, magic, lo, hi);
+      }
     }
   }
 }
@@ -178,27 +253,33 @@ export function gemm_s8_2x4c8(
   m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
   c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
 ): void {
-  const np = (n + 3) & ~3;
-  const kb = (k + 7) >> 3;
+  const np = roundUp(n, 8);
   const multBase = packed + (<usize>np << 2);
   const wBase = packed + (<usize>np << 3);
+  const c2 = k <= C2_MAX_K;
   for (let row = 0; row < m; row++) {
     const ar = a + <usize>row * <usize>lda;
     for (let oc = 0; oc < n; oc++) {
-      let pw = wBase + (<usize>((oc >> 2) * kb) << 5) + (<usize>(oc & 3) << 3);
-      let pa = ar;
       let acc: i32 = load<i32>(packed + (<usize>oc << 2));
-      for (let i = 0; i < kb; i++) {
-        acc += <i32>load<i8>(pa) * <i32>load<i8>(pw)
-          + <i32>load<i8>(pa, 1) * <i32>load<i8>(pw, 1)
-          + <i32>load<i8>(pa, 2) * <i32>load<i8>(pw, 2)
-          + <i32>load<i8>(pa, 3) * <i32>load<i8>(pw, 3)
-          + <i32>load<i8>(pa, 4) * <i32>load<i8>(pw, 4)
-          + <i32>load<i8>(pa, 5) * <i32>load<i8>(pw, 5)
-          + <i32>load<i8>(pa, 6) * <i32>load<i8>(pw, 6)
-          + <i32>load<i8>(pa, 7) * <i32>load<i8>(pw, 7);
-        pa += 8;
-        pw += 32;
+      if (c2) {
+        for (let kk = 0; kk < k; kk++) {
+          acc += <i32>load<i8>(ar + kk) * <i32>load<i16>(wBase + weightOffset(oc, kk, k));
+        }
+      } else {
+        let pw = wBase + weightOffset(oc, 0, k);
+        let pa = ar;
+        for (let kk = 0; kk < k; kk += 8) {
+          acc += <i32>load<i8>(pa) * <i32>load<i8>(pw)
+            + <i32>load<i8>(pa, 1) * <i32>load<i8>(pw, 1)
+            + <i32>load<i8>(pa, 2) * <i32>load<i8>(pw, 2)
+            + <i32>load<i8>(pa, 3) * <i32>load<i8>(pw, 3)
+            + <i32>load<i8>(pa, 4) * <i32>load<i8>(pw, 4)
+            + <i32>load<i8>(pa, 5) * <i32>load<i8>(pw, 5)
+            + <i32>load<i8>(pa, 6) * <i32>load<i8>(pw, 6)
+            + <i32>load<i8>(pa, 7) * <i32>load<i8>(pw, 7);
+          pa += 8;
+          pw += 32;
+        }
       }
       const idx = <usize>row * <usize>ldc + <usize>oc;
       if (stage == GEMM_OUT_S32) {

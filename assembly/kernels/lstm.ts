@@ -10,15 +10,15 @@
 // x: int8 [batch][steps][F]. Cell and hidden state start at 0 and stay f32.
 //
 //   lstm_s8_ref     the definition.
-//   lstm_s8_2x4c8   input projection for all steps as one gemm_s8_2x4c8 (GEMM_OUT_S32),
+//   lstm_s8_gemm   input projection for all steps as one gemm_s8 (GEMM_OUT_S32),
 //                   the recurrent product per step as another, gate math in f32x4
 //                   with the same f32 operations in the same order: bit-exact.
-//                   Wx and Wh packed by lstm_pack. Over-read as gemm_s8_2x4c8.
+//                   Wx and Wh packed by lstm_pack. Over-read as gemm_s8.
 // scratch: lstm_scratch_size bytes (both variants).
 
-import { quantize, quant_multiplier } from "../quant";
+import { MAGIC_BITS, quantize, quantize4, quant_multiplier } from "../quant";
 import { activate_f32, activate_f32x4 } from "./activation";
-import { GEMM_OUT_S32, gemm_pack, gemm_packed_size, gemm_s8_2x4c8 } from "./gemm";
+import { GEMM_OUT_S32, gemm_multipliers, gemm_pack, gemm_packed_size, gemm_s8 } from "./gemm";
 
 // @ts-ignore: decorator
 @inline function align16(n: usize): usize { return (n + 15) & ~15; }
@@ -121,7 +121,7 @@ export function lstm_s8_ref(
   }
 }
 
-export function lstm_s8_2x4c8(
+export function lstm_s8_gemm(
   x: usize, batch: i32, steps: i32, features: i32, units: i32,
   packed: usize, bias: usize, outScale: f32, outZp: i32,
   act: i32, recAct: i32, sequences: i32, y: usize, scratch: usize,
@@ -130,9 +130,8 @@ export function lstm_s8_2x4c8(
   const bu = <usize>batch * <usize>units;
   const packedX = packed;
   const packedH = packed + align16(gemm_packed_size(n, features));
-  const npx = (n + 3) & ~3;
-  const gxBase = packedX + (<usize>npx << 2); // multipliers: sx · swx[j]
-  const ghBase = packedH + (<usize>npx << 2); // multipliers: swh[j]
+  const gxBase = gemm_multipliers(packedX, n); // sx · swx[j]
+  const ghBase = gemm_multipliers(packedH, n); // swh[j]
   const zx = scratch;
   const zh = zx + align16(<usize>batch * <usize>steps * <usize>units * 16);
   const hBase = zh + align16(bu * 16);
@@ -143,14 +142,14 @@ export function lstm_s8_2x4c8(
   const hi = <f32>(<i32>127 - outZp);
   memory.fill(hBase, 0, bu * 8 + 16);
   memory.fill(hqBase, 0, bu + 16);
-  gemm_s8_2x4c8(batch * steps, n, features, x, features, packedX, zx, n, GEMM_OUT_S32, 0, 0, 0);
+  gemm_s8(batch * steps, n, features, x, features, packedX, zx, n, GEMM_OUT_S32, 0, 0, 0);
   for (let t = 0; t < steps; t++) {
     for (let b = 0; b < batch; b++) {
       const h = hBase + ((<usize>b * <usize>units) << 2);
       const sh = quantizeHidden(h, units, hqBase + <usize>b * <usize>units, true);
       store<f32>(hqBase + align16(bu + 16) + (<usize>b << 2), sh);
     }
-    gemm_s8_2x4c8(batch, n, units, hqBase, units, packedH, zh, n, GEMM_OUT_S32, 0, 0, 0);
+    gemm_s8(batch, n, units, hqBase, units, packedH, zh, n, GEMM_OUT_S32, 0, 0, 0);
     for (let b = 0; b < batch; b++) {
       const sh = load<f32>(hqBase + align16(bu + 16) + (<usize>b << 2));
       const zxr = zx + ((<usize>(b * steps + t) * <usize>n) << 2);
@@ -163,7 +162,7 @@ export function lstm_s8_2x4c8(
       if (ASC_FEATURE_SIMD) {
         const vsh = f32x4.splat(sh);
         const vinv = f32x4.splat(invOut);
-        const vzp = i32x4.splat(outZp);
+        const magic = i32x4.splat(MAGIC_BITS - outZp);
         const vlo = f32x4.splat(lo);
         const vhi = f32x4.splat(hi);
         for (; u + 4 <= units; u += 4) {
@@ -178,8 +177,7 @@ export function lstm_s8_2x4c8(
           v128.store(c + (<usize>u << 2), cc);
           v128.store(h + (<usize>u << 2), hh);
           if (store_y) {
-            const q = i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(
-              f32x4.min(f32x4.max(f32x4.mul(hh, vinv), vlo), vhi))), vzp);
+            const q = quantize4(f32x4.mul(hh, vinv), magic, vlo, vhi);
             v128.store32_lane(yr + u, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q), 0);
           }
         }

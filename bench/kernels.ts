@@ -1,0 +1,145 @@
+// Kernel microbenchmark: GMAC/s of every kernel on the reference models' layer shapes
+// (DESIGN §5), next to the peak of i32x4.dot_i16x8_s measured in the same run.
+//
+//   npx tsx bench/kernels.ts [--quick] [--json FILE]
+//
+// Not a test: it prints figures and ratios, and asserts nothing.
+
+import Benchmark from 'benchmark';
+import { writeFileSync } from 'node:fs';
+import type { EngineBuild, EngineExports } from '../src/engine.js';
+import {
+  Heap, prepareConv2d, prepareDense, prepareLstm, preparePool2d, type PreparedOp, type Variant,
+} from '../src/kernels.js';
+import { loadEngine } from '../src/node.js';
+
+const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  console.log(`usage: npx tsx bench/kernels.ts [--quick] [--json FILE]
+
+Times each int8 kernel (reference and optimized, SIMD and scalar builds) on the layer
+shapes of the reference CNN and LSTM at batch 1, and reports GMAC/s and the ratio to
+the i32x4.dot_i16x8_s peak measured in the same process.
+  --quick      shorter sampling (about 10 s in all)
+  --json FILE  also write the figures as JSON`);
+  process.exit(0);
+}
+const quick = args.includes('--quick');
+const jsonIdx = args.indexOf('--json');
+const jsonFile = jsonIdx >= 0 ? args[jsonIdx + 1] : undefined;
+const maxTime = quick ? 0.25 : 1.5;
+
+// Deterministic pseudo-random int8 data: the timing does not depend on the values.
+function bytes(n: number, seed: number): Int8Array {
+  const a = new Int8Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; a[i] = (s >>> 24) - 128; }
+  return a;
+}
+
+interface Case { name: string; macs: number; make(heap: Heap, variant: Variant): PreparedOp }
+
+const q = (scale: number, zeroPoint: number) => ({ scale, zeroPoint });
+const conv = (name: string, h: number, c: number, oc: number): Case => {
+  const o = h - 2;
+  return {
+    name, macs: o * o * oc * 9 * c,
+    make: (heap, variant) => prepareConv2d(heap, {
+      batch: 1, height: h, width: h, channels: c, filters: oc, kernel: [3, 3], strides: [1, 1], padding: 'valid',
+      activation: 'relu', input: q(0.02, -128), output: q(0.05, -128), weights: bytes(oc * 9 * c, oc),
+      weightScales: new Float32Array(oc).fill(0.002), bias: new Int32Array(oc).fill(100),
+    }, variant),
+  };
+};
+const dense = (name: string, k: number, n: number): Case => ({
+  name, macs: k * n,
+  make: (heap, variant) => prepareDense(heap, {
+    batch: 1, inputs: k, units: n, activation: 'relu', input: q(0.05, -128), output: q(0.05, -128),
+    weights: bytes(n * k, n), weightScales: new Float32Array(n).fill(0.002), bias: new Int32Array(n).fill(10),
+  }, variant),
+});
+const pool = (name: string, h: number, c: number): Case => ({
+  name, macs: 0,
+  make: (heap, variant) => preparePool2d(heap, {
+    kind: 'max', batch: 1, height: h, width: h, channels: c, pool: [2, 2], strides: [2, 2], padding: 'valid',
+  }, variant),
+});
+const lstm: Case = {
+  name: 'LSTM 28 steps × 28 → 64 (relu, hard sigmoid)', macs: 28 * 4 * 64 * (28 + 64),
+  make: (heap, variant) => prepareLstm(heap, {
+    batch: 1, steps: 28, features: 28, units: 64, activation: 'relu', recurrentActivation: 'hardSigmoid',
+    returnSequences: false, input: q(1 / 255, -128), output: q(0.02, -128),
+    kernel: bytes(256 * 28, 1), kernelScales: new Float32Array(256).fill(0.003),
+    recurrent: bytes(256 * 64, 2), recurrentScales: new Float32Array(256).fill(0.003),
+    bias: new Float32Array(256).fill(0.01),
+  }, variant),
+};
+
+const cases: Case[] = [
+  conv('CNN conv1 28×28×1 → 26×26×32', 28, 1, 32),
+  pool('CNN maxpool 26×26×32 → 13×13×32', 26, 32),
+  conv('CNN conv2 13×13×32 → 11×11×64', 13, 32, 64),
+  pool('CNN maxpool 11×11×64 → 5×5×64', 11, 64),
+  conv('CNN conv3 5×5×64 → 3×3×64', 5, 64, 64),
+  dense('CNN dense 576 → 64', 576, 64),
+  dense('CNN dense 64 → 10', 64, 10),
+  lstm,
+  dense('LSTM dense 64 → 64', 64, 64),
+];
+
+function time(name: string, fn: () => void): Promise<Benchmark> {
+  return new Promise((resolve, reject) => {
+    const b = new Benchmark(name, fn, { maxTime, minSamples: 5, onComplete: () => resolve(b), onError: (e: unknown) => reject(e) });
+    b.run();
+  });
+}
+
+async function peak(e: EngineExports): Promise<number> {
+  const iterations = 100_000;
+  const b = await time('peak', () => { e.peak_dot_i16x8(iterations, 3); });
+  return (iterations * 12 * 8) / b.stats.mean / 1e9;
+}
+
+interface Row { kernel: string; build: EngineBuild; variant: Variant; microseconds: number; rme: number; gmacs: number | null }
+
+const rows: Row[] = [];
+const engines = { simd: await loadEngine('simd'), scalar: await loadEngine('scalar') };
+const peakGmacs = await peak(engines.simd);
+for (const c of cases) {
+  for (const build of ['simd', 'scalar'] as const) {
+    for (const variant of ['opt', 'ref'] as const) {
+      const e = engines[build];
+      e.mem_reset();
+      const op = c.make(new Heap(e), variant);
+      op.setInput(bytes(inputLength(c), 9));
+      const b = await time(c.name, () => op.run());
+      const us = b.stats.mean * 1e6;
+      rows.push({ kernel: c.name, build, variant, microseconds: us, rme: b.stats.rme, gmacs: c.macs ? c.macs / b.stats.mean / 1e9 : null });
+    }
+  }
+}
+
+function inputLength(c: Case): number {
+  // the prepared op knows its input length only through setInput's check; derive it from the name's shape
+  const m = /(\d+)×(\d+)×(\d+) →/.exec(c.name);
+  if (m) return Number(m[1]) * Number(m[2]) * Number(m[3]);
+  if (c === lstm) return 28 * 28;
+  return Number(/dense (\d+) →/.exec(c.name)![1]);
+}
+
+const fmt = (v: number, d = 1) => v.toFixed(d);
+console.log(`\nedgeq kernel benchmark — ${new Date().toISOString()} — Node ${process.version}, one thread${quick ? ', --quick' : ''}`);
+console.log(`peak of i32x4.dot_i16x8_s (operands in registers, same run): ${fmt(peakGmacs)} GMAC/s\n`);
+console.log('| kernel (batch 1) | SIMD µs | SIMD GMAC/s | % of peak | scalar µs | SIMD ref µs | SIMD speed-up over ref |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const c of cases) {
+  const get = (build: EngineBuild, variant: Variant) => rows.find((r) => r.kernel === c.name && r.build === build && r.variant === variant)!;
+  const s = get('simd', 'opt'), sc = get('scalar', 'opt'), ref = get('simd', 'ref');
+  console.log(`| ${c.name} | ${fmt(s.microseconds, 2)} ±${fmt(s.rme)}% | ${s.gmacs ? fmt(s.gmacs) : '–'} | ${s.gmacs ? fmt((100 * s.gmacs) / peakGmacs) + '%' : '–'} | ${fmt(sc.microseconds, 2)} | ${fmt(ref.microseconds, 2)} | ${fmt(ref.microseconds / s.microseconds)}× |`);
+}
+const cnn = cases.slice(0, 7).map((c) => rows.find((r) => r.kernel === c.name && r.build === 'simd' && r.variant === 'opt')!.microseconds);
+console.log(`\nreference CNN layers summed (SIMD, batch 1): ${fmt(cnn.reduce((a, b) => a + b, 0), 1)} µs for 2,794,240 MACs`);
+if (jsonFile) {
+  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, peakGmacs, rows }, null, 2));
+  console.log(`figures written to ${jsonFile}`);
+}
