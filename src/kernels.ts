@@ -19,6 +19,7 @@ export interface Quant { scale: number; zeroPoint: number }
 export type Variant = 'ref' | 'opt';
 
 export interface PreparedOp<Out extends Int8Array | Float32Array = Int8Array> {
+  readonly inputLength: number;
   readonly outputLength: number;
   setInput(x: ArrayLike<number>): void;
   run(): void;
@@ -58,6 +59,7 @@ function op<Out extends Int8Array | Float32Array>(
   const y = heap.alloc(outLength * (outKind === 'i8' ? 1 : 4));
   const run = body(x, y);
   return {
+    inputLength: inLength,
     outputLength: outLength,
     setInput(a) {
       check(a.length === inLength, `input has ${a.length} elements, expected ${inLength}`);
