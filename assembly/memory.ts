@@ -1,7 +1,7 @@
 // The engine's heap: a bump allocator over linear memory.
 //
-// Kernels never allocate; hosts allocate every buffer up front (Prepare) and release
-// them all at once with mem_reset (the arena planner of the engine reuses this).
+// Kernels never allocate. The host and the model loader allocate every buffer up front
+// (Prepare) and release them all at once with mem_reset; one model per instance.
 // Every block is 16-byte aligned (one v128) and is followed by MEM_SLACK readable
 // bytes, because the optimized kernels read up to 15 bytes past the end of an input
 // row (see the over-read notes at the top of each kernel).
@@ -24,6 +24,11 @@ export function mem_alloc(size: usize): usize {
   }
   heapTop = end;
   return ptr;
+}
+
+// Releases `ptr` and every block allocated after it (stack discipline: temporaries).
+export function mem_release(ptr: usize): void {
+  if (ptr >= heapStart && ptr <= heapTop) heapTop = ptr;
 }
 
 // Releases every block.

@@ -52,6 +52,28 @@ export interface EngineExports {
   activation_f32_x4(act: number, x: number, n: number, y: number): void;
   softmax_s8_f32(x: number, rows: number, n: number, scale: number, y: number): void;
   peak_dot_i16x8(iterations: number, seed: number): number;
+  mem_release(ptr: number): void;
+  // the model engine (assembly/model/model.ts)
+  model_load(ptr: number, len: number): number;
+  model_prepare(batch: number): number;
+  model_run(batch: number, inputKind: number): number;
+  model_error_index(): number;
+  model_error_reason(): number;
+  model_input_ptr(): number;
+  model_output_ptr(): number;
+  model_arena_bytes(): number;
+  model_weight_bytes(): number;
+  model_metadata_ptr(): number;
+  model_metadata_size(): number;
+  model_tensor_count(): number;
+  model_op_count(): number;
+  model_input_tensor(): number;
+  model_output_tensor(): number;
+  model_input_mul(): number;
+  model_input_add(): number;
+  model_tensor_info(t: number, field: number): number;
+  model_tensor_scale(t: number, channel: number): number;
+  model_op_info(o: number, field: number): number;
 }
 
 type Pool2dFn = (x: number, batch: number, h: number, w: number, c: number,

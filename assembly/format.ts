@@ -1,0 +1,81 @@
+// .edgeq format v1: the numbers of docs/FORMAT.md. Portable syntax (no AssemblyScript
+// types), so the engine's reader and the TypeScript writer import this one file.
+
+export const MAGIC = 0x51474445; // bytes 45 44 47 51, "EDGQ"
+export const VERSION = 1;
+export const NONE = -1; // stored as ff ff ff ff: "no tensor"
+
+export const HEADER_SIZE = 64;
+export const TENSOR_RECORD_SIZE = 48;
+export const OP_RECORD_SIZE = 64;
+export const DATA_ALIGN = 16;
+
+// header fields (byte offsets)
+export const H_MAGIC = 0;
+export const H_VERSION = 4;
+export const H_FILE_SIZE = 8;
+export const H_CRC32 = 12;
+export const H_FLAGS = 16;
+export const H_TENSOR_COUNT = 20;
+export const H_OP_COUNT = 24;
+export const H_INPUT = 28;
+export const H_OUTPUT = 32;
+export const H_INPUT_MUL = 36;
+export const H_INPUT_ADD = 40;
+export const H_META_OFFSET = 44;
+export const H_META_SIZE = 48;
+export const H_TENSORS_OFFSET = 52;
+export const H_OPS_OFFSET = 56;
+export const H_DATA_OFFSET = 60;
+
+// tensor record fields (byte offsets)
+export const T_DTYPE = 0; // u8
+export const T_KIND = 1; // u8
+export const T_RANK = 2; // u8
+export const T_ENCODING = 3; // u8
+export const T_DIMS = 4; // u32 × 4
+export const T_SCALE = 20; // f32
+export const T_ZERO_POINT = 24; // i32
+export const T_DATA_OFFSET = 28; // u32, from the data section's start
+export const T_DATA_SIZE = 32; // u32
+export const T_SCALES_OFFSET = 36; // u32, from the data section's start
+export const T_SCALE_COUNT = 40; // u32
+export const T_RESERVED = 44; // u32, 0
+
+export const DTYPE_INT8 = 1;
+export const DTYPE_INT32 = 2;
+export const DTYPE_FLOAT32 = 3;
+
+export const KIND_ACTIVATION = 0;
+export const KIND_CONSTANT = 1;
+
+export const ENCODING_RAW = 0;
+export const ENCODING_BITMASK = 1;
+
+// op record fields (byte offsets); every field is a 32-bit little-endian integer
+export const O_TYPE = 0;
+export const O_INPUT = 4;
+export const O_OUTPUT = 8;
+export const O_WEIGHTS = 12;
+export const O_BIAS = 16;
+export const O_RECURRENT = 20;
+export const O_ACTIVATION = 24;
+export const O_PADDING = 28;
+export const O_PARAMS = 32; // i32 × 8
+
+export const OP_CONV2D = 1;
+export const OP_DENSE = 2;
+export const OP_MAX_POOL2D = 3;
+export const OP_AVG_POOL2D = 4;
+export const OP_GLOBAL_AVG_POOL2D = 5;
+export const OP_LSTM = 6;
+export const OP_RESHAPE = 7;
+export const OP_SOFTMAX = 8;
+export const OP_LAST = 8;
+
+// limits a valid file keeps to
+export const MAX_TENSORS = 4096;
+export const MAX_OPS = 1024;
+export const MAX_DIM = 1 << 24;
+export const MAX_ELEMENTS = 1 << 28;
+export const MAX_ARENA = 1 << 28; // activation bytes per batch item
