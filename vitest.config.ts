@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // lets the lifecycle test force garbage collection before it measures memory
+    execArgv: ['--expose-gc'],
   },
 });

@@ -332,7 +332,7 @@ function checkOp(o: i32): i32 {
   const usesWeights = type == F.OP_CONV2D || type == F.OP_DENSE || type == F.OP_LSTM;
   if (!usesWeights && (w != F.NONE || b != F.NONE)) return fail(E_OP, o, R_TENSOR_REF);
   if (type != F.OP_LSTM && rw != F.NONE) return fail(E_OP, o, R_TENSOR_REF);
-  if (type != F.OP_CONV2D && type != F.OP_DENSE && act != 0) return fail(E_OP, o, R_PARAM);
+  if (!usesWeights && act != 0) return fail(E_OP, o, R_PARAM);
   if (type != F.OP_CONV2D && type != F.OP_MAX_POOL2D && type != F.OP_AVG_POOL2D && pad != 0) return fail(E_OP, o, R_PARAM);
   if ((type == F.OP_CONV2D || type == F.OP_DENSE) && (act < ACT_NONE || act > ACT_RELU6)) return fail(E_OP, o, R_PARAM);
   const ex = elems(x);

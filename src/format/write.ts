@@ -182,7 +182,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
 
   const meta = new TextEncoder().encode(JSON.stringify({
     ...model.metadata,
-    converter: { name: 'edgeq', version: EDGEQ_VERSION },
+    converter: model.metadata.converter ?? { name: 'edgeq', version: EDGEQ_VERSION },
   }));
   const align = (n: number) => (n + 15) & ~15;
   const tensorsAt = F.HEADER_SIZE;

@@ -4,6 +4,8 @@
 import { Heap, type Quant } from '../../src/kernels.js';
 import type { EngineBuild, EngineExports } from '../../src/engine.js';
 import { loadEngine } from '../../src/node.js';
+import { activationQuant } from '../../src/convert/quantize.js';
+export { quantizeRows } from '../../src/convert/quantize.js';
 
 export const BUILDS: EngineBuild[] = ['simd', 'scalar'];
 
@@ -50,13 +52,11 @@ export function randomFloat(r: () => number, n: number, lo = -1, hi = 1): Float3
   return a;
 }
 
-// Asymmetric per-tensor parameters covering [min, max] (and 0).
+// Asymmetric per-tensor parameters covering the values (and 0): the converter's rule.
 export function quantFor(values: ArrayLike<number>): Quant {
   let lo = 0, hi = 0;
   for (let i = 0; i < values.length; i++) { lo = Math.min(lo, values[i]); hi = Math.max(hi, values[i]); }
-  const scale = Math.fround((hi - lo) / 255 || 1);
-  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
-  return { scale, zeroPoint };
+  return activationQuant(lo, hi);
 }
 
 export function quantize(values: ArrayLike<number>, q: Quant): Int8Array {
@@ -71,20 +71,6 @@ export function dequantize(codes: ArrayLike<number>, q: Quant): Float32Array {
   const out = new Float32Array(codes.length);
   for (let i = 0; i < codes.length; i++) out[i] = q.scale * (codes[i] - q.zeroPoint);
   return out;
-}
-
-// Symmetric per-row int8 weights: rows of `rowLength` floats → codes and scales.
-export function quantizeRows(w: Float32Array, rows: number, rowLength: number): { codes: Int8Array; scales: Float32Array } {
-  const codes = new Int8Array(w.length);
-  const scales = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let m = 0;
-    for (let i = 0; i < rowLength; i++) m = Math.max(m, Math.abs(w[r * rowLength + i]));
-    const s = Math.fround(m / 127 || 1);
-    scales[r] = s;
-    for (let i = 0; i < rowLength; i++) codes[r * rowLength + i] = Math.round(w[r * rowLength + i] / s);
-  }
-  return { codes, scales };
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

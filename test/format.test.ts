@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as F from '../assembly/format.js';
+import { crc32 } from '../src/format/crc32.js';
+import type { EdgeqModel } from '../src/format/model.js';
+import { encodeModel } from '../src/format/write.js';
+import {
+  DisposedError, EdgeqError, InputError, loadModel, ModelFormatError, ModelSpecError, UnsupportedOpError,
+  UnsupportedVersionError, EDGEQ_VERSION,
+} from '../src/node.js';
+import { minModel } from './golden/min-model.js';
+import { randomInt8, rng } from './helpers/quant.js';
+
+function goldenFromSpec(): Uint8Array {
+  const doc = readFileSync(new URL('../docs/FORMAT.md', import.meta.url), 'utf8');
+  const block = doc.split('<!-- golden:begin -->')[1].split('<!-- golden:end -->')[0];
+  const bytes: number[] = [];
+  for (const line of block.split('\n')) {
+    const m = /^[0-9a-f]{8} {2}((?:[0-9a-f]{2} ?)+?) {1,2}((?:[0-9a-f]{2} ?)*) *\|/.exec(line);
+    if (m) bytes.push(...`${m[1]} ${m[2]}`.trim().split(/\s+/).map((h) => parseInt(h, 16)));
+  }
+  return Uint8Array.from(bytes);
+}
+
+// Rewrites a field and fixes the checksum, as a careless tool would.
+export function patch(bytes: Uint8Array, at: number, value: number, width: 1 | 4 = 4): Uint8Array {
+  const b = bytes.slice();
+  const v = new DataView(b.buffer);
+  if (width === 1) b[at] = value; else v.setUint32(at, value >>> 0, true);
+  v.setUint32(F.H_CRC32, crc32(b.subarray(16)), true);
+  return b;
+}
+
+// A model with every layer type: conv, pools, flatten, dense, LSTM-free branch.
+function allLayers(): EdgeqModel {
+  const r = rng(5);
+  const sparse = randomInt8(r, 16 * 3 * 3 * 4, -127, 127).map((v, i) => (i % 10 === 0 ? v : 0));
+  return {
+    metadata: { name: 'all', labels: ['zero', 'one', 'two'], description: 'test', source: { format: 'test' } },
+    input: { shape: [9, 9, 4], quant: { scale: 0.02, zeroPoint: -128 }, normalization: { mul: 1 / 255, add: 0 } },
+    layers: [
+      { type: 'conv2d', filters: 16, kernel: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu6', weights: sparse, weightScales: new Float32Array(16).fill(0.01), bias: new Int32Array(16).fill(7), output: { scale: 6 / 255, zeroPoint: -128 } },
+      { type: 'maxPool2d', pool: [2, 2], strides: [2, 2], padding: 'same' },
+      { type: 'avgPool2d', pool: [2, 2], strides: [1, 1], padding: 'valid' },
+      { type: 'globalAvgPool2d' },
+      { type: 'dense', units: 3, activation: 'none', weights: randomInt8(r, 48, -127, 127), weightScales: new Float32Array(3).fill(0.02), output: { scale: 0.1, zeroPoint: 3 } },
+      { type: 'softmax' },
+    ],
+  };
+}
+
+describe('the .edgeq format', () => {
+  it('writes the smallest model byte for byte as docs/FORMAT.md shows it, and runs it', async () => {
+    const golden = goldenFromSpec();
+    expect(golden.length).toBe(368);
+    expect(Array.from(encodeModel(minModel))).toEqual(Array.from(golden));
+    const model = await loadModel(golden);
+    expect(Array.from(model.predict([5, -3, 0, 127], { batch: 4 }))).toEqual([5, -3, 0, 127]);
+    model.dispose();
+  });
+
+  it('round-trips every field the writer takes', async () => {
+    const spec = allLayers();
+    const bytes = encodeModel(spec);
+    const model = await loadModel(bytes);
+    expect(model.name).toBe('all');
+    expect(model.labels).toEqual(['zero', 'one', 'two']);
+    expect(model.metadata.converter).toEqual({ name: 'edgeq', version: EDGEQ_VERSION });
+    expect(model.metadata.source).toEqual({ format: 'test' });
+    expect(model.inputShape).toEqual([9, 9, 4]);
+    expect(model.outputShape).toEqual([3]);
+    expect(model.info.inputNormalization.mul).toBe(Math.fround(1 / 255));
+    expect(model.info.fileBytes).toBe(bytes.length);
+    const layers = model.layers();
+    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool2d', 'dense', 'softmax']);
+    const conv = layers[0];
+    expect(conv).toMatchObject({ activation: 'relu6', padding: 'same', strides: [1, 1], macs: 9 * 9 * 16 * 36 });
+    expect(conv.input).toEqual({ shape: [9, 9, 4], dtype: 'int8', scale: Math.fround(0.02), zeroPoint: -128 });
+    expect(conv.output.shape).toEqual([9, 9, 16]);
+    const [w, b] = conv.weights!;
+    expect(w).toMatchObject({ role: 'weights', shape: [16, 3, 3, 4], encoding: 'bitmask', scales: 16 });
+    expect(w.nonZero).toBe(spec.layers[0].type === 'conv2d' ? spec.layers[0].weights.filter((v) => v !== 0).length : -1);
+    expect(w.fileBytes).toBe(Math.ceil(576 / 8) + w.nonZero! + 16 * 4);
+    expect(b).toMatchObject({ role: 'bias', dtype: 'int32', shape: [16], encoding: 'raw', nonZero: null });
+    expect(layers[1]).toMatchObject({ window: [2, 2], strides: [2, 2], padding: 'same' });
+    expect(layers[1].output).toMatchObject({ shape: [5, 5, 16], scale: Math.fround(6 / 255), zeroPoint: -128 });
+    expect(layers[2].output.shape).toEqual([4, 4, 16]);
+    expect(layers[3].output.shape).toEqual([16]);
+    expect(layers[4].weights![0]).toMatchObject({ encoding: 'raw', shape: [3, 16] });
+    expect(layers[5].output).toMatchObject({ dtype: 'float32', shape: [3] });
+    const p = model.predict(new Uint8Array(9 * 9 * 4).fill(100));
+    expect(p.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
+    expect(model.classify(new Uint8Array(324).fill(100), 2).map((c) => c.label).every((l) => ['zero', 'one', 'two'].includes(l))).toBe(true);
+    model.dispose();
+  });
+
+  it('chooses the bitmask only where it is smaller', () => {
+    const dense = (fill: (i: number) => number): EdgeqModel => ({
+      metadata: { name: 'd' }, input: { shape: [64], quant: { scale: 1, zeroPoint: 0 } },
+      layers: [{ type: 'dense', units: 4, activation: 'none', weights: Int8Array.from({ length: 256 }, (_, i) => fill(i)), weightScales: new Float32Array(4).fill(1), output: { scale: 1, zeroPoint: 0 } }],
+    });
+    const sizeOf = (m: EdgeqModel) => encodeModel(m).length;
+    // 1 in 16 non-zero: 32 mask bytes + 16 values = 48 < 256
+    expect(sizeOf(dense((i) => (i % 16 ? 0 : 1)))).toBeLessThan(sizeOf(dense(() => 1)) - 150);
+    expect(sizeOf(dense(() => 1))).toBe(sizeOf({ ...dense(() => 1) }));
+  });
+
+  it('rejects inconsistent model descriptions before writing anything', () => {
+    const bad = allLayers();
+    bad.layers.splice(3, 1); // dense now follows a 4×4×16 map without flatten
+    expect(() => encodeModel(bad)).toThrow(ModelSpecError);
+    expect(() => encodeModel(bad)).toThrow(/add a flatten layer/);
+    const wrongScale = allLayers();
+    (wrongScale.layers[0] as { weightScales: Float32Array }).weightScales = new Float32Array(16);
+    expect(() => encodeModel(wrongScale)).toThrow(/weight scale 0 must be positive/);
+  });
+});
+
+describe('typed errors', () => {
+  const good = encodeModel(minModel);
+  const cases: [string, Uint8Array, new (...a: never[]) => EdgeqError, RegExp][] = [
+    ['empty', new Uint8Array(0), ModelFormatError, /truncated/],
+    ['truncated', good.subarray(0, 200), ModelFormatError, /truncated: it has 200 bytes, its header says 368/],
+    ['not an edgeq file', new TextEncoder().encode('{"format":"layers-model","modelTopology":{}}' + ' '.repeat(64)), ModelFormatError, /starts with bytes 7b 22 66 6f/],
+    ['future version', patch(good, F.H_VERSION, 2), UnsupportedVersionError, /version 2 is not supported/],
+    ['corrupted weights', (() => { const b = good.slice(); b[0x150] ^= 1; return b; })(), ModelFormatError, /checksum/],
+    ['unknown op type', patch(good, 0xd0, 99), UnsupportedOpError, /op type 99/],
+    ['weights out of the data section', patch(good, 0x70 + F.T_DATA_OFFSET, 0x1000), ModelFormatError, /tensor 1 is invalid: an offset or size points outside/],
+    ['metadata not JSON', patch(good, 0x110, 0x20, 1), ModelFormatError, /metadata/],
+  ];
+  for (const [name, bytes, type, message] of cases) {
+    it(`${name}: ${type.name}`, async () => {
+      const err = await loadModel(bytes).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(type);
+      expect(err).toBeInstanceOf(EdgeqError);
+      expect((err as Error).message).toMatch(message);
+    });
+  }
+
+  it('wrong input length, type and values, bad batch, use after dispose', async () => {
+    const model = await loadModel(good);
+    expect(() => model.predict([1, 2])).toThrow(InputError);
+    expect(() => model.predict([1, 2])).toThrow(/input has 2 values; the model takes \[1\] = 1 \(for 2 items pass \{ batch: 2 \}\)/);
+    expect(() => model.predict([NaN])).toThrow(/input value 0 is NaN/);
+    expect(() => model.predict(['a' as unknown as number])).toThrow(InputError);
+    expect(() => model.predict([1], { batch: 0 })).toThrow(/batch must be an integer/);
+    expect(() => model.predict(null as unknown as number[])).toThrow(/array or typed array/);
+    model.dispose();
+    expect(() => model.predict([1])).toThrow(DisposedError);
+    expect(() => model.layers()).toThrow(/disposed: load it again/);
+    model.dispose(); // twice is fine
+  });
+});

@@ -1,0 +1,12 @@
+// The smallest model with a weighted layer: docs/FORMAT.md shows its bytes.
+// y = x through one dense unit (weight code 2, scale 0.5), no bias.
+import type { EdgeqModel } from '../../src/format/model.js';
+
+export const minModel: EdgeqModel = {
+  metadata: { name: 'min', converter: { name: 'edgeq', version: '0.1.0' } },
+  input: { shape: [1], quant: { scale: 1, zeroPoint: 0 } },
+  layers: [{
+    type: 'dense', units: 1, activation: 'none', weights: Int8Array.from([2]), weightScales: Float32Array.from([0.5]),
+    output: { scale: 1, zeroPoint: 0 }, encoding: 'raw',
+  }],
+};

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { EdgeqModel } from '../src/format/model.js';
+import { encodeModel } from '../src/format/write.js';
+import { loadModel } from '../src/node.js';
+import { randomInt8, rng } from './helpers/quant.js';
+
+function smallCnn(): Uint8Array {
+  const r = rng(3);
+  const q = (scale: number, zeroPoint: number) => ({ scale, zeroPoint });
+  const m: EdgeqModel = {
+    metadata: { name: 'cycle' },
+    input: { shape: [12, 12, 1], quant: q(1 / 255, -128), normalization: { mul: 1 / 255, add: 0 } },
+    layers: [
+      { type: 'conv2d', filters: 8, kernel: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', weights: randomInt8(r, 72, -127, 127), weightScales: new Float32Array(8).fill(0.01), bias: new Int32Array(8), output: q(0.05, -128) },
+      { type: 'maxPool2d', pool: [2, 2], strides: [2, 2], padding: 'valid' },
+      { type: 'flatten' },
+      { type: 'dense', units: 10, activation: 'none', weights: randomInt8(r, 2000, -127, 127), weightScales: new Float32Array(10).fill(0.01), output: q(0.1, 0) },
+      { type: 'softmax' },
+    ],
+  };
+  return encodeModel(m);
+}
+
+describe('model lifecycle', () => {
+  it('10,000 load / predict / dispose cycles reuse engine memory and do not grow the process', async () => {
+    const bytes = smallCnn();
+    const input = new Uint8Array(144).fill(90);
+    const first = await loadModel(bytes);
+    const expected = first.predict(input);
+    first.dispose();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const used = () => { const u = process.memoryUsage(); return { rss: u.rss, js: u.heapUsed + u.external + u.arrayBuffers }; };
+    let warm = used();
+    for (let i = 0; i < 10_000; i++) {
+      const m = await loadModel(bytes);
+      const y = m.predict(input);
+      if (i % 1000 === 0) expect(Array.from(y)).toEqual(Array.from(expected));
+      m.dispose();
+      if (i === 1999) { gc?.(); warm = used(); }
+    }
+    gc?.();
+    const end = used();
+    const mib = (n: number) => (n / 1048576).toFixed(2);
+    console.log(`lifecycle: cycles 2,000–10,000 changed JS heap + buffers by ${mib(end.js - warm.js)} MiB, rss by ${mib(end.rss - warm.rss)} MiB (gc ${gc ? 'forced' : 'not exposed'})`);
+    expect(end.js - warm.js).toBeLessThan(4 * 1048576);
+    expect(end.rss - warm.rss).toBeLessThan(32 * 1048576);
+  });
+
+  it('models loaded side by side get separate engines and stay correct', async () => {
+    const bytes = smallCnn();
+    const input = new Uint8Array(144).fill(30);
+    const models = await Promise.all(Array.from({ length: 6 }, () => loadModel(bytes)));
+    const outputs = models.map((m) => Array.from(m.predict(input)));
+    for (const o of outputs) expect(o).toEqual(outputs[0]);
+    models.forEach((m) => m.dispose());
+  });
+});

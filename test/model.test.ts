@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeModel } from '../src/format/write.js';
+import { loadModel, type Model } from '../src/node.js';
+import { BUILDS } from './helpers/quant.js';
+import { quadrantImages, sequences, trainCnn, trainLstm } from './helpers/models.js';
+
+// Written with the writer, run in the engine, compared with the TF.js float model the
+// weights came from, on held-out inputs.
+function agreement(a: Float32Array, b: Float32Array, classes: number): { top1: number; maxError: number } {
+  let same = 0, maxError = 0;
+  const n = a.length / classes;
+  for (let i = 0; i < n; i++) {
+    const row = (x: Float32Array) => Array.from(x.subarray(i * classes, (i + 1) * classes));
+    const ra = row(a), rb = row(b);
+    if (ra.indexOf(Math.max(...ra)) === rb.indexOf(Math.max(...rb))) same++;
+    for (let j = 0; j < classes; j++) maxError = Math.max(maxError, Math.abs(ra[j] - rb[j]));
+  }
+  return { top1: same / n, maxError };
+}
+
+describe('a CNN end to end against TF.js', () => {
+  let float: tf.Sequential;
+  let bytes: Uint8Array;
+  beforeAll(async () => {
+    const { model, edgeq } = await trainCnn();
+    float = model;
+    bytes = encodeModel(edgeq);
+  });
+
+  for (const build of BUILDS) {
+    it(`${build} build: top-1 agreement ≥ 99 % and probabilities within 0.05 on 300 held-out images`, async () => {
+      const test = quadrantImages(300, 99);
+      const want = tf.tidy(() => (float.predict(tf.tensor4d(test.pixels, [300, 14, 14, 1]).div(255)) as tf.Tensor).dataSync() as Float32Array);
+      const model: Model = await loadModel(bytes, { build });
+      expect(model.info.build).toBe(build);
+      const got = model.predict(test.pixels, { batch: 300 });
+      const { top1, maxError } = agreement(got, want, 4);
+      const meanTop = Array.from({ length: 300 }, (_, i) => Math.max(...want.subarray(i * 4, i * 4 + 4))).reduce((a, b) => a + b) / 300;
+      console.log(`CNN (${build}): top-1 agreement ${(100 * top1).toFixed(1)} %, max probability error ${maxError.toFixed(4)}, mean top probability ${meanTop.toFixed(3)}, ${bytes.length} bytes`);
+      expect(top1).toBeGreaterThanOrEqual(0.99);
+      expect(maxError).toBeLessThanOrEqual(0.05);
+      // the float model itself learned the task, so agreement means something
+      const floatAccuracy = test.labels.reduce((n, l, i) => n + (agreement(want.subarray(i * 4, i * 4 + 4), Float32Array.from([0, 1, 2, 3], (c) => (c === l ? 1 : 0)), 4).top1), 0) / 300;
+      expect(floatAccuracy).toBeGreaterThan(0.9);
+      // batch 1 equals the batched result
+      const one = model.predict(test.pixels.subarray(0, 196));
+      expect(Array.from(one)).toEqual(Array.from(got.subarray(0, 4)));
+      model.dispose();
+    });
+  }
+});
+
+describe('an LSTM end to end against TF.js', () => {
+  let float: tf.Sequential;
+  let bytes: Uint8Array;
+  beforeAll(async () => {
+    const { model, edgeq } = await trainLstm();
+    float = model;
+    bytes = encodeModel(edgeq);
+  });
+
+  for (const build of BUILDS) {
+    it(`${build} build: top-1 agreement ≥ 98 % and probabilities within 0.08 on 300 held-out sequences`, async () => {
+      const test = sequences(300, 98);
+      const want = tf.tidy(() => (float.predict(tf.tensor3d(test.values, [300, 10, 6])) as tf.Tensor).dataSync() as Float32Array);
+      const model = await loadModel(bytes, { build });
+      const got = model.predict(test.values, { batch: 300 });
+      const { top1, maxError } = agreement(got, want, 3);
+      console.log(`LSTM (${build}): top-1 agreement ${(100 * top1).toFixed(1)} %, max probability error ${maxError.toFixed(4)}`);
+      expect(top1).toBeGreaterThanOrEqual(0.98);
+      expect(maxError).toBeLessThanOrEqual(0.08);
+      model.dispose();
+    });
+  }
+});
