@@ -1,5 +1,6 @@
 // edgeq for Node.js: the runtime API with the engine read from this package's build/.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { instantiateEngine, simdSupported, type EngineBuild, type EngineExports } from './engine.js';
@@ -8,8 +9,10 @@ import { loadModel, setDefaultEngine, type LoadOptions, type Model } from './mod
 
 export * from './index.js';
 
+// build/ sits at the package root: one level above src/, two above dist/src/.
 export function engineFile(build: EngineBuild): string {
-  return fileURLToPath(new URL(`../build/edgeq.${build}.wasm`, import.meta.url));
+  const candidates = ['../build/', '../../build/'].map((dir) => fileURLToPath(new URL(`${dir}edgeq.${build}.wasm`, import.meta.url)));
+  return candidates.find((path) => existsSync(path)) ?? candidates[0];
 }
 
 async function readEngine(build: EngineBuild): Promise<Uint8Array> {

@@ -37,3 +37,11 @@ describe('the SIMD probe', () => {
     expect(simdSupported()).toBe(compiles);
   });
 });
+
+describe('the version', () => {
+  it('written into models is package.json\'s', async () => {
+    const { EDGEQ_VERSION } = await import('../src/version.js');
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(EDGEQ_VERSION).toBe(pkg.version);
+  });
+});

@@ -88,6 +88,10 @@ describe('the .edgeq format', () => {
     expect(layers[3].output.shape).toEqual([16]);
     expect(layers[4].weights![0]).toMatchObject({ encoding: 'raw', shape: [3, 16] });
     expect(layers[5].output).toMatchObject({ dtype: 'float32', shape: [3] });
+    // the arena holds at most two live activations of this chain at a time (conv out
+    // 1296 B + pool out 400 B, 16-aligned) plus the conv's patch scratch (9 × 40 B)
+    const r16 = (n: number) => Math.ceil(n / 16) * 16;
+    expect(model.info.arenaBytes).toBe(r16(1296) + r16(400) + 9 * 40);
     const p = model.predict(new Uint8Array(9 * 9 * 4).fill(100));
     expect(p.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
     expect(model.classify(new Uint8Array(324).fill(100), 2).map((c) => c.label).every((l) => ['zero', 'one', 'two'].includes(l))).toBe(true);

@@ -1,0 +1,230 @@
+// The edgeq command line. `main` takes argv and writable streams and returns the exit
+// code, so tests run it in-process; src/cli/edgeq.ts is the executable.
+//
+// Exit codes: 0 success, 1 the model or input was rejected (the message says why),
+// 2 the command line was wrong.
+
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EdgeqError, InputError } from '../errors.js';
+import { loadModelFile, type LayerInfo, type Model } from '../node.js';
+import { EDGEQ_VERSION } from '../version.js';
+import { decodeImage, fitImage } from './image.js';
+
+export interface Io { out: (s: string) => void; err: (s: string) => void }
+
+const HELP = `edgeq ${EDGEQ_VERSION}: run compressed int8 neural networks on CPU-only devices
+
+usage: edgeq <command> [options]
+
+commands:
+  inspect <model.edgeq>          layers, shapes, quantization, sparsity, sizes, arena
+  run <model.edgeq> <input>      classify one input and print the top classes
+
+options:
+  -h, --help                     help (also: edgeq <command> --help)
+  -v, --version                  print the version
+
+Exit codes: 0 success, 1 the model or input was rejected, 2 a usage error.`;
+
+const INSPECT_HELP = `usage: edgeq inspect <model.edgeq> [--json]
+
+Validates the model as the engine loads it and prints its name, source, input and
+output, every layer (output shape, activation quantization, weight encoding and
+sparsity, multiply-accumulates), and the sizes: file, packed weights, activation arena.
+
+options:
+  --json        print the same as JSON
+  -h, --help    this help`;
+
+const RUN_HELP = `usage: edgeq run <model.edgeq> <input> [--top K] [--invert] [--repeat N] [--build simd|scalar] [--json]
+
+Classifies one input and prints the top K classes with their scores and the latency.
+
+<input> is one of:
+  image.png, image.pgm   resized to the model's input and converted to its channels
+                         (grey models: luminance; [steps, features] models: rows)
+  input.bin              raw: one byte per value (pixels), or little-endian float32
+  input.json             an array of numbers (nested arrays are flattened)
+Values are in the model's input units (pixels 0–255 for image models).
+
+options:
+  --top K              how many classes to print (default 3)
+  --invert             invert image pixels (255 − v): dark-on-light images for
+                       light-on-dark models such as MNIST
+  --repeat N           run N times and report the median latency (default 1)
+  --build simd|scalar  force an engine build (default: SIMD where supported)
+  --json               print the result as JSON
+  -h, --help           this help`;
+
+class UsageError extends Error {}
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/, ''));
+  }
+}
+
+const kb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1048576).toFixed(2)} MB` : `${(n / 1024).toFixed(1)} KB`);
+const shape = (s: readonly number[]) => `[${s.join('×')}]`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') { io.out(HELP); return command === undefined ? 2 : 0; }
+    if (command === '-v' || command === '--version') { io.out(EDGEQ_VERSION); return 0; }
+    if (command === 'inspect') return await inspect(rest, io);
+    if (command === 'run') return await run(rest, io);
+    throw new UsageError(`unknown command '${command}'`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`edgeq: ${e.message}\nrun 'edgeq --help' for usage`);
+      return 2;
+    }
+    if (e instanceof EdgeqError) {
+      io.err(`edgeq: ${e.message}`);
+      return 1;
+    }
+    io.err(`edgeq: unexpected error: ${(e as Error).stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+async function inspect(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) { io.out(INSPECT_HELP); return 0; }
+  if (positionals.length !== 1) throw new UsageError(`inspect takes one model file, got ${positionals.length}`);
+  const model = await loadModelFile(positionals[0]);
+  try {
+    const layers = model.layers();
+    const fileWeightBytes = layers.flatMap((l) => l.weights ?? []).reduce((a, w) => a + w.fileBytes, 0);
+    if (values.json) {
+      io.out(JSON.stringify({ file: positionals[0], metadata: model.metadata, inputShape: model.inputShape, outputShape: model.outputShape, info: { ...model.info, fileWeightBytes }, layers }, null, 2));
+      return 0;
+    }
+    const meta = model.metadata as { source?: { format?: string; file?: string }; converter?: { name?: string; version?: string }; description?: string };
+    const lines = [
+      `model      ${model.name || '(unnamed)'}${meta.description ? ` — ${meta.description}` : ''}`,
+      `file       ${positionals[0]}, ${kb(model.info.fileBytes)} (${model.info.fileBytes} bytes)`,
+    ];
+    if (meta.source) lines.push(`source     ${[meta.source.format, meta.source.file].filter(Boolean).join(', ')}`);
+    if (meta.converter) lines.push(`converter  ${meta.converter.name ?? ''} ${meta.converter.version ?? ''}`);
+    const l0 = layers[0];
+    const norm = model.info.inputNormalization;
+    lines.push(`input      ${shape(model.inputShape)} int8, scale ${fmt(l0.input.scale)}, zero point ${l0.input.zeroPoint}; raw input × ${fmt(norm.mul)} + ${fmt(norm.add)}`);
+    const last = layers[layers.length - 1].output;
+    lines.push(`output     ${shape(model.outputShape)} ${last.dtype}${model.labels.length ? `, ${model.labels.length} labels: ${model.labels.slice(0, 10).join(', ')}${model.labels.length > 10 ? ', …' : ''}` : ''}`);
+    lines.push('', '  #  layer                    output        quantization (scale, zp)  weights                                     MACs');
+    for (const l of layers) lines.push(layerLine(l));
+    const macs = model.info.macs;
+    lines.push('',
+      `weights    ${kb(fileWeightBytes)} in the file, ${kb(model.info.weightBytes)} packed in engine memory`,
+      `arena      ${kb(model.info.arenaBytes)} of activations and scratch at batch 1`,
+      `compute    ${macs.toLocaleString('en-US')} multiply-accumulates per input`);
+    io.out(lines.join('\n'));
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+function fmt(v: number): string {
+  return Number(v.toPrecision(4)).toString();
+}
+
+function layerLine(l: LayerInfo): string {
+  let name = l.type;
+  if (l.type === 'conv2d') name += ` ${l.weights![0].shape[1]}×${l.weights![0].shape[2]}/${l.strides![0]}`;
+  if (l.window) name += ` ${l.window.join('×')}/${l.strides![0]}`;
+  const extra = [l.activation && l.activation !== 'none' ? l.activation : '', l.padding === 'same' ? 'same' : '', l.returnSequences ? 'seq' : ''].filter(Boolean).join(',');
+  if (extra) name += ` ${extra}`;
+  const q = l.output.dtype === 'int8' ? `${fmt(l.output.scale)}, ${l.output.zeroPoint}` : l.output.dtype;
+  const w = (l.weights ?? []).filter((x) => x.role !== 'bias').map((x) => {
+    const n = x.shape.reduce((a, b) => a * b, 1);
+    const sparsity = x.nonZero === null ? '' : ` ${(100 * (1 - x.nonZero / n)).toFixed(1)}% zero`;
+    return `${shape(x.shape)} ${x.encoding}${sparsity} ${kb(x.fileBytes)}`;
+  }).join('; ');
+  return `${String(l.index).padStart(3)}  ${name.padEnd(24)} ${shape(l.output.shape).padEnd(13)} ${q.padEnd(25)} ${w.padEnd(43)} ${l.macs ? l.macs.toLocaleString('en-US') : ''}`.trimEnd();
+}
+
+async function readInput(file: string, model: Model, invert: boolean): Promise<{ values: Float32Array | Uint8Array; note: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new InputError('E_INPUT_FILE', (e as NodeJS.ErrnoException).code === 'ENOENT' ? `input file not found: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  const n = model.inputShape.reduce((a, b) => a * b, 1);
+  const ext = extname(file).toLowerCase();
+  if (ext === '.json') {
+    let parsed: unknown;
+    try { parsed = JSON.parse(new TextDecoder().decode(bytes)); } catch (e) { throw new InputError('E_INPUT_JSON', `${file} is not valid JSON: ${(e as Error).message}`); }
+    const flat = Array.isArray(parsed) ? (parsed as unknown[]).flat(8) : [];
+    if (!Array.isArray(parsed) || flat.some((v) => typeof v !== 'number')) throw new InputError('E_INPUT_JSON', `${file} must hold an array of numbers`);
+    if (flat.length !== n) throw new InputError('E_INPUT_LENGTH', `${file} has ${flat.length} numbers; the model takes ${shape(model.inputShape)} = ${n}`);
+    return { values: Float32Array.from(flat as number[]), note: `${flat.length} values from JSON` };
+  }
+  if (ext === '.bin' || ext === '.raw') {
+    if (bytes.length === n) return { values: bytes, note: `${n} bytes (pixels)` };
+    if (bytes.length === 4 * n) return { values: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), note: `${n} float32 values` };
+    throw new InputError('E_INPUT_LENGTH', `${file} has ${bytes.length} bytes; the model takes ${n} values: ${n} bytes (pixels) or ${4 * n} bytes (float32)`);
+  }
+  const img = decodeImage(bytes, file);
+  const s = model.inputShape;
+  let w: number, h: number, c: 1 | 3;
+  if (s.length === 3 && (s[2] === 1 || s[2] === 3)) [h, w, c] = [s[0], s[1], s[2] as 1 | 3];
+  else if (s.length === 2) [h, w, c] = [s[0], s[1], 1];
+  else throw new InputError('E_INPUT_IMAGE', `the model takes ${shape(s)}, which is not an image: give a .bin or .json input`);
+  const pixels = fitImage(img, w, h, c);
+  if (invert) for (let i = 0; i < pixels.length; i++) pixels[i] = 255 - pixels[i];
+  const resized = img.width !== w || img.height !== h ? `, resized from ${img.width}×${img.height}` : '';
+  return { values: pixels, note: `${w}×${h} ${c === 1 ? 'grey' : 'RGB'} image${resized}${invert ? ', inverted' : ''}` };
+}
+
+async function run(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    top: { type: 'string' }, invert: { type: 'boolean' }, repeat: { type: 'string' }, build: { type: 'string' },
+    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { io.out(RUN_HELP); return 0; }
+  if (positionals.length !== 2) throw new UsageError(`run takes a model file and an input file, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
+  const top = values.top === undefined ? 3 : Number(values.top);
+  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top takes a positive integer, got '${values.top}'`);
+  const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100000) throw new UsageError(`--repeat takes an integer from 1 to 100000, got '${values.repeat}'`);
+  if (values.build !== undefined && values.build !== 'simd' && values.build !== 'scalar') throw new UsageError(`--build takes simd or scalar, got '${values.build}'`);
+  const build = values.build as 'simd' | 'scalar' | undefined;
+  const [modelFile, inputFile] = positionals;
+  const model = await loadModelFile(modelFile, { build });
+  try {
+    const { values: input, note } = await readInput(inputFile, model, values.invert === true);
+    const times: number[] = [];
+    let scores: Float32Array = new Float32Array(0);
+    for (let i = 0; i < repeat; i++) {
+      const t = performance.now();
+      scores = model.predict(input);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[times.length >> 1];
+    const best = Array.from(scores, (score, index) => ({ index, label: model.labels[index] ?? String(index), score }))
+      .sort((a, b) => b.score - a.score || a.index - b.index).slice(0, top);
+    if (values.json) {
+      io.out(JSON.stringify({ model: model.name, input: inputFile, top: best, latencyMs: median, runs: repeat, build: model.info.build }, null, 2));
+      return 0;
+    }
+    const width = Math.max(...best.map((b) => b.label.length), 5);
+    io.out([
+      `model    ${model.name || modelFile} (${kb(model.info.fileBytes)}, ${model.info.build} build)`,
+      `input    ${inputFile}: ${note}`,
+      ...best.map((b, i) => `${i === 0 ? `top ${top}`.padEnd(9) : ' '.repeat(9)}${String(b.index).padStart(3)}  ${b.label.padEnd(width)}  ${b.score.toFixed(4)}`),
+      `latency  ${median.toFixed(3)} ms${repeat > 1 ? ` (median of ${repeat} runs)` : ' (one run; --repeat N for a median)'}`,
+    ].join('\n'));
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
