@@ -55,3 +55,20 @@ describe('model lifecycle', () => {
     models.forEach((m) => m.dispose());
   });
 });
+
+describe('engine sources', () => {
+  it('accepts a precompiled WebAssembly.Module (as Workers require) and a fetch Response', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { engineFile } = await import('../src/node.js');
+    const module = new WebAssembly.Module(readFileSync(engineFile('scalar')));
+    const bytes = smallCnn();
+    const fromModule = await loadModel(bytes, { engine: module });
+    expect(fromModule.info.build).toBe('scalar');
+    const fromResponse = await loadModel(new Response(bytes.slice().buffer as ArrayBuffer), { engine: module });
+    const input = new Uint8Array(144).fill(7);
+    expect(Array.from(fromResponse.predict(input))).toEqual(Array.from(fromModule.predict(input)));
+    fromModule.dispose();
+    fromResponse.dispose();
+    await expect(loadModel(new Response('gone', { status: 404, statusText: 'Not Found' }))).rejects.toThrow(/HTTP 404 Not Found/);
+  });
+});
