@@ -28,3 +28,7 @@ export class EngineError extends EdgeqError {}
 
 // A model description handed to the writer is inconsistent (a converter bug or bad input).
 export class ModelSpecError extends EdgeqError {}
+
+// The float model handed to the converter cannot be read: malformed model.json,
+// missing or short weight shards, an unknown dataset.
+export class ConvertError extends EdgeqError {}

@@ -12,13 +12,16 @@ import { loadModelFile, type LayerInfo, type Model } from '../node.js';
 import { EDGEQ_VERSION } from '../version.js';
 import { decodeImage, fitImage } from './image.js';
 
-export interface Io { out: (s: string) => void; err: (s: string) => void }
+// progress: raw writes (no newline added) for progress bars; tty: redraw in place
+export interface Io { out: (s: string) => void; err: (s: string) => void; progress?: (s: string) => void; tty?: boolean }
 
 const HELP = `edgeq ${EDGEQ_VERSION}: run compressed int8 neural networks on CPU-only devices
 
 usage: edgeq <command> [options]
 
 commands:
+  convert <model.json> --out <model.edgeq> --calibration <dataset>
+                                 prune, quantize and encode a TF.js / Keras model
   inspect <model.edgeq>          layers, shapes, quantization, sparsity, sizes, arena
   run <model.edgeq> <input>      classify one input and print the top classes
 
@@ -76,6 +79,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const [command, ...rest] = argv;
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') { io.out(HELP); return command === undefined ? 2 : 0; }
     if (command === '-v' || command === '--version') { io.out(EDGEQ_VERSION); return 0; }
+    if (command === 'convert') return await convert(rest, io);
     if (command === 'inspect') return await inspect(rest, io);
     if (command === 'run') return await run(rest, io);
     throw new UsageError(`unknown command '${command}'`);
@@ -91,6 +95,46 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`edgeq: unexpected error: ${(e as Error).stack ?? String(e)}`);
     return 1;
   }
+}
+
+async function convert(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: 'string', short: 'o' }, calibration: { type: 'string' }, 'calibration-size': { type: 'string' },
+    'calibration-method': { type: 'string' }, eval: { type: 'string' }, 'eval-size': { type: 'string' },
+    sparsity: { type: 'string' }, prune: { type: 'string' }, 'no-protect': { type: 'boolean' },
+    'fine-tune': { type: 'string' }, 'fine-tune-size': { type: 'string' }, 'input-range': { type: 'string' },
+    encoding: { type: 'string' }, name: { type: 'string' }, labels: { type: 'string' }, 'data-dir': { type: 'string' },
+    json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  const { CONVERT_HELP, INPUT_RANGES, runConvert } = await import('./convert.js');
+  if (values.help) { io.out(CONVERT_HELP); return 0; }
+  if (positionals.length !== 1) throw new UsageError(`convert takes one model.json, got ${positionals.length}`);
+  if (!values.out) throw new UsageError('convert needs --out <file.edgeq>');
+  const int = (name: string, v: string | undefined, dflt: number, min: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} takes an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, v: string | undefined, options: readonly T[], dflt: T): T => {
+    if (v === undefined) return dflt;
+    if (!options.includes(v as T)) throw new UsageError(`--${name} takes ${options.join(' or ')}, got '${v}'`);
+    return v as T;
+  };
+  const sparsity = values.sparsity === undefined ? 0 : Number(values.sparsity);
+  if (!(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--sparsity takes a fraction from 0 to below 1, got '${values.sparsity}'`);
+  await runConvert({
+    model: positionals[0], out: values.out, calibration: values.calibration,
+    calibrationSize: int('calibration-size', values['calibration-size'], 500, 1),
+    calibrationMethod: oneOf('calibration-method', values['calibration-method'], ['minmax', 'percentile'] as const, 'minmax'),
+    eval: values.eval, evalSize: values['eval-size'] === undefined ? undefined : int('eval-size', values['eval-size'], 0, 1),
+    sparsity, prune: oneOf('prune', values.prune, ['layer', 'global'] as const, 'layer'), protect: !values['no-protect'],
+    fineTune: int('fine-tune', values['fine-tune'], 0, 0), fineTuneSize: int('fine-tune-size', values['fine-tune-size'], 2000, 1),
+    inputRange: oneOf('input-range', values['input-range'], Object.keys(INPUT_RANGES) as (keyof typeof INPUT_RANGES)[], '0-1'),
+    encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask'] as const, 'auto'),
+    name: values.name, labels: values.labels?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
+  }, io.out, io.progress ?? (() => {}), io.tty ?? false);
+  return 0;
 }
 
 async function inspect(args: string[], io: Io): Promise<number> {

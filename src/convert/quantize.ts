@@ -1,16 +1,21 @@
-// Float TF.js Layers model → EdgeqModel: lowers each layer to edgeq's ops, calibrates
-// activation ranges on representative inputs, and quantizes weights per output channel
-// (docs/QUANTIZATION.md). The converter builds on this; tests use it to make models.
+// Float graph + calibration → EdgeqModel: activation ranges from representative
+// inputs, int8 weights per output channel, int32 biases (docs/QUANTIZATION.md).
 
 import * as tf from '@tensorflow/tfjs';
-import { ModelSpecError, UnsupportedOpError } from '../errors.js';
-import type { FusedActivation, Quant } from '../kernels.js';
-import type { EdgeqModel, Layer, ModelMetadata } from '../format/model.js';
+import type { EdgeqModel, Layer, ModelMetadata, WeightEncoding } from '../format/model.js';
+import type { Quant } from '../kernels.js';
+import { runFloat, type FloatGraph } from './graph.js';
+
+export type CalibrationMethod = 'minmax' | 'percentile';
 
 export interface QuantizeOptions {
   metadata: ModelMetadata;
   // how raw input (e.g. pixels 0–255) maps to the float model's input
   normalization?: { mul: number; add: number };
+  // 'minmax' (default) or 'percentile': clip the range to the [p, 100 − p] percentiles
+  calibration?: CalibrationMethod;
+  percentile?: number; // default 0.01 (%)
+  encoding?: WeightEncoding;
 }
 
 // Asymmetric int8 parameters covering [lo, hi] and 0 (so that ReLU's 0 and padding
@@ -37,129 +42,77 @@ export function quantizeRows(w: Float32Array, rows: number, cols: number): { cod
   return { codes, scales };
 }
 
-function quantizeBias(b: Float32Array | undefined, inScale: number, scales: Float32Array): Int32Array | undefined {
-  if (!b) return undefined;
+function quantizeBias(b: Float32Array, inScale: number, scales: Float32Array): Int32Array {
   return Int32Array.from(b, (v, c) => Math.max(-2147483648, Math.min(2147483647, Math.round(v / (inScale * scales[c])))));
 }
 
-// [a][b] → [b][a]
-function transpose(x: Float32Array, a: number, b: number): Float32Array {
-  const t = new Float32Array(x.length);
-  for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) t[j * a + i] = x[i * b + j];
-  return t;
-}
-
-type Config = Record<string, unknown>;
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
-const activationName = (v: unknown): string => (typeof v === 'string' ? v : 'linear');
-
-function fused(name: string, where: string): FusedActivation {
-  if (name === 'linear') return 'none';
-  if (name === 'relu' || name === 'relu6') return name;
-  throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: activation '${name}' is not supported here (supported: linear, relu, relu6, and softmax on the last dense layer)`);
-}
-
-export async function quantizeLayersModel(model: tf.LayersModel, calibration: tf.Tensor, options: QuantizeOptions): Promise<EdgeqModel> {
-  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  // every layer's float output on the calibration set
-  const probe = tf.model({ inputs: model.inputs, outputs: layers.map((l) => l.output as tf.SymbolicTensor) });
-  const outs = probe.predict(calibration) as tf.Tensor | tf.Tensor[];
-  const outputs = Array.isArray(outs) ? outs : [outs];
-  const range = (t: tf.Tensor): [number, number] => [t.min().dataSync()[0], t.max().dataSync()[0]];
-  const inputQuant = activationQuant(...range(calibration));
-  const result: Layer[] = [];
-  let prevOut = calibration;
-  let inQuant = inputQuant;
-  try {
-    for (let i = 0; i < layers.length; i++) {
-      const layer = layers[i];
-      const cls = layer.getClassName();
-      const cfg = layer.getConfig() as Config;
-      const where = `layer ${i} '${layer.name}' (${cls})`;
-      const out = outputs[i];
-      const weights = layer.getWeights().map((w) => w.dataSync() as Float32Array);
-      const shapes = layer.getWeights().map((w) => w.shape);
-      switch (cls) {
-        case 'Dropout':
-          break;
-        case 'Flatten':
-          result.push({ type: 'flatten' });
-          break;
-        case 'Conv2D': {
-          if (cfg.dataFormat !== 'channelsLast') throw new UnsupportedOpError('E_UNSUPPORTED_LAYOUT', `${where}: only channelsLast is supported`);
-          if (pair(cfg.dilationRate).some((d) => d !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_DILATION', `${where}: dilated convolution is not supported`);
-          const [kh, kw, c, f] = shapes[0];
-          const w = new Float32Array(f * kh * kw * c); // HWIO → OHWI
-          for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) for (let o = 0; o < f; o++) {
-            w[((o * kh + y) * kw + x) * c + ci] = weights[0][((y * kw + x) * c + ci) * f + o];
-          }
-          const { codes, scales } = quantizeRows(w, f, kh * kw * c);
-          const output = activationQuant(...range(out));
-          result.push({
-            type: 'conv2d', filters: f, kernel: [kh, kw], strides: pair(cfg.strides), padding: cfg.padding === 'same' ? 'same' : 'valid',
-            activation: fused(activationName(cfg.activation), where), weights: codes, weightScales: scales,
-            bias: quantizeBias(weights[1], inQuant.scale, scales), output,
-          });
-          inQuant = output;
-          break;
-        }
-        case 'Dense': {
-          const [k, n] = shapes[0];
-          const { codes, scales } = quantizeRows(transpose(weights[0], k, n), n, k);
-          const act = activationName(cfg.activation);
-          // softmax is an op of its own: calibrate the logits before it
-          const pre = act === 'softmax'
-            ? tf.tidy(() => { let z = tf.matMul(prevOut.reshape([prevOut.shape[0], -1]), tf.tensor2d(weights[0], [k, n])); if (weights[1]) z = z.add(tf.tensor1d(weights[1])); return z; })
-            : out;
-          const output = activationQuant(...range(pre));
-          if (pre !== out) pre.dispose();
-          result.push({
-            type: 'dense', units: n, activation: act === 'softmax' ? 'none' : fused(act, where), weights: codes, weightScales: scales,
-            bias: quantizeBias(weights[1], inQuant.scale, scales), output,
-          });
-          if (act === 'softmax') result.push({ type: 'softmax' });
-          inQuant = output;
-          break;
-        }
-        case 'MaxPooling2D':
-        case 'AveragePooling2D': {
-          const pool = pair(cfg.poolSize);
-          result.push({ type: cls === 'MaxPooling2D' ? 'maxPool2d' : 'avgPool2d', pool, strides: cfg.strides ? pair(cfg.strides) : pool, padding: cfg.padding === 'same' ? 'same' : 'valid' });
-          break;
-        }
-        case 'GlobalAveragePooling2D':
-          result.push({ type: 'globalAvgPool2d' });
-          break;
-        case 'LSTM': {
-          const units = cfg.units as number;
-          const [feat] = shapes[0];
-          const act = activationName(cfg.activation), rec = activationName(cfg.recurrentActivation);
-          if (act !== 'tanh' && act !== 'relu') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: LSTM activation '${act}' is not supported (tanh, relu)`);
-          if (rec !== 'sigmoid' && rec !== 'hardSigmoid') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: LSTM recurrent activation '${rec}' is not supported (sigmoid, hardSigmoid)`);
-          const kx = quantizeRows(transpose(weights[0], feat, 4 * units), 4 * units, feat);
-          const kh = quantizeRows(transpose(weights[1], units, 4 * units), 4 * units, units);
-          const output = activationQuant(...range(out));
-          result.push({
-            type: 'lstm', units, activation: act, recurrentActivation: rec, returnSequences: cfg.returnSequences === true,
-            kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales,
-            bias: weights[2] ? Float32Array.from(weights[2]) : new Float32Array(4 * units), output,
-          });
-          inQuant = output;
-          break;
-        }
-        default:
-          throw new UnsupportedOpError('E_UNSUPPORTED_LAYER', `${where}: this layer type is not supported (supported: Conv2D, Dense, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout, LSTM)`);
-      }
-      prevOut = out;
-    }
-  } finally {
-    outputs.forEach((t) => t.dispose());
+function range(values: Float32Array, method: CalibrationMethod, percentile: number): [number, number] {
+  if (method === 'minmax' || values.length < 2) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
   }
-  const inputShape = model.inputs[0].shape.slice(1);
-  if (inputShape.some((d) => d === null)) throw new ModelSpecError('E_INPUT_SHAPE', `the model's input shape [${inputShape}] must be fully known (besides the batch)`);
+  const sorted = Float32Array.from(values).sort();
+  const k = Math.min(sorted.length - 1, Math.floor((percentile / 100) * sorted.length));
+  return [sorted[k], sorted[sorted.length - 1 - k]];
+}
+
+// Activation ranges of the input and of every layer's output on the calibration set.
+export function calibrate(graph: FloatGraph, x: tf.Tensor, method: CalibrationMethod = 'minmax', percentile = 0.01): { input: Quant; outputs: Quant[] } {
+  const outs = runFloat(graph, x);
+  try {
+    return {
+      input: activationQuant(...range(x.dataSync() as Float32Array, method, percentile)),
+      outputs: outs.map((t) => activationQuant(...range(t.dataSync() as Float32Array, method, percentile))),
+    };
+  } finally {
+    outs.forEach((t) => t.dispose());
+  }
+}
+
+export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options: QuantizeOptions): EdgeqModel {
+  const { input, outputs } = calibrate(graph, calibration, options.calibration, options.percentile);
+  const layers: Layer[] = [];
+  let inQuant = input;
+  graph.layers.forEach((l, i) => {
+    const output = outputs[i];
+    const encoding = options.encoding;
+    switch (l.type) {
+      case 'conv2d': {
+        const k = l.weights.length / l.filters;
+        const { codes, scales } = quantizeRows(l.weights, l.filters, k);
+        layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        inQuant = output;
+        break;
+      }
+      case 'dense': {
+        const { codes, scales } = quantizeRows(l.weights, l.units, l.weights.length / l.units);
+        layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        inQuant = output;
+        break;
+      }
+      case 'lstm': {
+        const n = 4 * l.units;
+        const kx = quantizeRows(l.kernel, n, l.kernel.length / n);
+        const kh = quantizeRows(l.recurrent, n, l.units);
+        layers.push({ type: 'lstm', units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias: l.bias, output, encoding });
+        inQuant = output;
+        break;
+      }
+      case 'maxPool2d':
+      case 'avgPool2d':
+        layers.push({ type: l.type, pool: l.pool, strides: l.strides, padding: l.padding });
+        break;
+      case 'reshape':
+        layers.push({ type: 'reshape', shape: l.shape });
+        break;
+      default:
+        layers.push({ type: l.type });
+    }
+  });
   return {
     metadata: options.metadata,
-    input: { shape: inputShape as number[], quant: inputQuant, normalization: options.normalization },
-    layers: result,
+    input: { shape: graph.inputShape, quant: input, normalization: options.normalization },
+    layers,
   };
 }

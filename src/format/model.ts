@@ -55,6 +55,7 @@ export interface Pool2dLayer {
 
 export interface GlobalAvgPool2dLayer { type: 'globalAvgPool2d' }
 export interface FlattenLayer { type: 'flatten' }
+export interface ReshapeLayer { type: 'reshape'; shape: number[] }
 export interface SoftmaxLayer { type: 'softmax' }
 
 export interface LstmLayer {
@@ -72,7 +73,7 @@ export interface LstmLayer {
   encoding?: WeightEncoding;
 }
 
-export type Layer = Conv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | SoftmaxLayer | LstmLayer;
+export type Layer = Conv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer;
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

@@ -142,8 +142,12 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         cur = y;
         break;
       }
-      case 'flatten': {
-        const y = act([s.reduce((a, b) => a * b, 1)], quant());
+      case 'flatten':
+      case 'reshape': {
+        const n = s.reduce((a, b) => a * b, 1);
+        const dims = layer.type === 'flatten' ? [n] : layer.shape;
+        if (dims.length < 1 || dims.length > 4 || dims.reduce((a, b) => a * b, 1) !== n) fail(where, `cannot reshape [${s}] to [${dims}]`);
+        const y = act(dims, quant());
         ops.push({ type: F.OP_RESHAPE, input: cur, output: y });
         cur = y;
         break;

@@ -2,7 +2,8 @@
 // few seconds, converted with the converter's quantizer, written with the writer.
 
 import * as tf from '@tensorflow/tfjs';
-import { quantizeLayersModel } from '../../src/convert/quantize.js';
+import { lowerLayersModel } from '../../src/convert/graph.js';
+import { quantizeGraph } from '../../src/convert/quantize.js';
 import type { EdgeqModel } from '../../src/format/model.js';
 import { rng } from './quant.js';
 
@@ -56,7 +57,7 @@ export async function trainCnn(): Promise<{ model: tf.Sequential; edgeq: EdgeqMo
   const train = quadrantImages(512, 1);
   const x = tf.tensor4d(train.pixels, [512, 14, 14, 1]).div(255);
   await model.fit(x, tf.tensor1d(train.labels, 'float32'), { epochs: 3, batchSize: 32, shuffle: false, verbose: 0 });
-  const edgeq = await quantizeLayersModel(model, x.slice(0, 128), {
+  const edgeq = quantizeGraph(lowerLayersModel(model), x.slice(0, 128), {
     metadata: { name: 'quadrants', labels: ['top-left', 'top-right', 'bottom-left', 'bottom-right'] },
     normalization: { mul: 1 / 255, add: 0 },
   });
@@ -77,7 +78,7 @@ export async function trainLstm(): Promise<{ model: tf.Sequential; edgeq: EdgeqM
   const train = sequences(512, 2);
   const x = tf.tensor3d(train.values, [512, 10, 6]);
   await model.fit(x, tf.tensor1d(train.labels, 'float32'), { epochs: 6, batchSize: 32, shuffle: false, verbose: 0 });
-  const edgeq = await quantizeLayersModel(model, x.slice(0, 128), { metadata: { name: 'sequences', labels: ['a', 'b', 'c'] } });
+  const edgeq = quantizeGraph(lowerLayersModel(model), x.slice(0, 128), { metadata: { name: 'sequences', labels: ['a', 'b', 'c'] } });
   x.dispose();
   return { model, edgeq };
 }
