@@ -48,7 +48,7 @@ export interface WeightInfo {
   role: 'weights' | 'bias' | 'recurrent';
   shape: number[];
   dtype: 'int8' | 'int32' | 'float32';
-  encoding: 'raw' | 'bitmask';
+  encoding: 'raw' | 'bitmask' | 'huffman';
   fileBytes: number;
   nonZero: number | null; // int8 only
   scales: number; // per-channel scale count (0: none)
@@ -293,7 +293,7 @@ export class Model {
         const ti = (x: number) => e.model_tensor_info(t, x);
         const dtype = DTYPES[ti(0)] as WeightInfo['dtype'];
         weights.push({
-          role, dtype, shape: shapeOf(e, t), encoding: ti(3) === 1 ? 'bitmask' : 'raw',
+          role, dtype, shape: shapeOf(e, t), encoding: (['raw', 'bitmask', 'huffman'] as const)[ti(3)],
           fileBytes: ti(9) + ti(10) * 4, nonZero: dtype === 'int8' ? ti(11) : null, scales: ti(10),
         });
       }

@@ -27,6 +27,11 @@ function seeds(): Uint8Array[] {
       { type: 'softmax' },
     ],
   };
+  const huffman: EdgeqModel = {
+    metadata: { name: 'huffman' },
+    input: { shape: [40], quant: q(0.05, 0) },
+    layers: [{ type: 'dense', units: 8, activation: 'relu', encoding: 'huffman', weights: randomInt8(r, 320, -20, 20).map((v, i) => (i % 7 ? 0 : v)), weightScales: new Float32Array(8).fill(0.02), output: q(0.05, -128) }],
+  };
   const lstm: EdgeqModel = {
     metadata: { name: 'lstm' },
     input: { shape: [5, 3], quant: q(0.01, 0) },
@@ -36,7 +41,7 @@ function seeds(): Uint8Array[] {
       { type: 'dense', units: 2, activation: 'relu', weights: randomInt8(r, 40, -127, 127), weightScales: new Float32Array(2).fill(0.05), output: q(0.05, -128) },
     ],
   };
-  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm)];
+  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm), encodeModel(huffman)];
 }
 
 const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 64, 255, 256, 4096, 65535, 1 << 24, (1 << 24) + 1, 1 << 28, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffff0,

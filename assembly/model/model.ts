@@ -17,6 +17,7 @@ import { lstm_pack, lstm_packed_size, lstm_s8_gemm, lstm_scratch_size } from "..
 import { avgpool2d_s8_c16, global_avgpool2d_s8_c16, maxpool2d_s8_c16 } from "../kernels/pool2d";
 import { PAD_SAME, window_out_size } from "../kernels/window";
 import { crc32 } from "./crc32";
+import { rle_huffman_decode } from "./huffman";
 
 // status codes (negative); docs/FORMAT.md and src/errors.ts give their meaning
 export const OK: i32 = 0;
@@ -258,6 +259,11 @@ function checkTensor(t: i32, dataLen: u64): i32 {
     if ((n & 7) != 0 && (load<u8>(mask + <usize>(maskBytes - 1)) >> <u8>(n & 7)) != 0) return fail(E_TENSOR, t, R_ENCODING);
     if (dSize != maskBytes + nnz) return fail(E_TENSOR, t, R_ENCODING);
     setArr(tNnz, t, <i32>nnz);
+  } else if (enc == F.ENCODING_RLE_HUFFMAN) {
+    if (dtype != F.DTYPE_INT8) return fail(E_TENSOR, t, R_ENCODING);
+    const nnz = rle_huffman_decode(data + <usize>dOff, <usize>dSize, <usize>n, 0);
+    if (nnz < 0) return fail(E_TENSOR, t, R_ENCODING);
+    setArr(tNnz, t, <i32>nnz);
   } else {
     return fail(E_TENSOR, t, R_ENCODING);
   }
@@ -448,13 +454,18 @@ function bufferBytes(t: i32): u64 {
   return (<u64>elems(t) * width + 15) & ~15;
 }
 
-// Dense int8 values of constant t into dst (bitmask-encoded constants are expanded).
+// Dense int8 values of constant t into dst (encoded constants are expanded).
 function decode(t: i32, dst: usize): void {
   const r = trec(t);
   const n = <usize>elems(t);
   const src = data + <usize>load<u32>(r + F.T_DATA_OFFSET);
-  if (u8f(r, F.T_ENCODING) == F.ENCODING_RAW) {
+  const enc = u8f(r, F.T_ENCODING);
+  if (enc == F.ENCODING_RAW) {
     memory.copy(dst, src, n);
+    return;
+  }
+  if (enc == F.ENCODING_RLE_HUFFMAN) {
+    rle_huffman_decode(src, <usize>load<u32>(r + F.T_DATA_SIZE), n, dst); // checked at load
     return;
   }
   let v = src + ((n + 7) >> 3);

@@ -37,7 +37,8 @@ options:
                              calibration dataset's training split (TF.js, slow on CPU)
   --fine-tune-size N         training examples for fine-tuning (default 2000)
   --input-range R            what the model expects of pixels: 0-1 (default), 0-255, -1-1
-  --encoding E               weight encoding: auto (default, the smallest), raw, bitmask
+  --encoding E               weight encoding: auto (default, the smallest), raw,
+                             bitmask, huffman
   --name NAME                model name (default: the model's directory name)
   --labels a,b,c             class labels (default: the dataset's when they fit)
   --data-dir DIR             where fashion-mnist's IDX files are

@@ -131,7 +131,7 @@ async function convert(args: string[], io: Io): Promise<number> {
     sparsity, prune: oneOf('prune', values.prune, ['layer', 'global'] as const, 'layer'), protect: !values['no-protect'],
     fineTune: int('fine-tune', values['fine-tune'], 0, 0), fineTuneSize: int('fine-tune-size', values['fine-tune-size'], 2000, 1),
     inputRange: oneOf('input-range', values['input-range'], Object.keys(INPUT_RANGES) as (keyof typeof INPUT_RANGES)[], '0-1'),
-    encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask'] as const, 'auto'),
+    encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask', 'huffman'] as const, 'auto'),
     name: values.name, labels: values.labels?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
   }, io.out, io.progress ?? (() => {}), io.tty ?? false);
   return 0;

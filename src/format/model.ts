@@ -3,7 +3,7 @@
 
 import type { FusedActivation, Padding, Quant } from '../kernels.js';
 
-export type WeightEncoding = 'raw' | 'bitmask' | 'auto';
+export type WeightEncoding = 'raw' | 'bitmask' | 'huffman' | 'auto';
 
 export interface ModelMetadata {
   name: string;

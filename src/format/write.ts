@@ -5,6 +5,7 @@ import { ModelSpecError } from '../errors.js';
 import { EDGEQ_VERSION } from '../version.js';
 import type { Quant } from '../kernels.js';
 import { crc32 } from './crc32.js';
+import { encodeRleHuffman } from './huffman.js';
 import type { EdgeqModel, Layer, WeightEncoding } from './model.js';
 import { windowOut } from './shapes.js';
 
@@ -40,13 +41,16 @@ function bitmask(values: Int8Array): Uint8Array {
   return out;
 }
 
-// int8 weights in the requested encoding ('auto': the smaller, raw on a tie).
+// int8 weights in the requested encoding ('auto': the smallest; ties go to the
+// simpler encoding: raw, then bitmask).
 function encodeWeights(values: Int8Array, encoding: WeightEncoding = 'auto'): { encoding: number; data: Uint8Array } {
-  const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  if (encoding === 'raw') return { encoding: F.ENCODING_RAW, data: raw };
-  const mask = bitmask(values);
-  if (encoding === 'bitmask' || mask.length < raw.length) return { encoding: F.ENCODING_BITMASK, data: mask };
-  return { encoding: F.ENCODING_RAW, data: raw };
+  const raw = { encoding: F.ENCODING_RAW, data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  if (encoding === 'raw') return raw;
+  const mask = { encoding: F.ENCODING_BITMASK, data: bitmask(values) };
+  if (encoding === 'bitmask') return mask;
+  const huffman = { encoding: F.ENCODING_RLE_HUFFMAN, data: encodeRleHuffman(values) };
+  if (encoding === 'huffman') return huffman;
+  return [raw, mask, huffman].reduce((best, e) => (e.data.length < best.data.length ? e : best));
 }
 
 const bytesOf = (a: Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
