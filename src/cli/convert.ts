@@ -9,7 +9,7 @@ import { INPUT_RANGES, datasetInputs, type InputRange } from '../convert/inputs.
 import { loadLayersModelFile } from '../convert/load.js';
 import { DATASETS, loadDataset, take } from '../data/datasets.js';
 import { ConvertError } from '../errors.js';
-import { loadModel } from '../model.js';
+import { loadModel } from '../node.js';
 import type { WeightEncoding } from '../format/model.js';
 import { Progress } from './progress.js';
 

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConvertError } from '../errors.js';
 import type { WeightEncoding } from '../format/model.js';
 import { encodeModel } from '../format/write.js';
-import { loadModel, type Model } from '../model.js';
+import { loadModel, type Model } from '../node.js';
 import { lowerLayersModel } from './graph.js';
 import { fineTunePruned, pruneModel, type PruneMode } from './prune.js';
 import { quantizeGraph, type CalibrationMethod } from './quantize.js';

@@ -47,6 +47,9 @@ export async function loadLayersModelFile(path: string): Promise<LoadedLayersMod
   } catch (e) {
     throw new ConvertError('E_MODEL_JSON', `${path} is not valid JSON: ${(e as Error).message}`);
   }
+  if (json && (json.format === 'graph-model' || Array.isArray((json.modelTopology as { node?: unknown } | undefined)?.node))) {
+    throw new ConvertError('E_GRAPH_MODEL', `${path} is a TF.js Graph model, which edgeq does not convert yet: export the Keras model as a Layers model (tensorflowjs_converter --output_format tfjs_layers_model)`);
+  }
   if (!json || typeof json !== 'object' || !json.modelTopology) {
     throw new ConvertError('E_MODEL_JSON', `${path} is not a TF.js Layers model: it has no "modelTopology" (a TF.js Graph model or a Keras .h5/.keras file? convert it with the TensorFlow.js converter to a Layers model first)`);
   }
