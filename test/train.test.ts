@@ -1,0 +1,60 @@
+// Training on WebGPU for real. CI has no GPU: it installs Debian's chromium (for
+// SwiftShader's Vulkan driver) and libvulkan1, and Dawn (the webgpu npm package) gets a
+// software adapter. The same code takes a real GPU where there is one.
+
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { referenceModel } from '../models/architectures.js';
+import { main } from '../src/cli/main.js';
+import { loadDataset, take } from '../src/data/datasets.js';
+import { chooseBackend, SWIFTSHADER_ICD } from '../src/train/backend.js';
+import { tensorsOf } from '../src/train/train.js';
+
+describe('training', () => {
+  it('the reference CNN trains on WebGPU: a few batches, and the loss goes down', async () => {
+    let backend;
+    try {
+      backend = await chooseBackend('webgpu');
+    } catch (e) {
+      const why = `no WebGPU adapter (${(e as Error).message})`;
+      if (process.env.CI) throw new Error(`${why}: CI must exercise WebGPU; .ci/run installs chromium and libvulkan1`);
+      console.warn(`\n*** SKIPPED the WebGPU training test: ${why}; SwiftShader's ICD ${existsSync(SWIFTSHADER_ICD) ? 'exists' : 'is missing'} ***\n`);
+      return;
+    }
+    expect(tf.getBackend()).toBe('webgpu');
+    console.log(`training test backend: ${backend.note}`);
+    const data = take(await loadDataset('mnist', 'train'), 32);
+    const { x, y } = tensorsOf(data, 'cnn');
+    const model = referenceModel(tf, 'cnn', 10, 7);
+    model.compile({ optimizer: tf.train.adam(0.003), loss: 'sparseCategoricalCrossentropy' });
+    const losses: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      const h = await model.fit(x, y, { batchSize: 32, epochs: 1, shuffle: false, verbose: 0 });
+      losses.push(h.history.loss[0] as number);
+    }
+    console.log(`WebGPU losses over 4 steps on one batch: ${losses.map((l) => l.toFixed(4)).join(', ')}`);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[3]).toBeLessThan(losses[0]);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('edgeq train writes a Layers model and a training log that edgeq convert takes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgeq-train-'));
+    const out = join(dir, 'lstm');
+    let printed = '';
+    const io = { out: (s: string) => { printed += `${s}\n`; }, err: (s: string) => { printed += `${s}\n`; } };
+    expect(await main(['train', '--arch', 'lstm', '--subset', '128', '--epochs', '1', '--batch', '32', '--backend', 'cpu', '--seed', '3', '--out', out], io), printed).toBe(0);
+    expect(printed).toMatch(/backend +TF.js's cpu backend/);
+    expect(printed).toMatch(/epoch  1\/1  loss \d\.\d{4}  train acc/);
+    const log = JSON.parse(readFileSync(join(out, 'training-log.json'), 'utf8'));
+    expect(log).toMatchObject({ arch: 'lstm', dataset: 'mnist', backend: 'cpu', epochs: 1, batch: 32, trainExamples: 128, testExamples: 2004 });
+    expect(log.history).toHaveLength(1);
+    expect(await main(['convert', join(out, 'model.json'), '--out', join(dir, 'lstm.edgeq'), '--calibration', 'mnist', '--calibration-size', '64'], io), printed).toBe(0);
+    expect(existsSync(join(dir, 'lstm.edgeq'))).toBe(true);
+    expect(await main(['train', '--arch', 'rnn', '--out', out], io)).toBe(2);
+  });
+});
