@@ -47,11 +47,11 @@ describe('training', () => {
     const out = join(dir, 'lstm');
     let printed = '';
     const io = { out: (s: string) => { printed += `${s}\n`; }, err: (s: string) => { printed += `${s}\n`; } };
-    expect(await main(['train', '--arch', 'lstm', '--subset', '128', '--epochs', '1', '--batch', '32', '--backend', 'cpu', '--seed', '3', '--out', out], io), printed).toBe(0);
-    expect(printed).toMatch(/backend +TF.js's cpu backend/);
+    expect(await main(['train', '--arch', 'lstm', '--subset', '128', '--epochs', '1', '--batch', '32', '--backend', 'wasm', '--seed', '3', '--out', out], io), printed).toBe(0);
+    expect(printed).toMatch(/backend +TF.js's wasm backend/);
     expect(printed).toMatch(/epoch  1\/1  loss \d\.\d{4}  train acc/);
     const log = JSON.parse(readFileSync(join(out, 'training-log.json'), 'utf8'));
-    expect(log).toMatchObject({ arch: 'lstm', dataset: 'mnist', backend: 'cpu', epochs: 1, batch: 32, trainExamples: 128, testExamples: 2004 });
+    expect(log).toMatchObject({ arch: 'lstm', dataset: 'mnist', backend: 'wasm', epochs: 1, batch: 32, trainExamples: 128, testExamples: 2004 });
     expect(log.history).toHaveLength(1);
     expect(await main(['convert', join(out, 'model.json'), '--out', join(dir, 'lstm.edgeq'), '--calibration', 'mnist', '--calibration-size', '64'], io), printed).toBe(0);
     expect(existsSync(join(dir, 'lstm.edgeq'))).toBe(true);

@@ -9,9 +9,11 @@ import { INPUT_RANGES, datasetInputs, type InputRange } from '../convert/inputs.
 import { loadLayersModelFile } from '../convert/load.js';
 import { DATASETS, loadDataset, take } from '../data/datasets.js';
 import { ConvertError } from '../errors.js';
+import { encodeModel } from '../format/write.js';
 import { loadModel } from '../node.js';
 import type { WeightEncoding } from '../format/model.js';
 import { Progress } from './progress.js';
+import { chooseBackend } from '../train/backend.js';
 
 export const CONVERT_HELP = `usage: edgeq convert <model.json> --out <model.edgeq> --calibration <dataset> [options]
 
@@ -61,8 +63,8 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
 export async function runConvert(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<ConvertReport> {
   const progress = new Progress(progressWrite, tty);
-  await tf.setBackend('cpu');
   tf.enableProdMode(); // no development warnings in a command's output
+  await chooseBackend('wasm'); // the fastest CPU backend that trains (fine-tuning)
   if (!(a.sparsity >= 0 && a.sparsity < 1)) throw new ConvertError('E_SPARSITY', `--sparsity must be at least 0 and below 1, got ${a.sparsity}`);
   const calibrationName = a.calibration ?? a.eval;
   if (!calibrationName) throw new ConvertError('E_CALIBRATION', 'edgeq convert needs representative inputs to calibrate activation ranges: pass --calibration mnist or --calibration fashion-mnist');
@@ -96,15 +98,13 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   let stage = '';
   const result = await convertLayersModel(model, {
     name: a.name ?? basename(a.model.replace(/[/\\]model\.json$/, '')).replace(/\.json$/, ''),
-    labels, source: { format: 'tfjs-layers', file: basename(a.model), bytes: loaded.floatBytes, generatedBy: loaded.generatedBy },
+    labels, source: { format: 'tfjs-layers', file: basename(a.model), bytes: loaded.floatBytes, generatedBy: loaded.generatedBy }, dataset: calibrationName,
     sparsity: a.sparsity, pruneMode: a.prune, protect: a.protect ? 'auto' : 'none', fineTune,
     calibration: cal.x, calibrationMethod: a.calibrationMethod, normalization: cal.normalization, encoding: a.encoding,
     progress: (s, f, detail) => { if (s !== stage) { stage = s; progress.step(s); } progress.update(f, detail); },
   });
-  const tmp = `${a.out}.tmp-${process.pid}`;
-  await writeFile(tmp, result.bytes);
-  await rename(tmp, a.out);
   let evaluation: ConvertReport['eval'];
+  let bytes = result.bytes;
   if (evalSet && evalInputs && floatTop) {
     progress.step('evaluate int8');
     const m = await loadModel(result.bytes);
@@ -113,19 +113,25 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
     } finally {
       m.dispose();
     }
+    // the file records how it measured (same weights; only the metadata grows)
+    result.model.metadata.evaluation = evaluation;
+    bytes = encodeModel(result.model);
   }
+  const tmp = `${a.out}.tmp-${process.pid}`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, a.out);
   progress.finish();
   const weights = result.layers.reduce((s, l) => s + l.weights, 0);
   const zeros = result.layers.reduce((s, l) => s + l.zeros, 0);
   const report: ConvertReport = {
-    model: a.model, out: a.out, floatBytes: loaded.floatBytes, edgeqBytes: result.bytes.length, ratio: loaded.floatBytes / result.bytes.length,
+    model: a.model, out: a.out, floatBytes: loaded.floatBytes, edgeqBytes: bytes.length, ratio: loaded.floatBytes / bytes.length,
     sparsity: zeros / weights, weights, layers: result.layers, eval: evaluation, seconds: progress.elapsedSeconds,
   };
   const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
   const lines = [
     `converted  ${a.model} → ${a.out}`,
     `float      ${kb(loaded.floatBytes)} (model.json + ${loaded.files.length - 1} weight shard${loaded.files.length === 2 ? '' : 's'})`,
-    `edgeq      ${kb(result.bytes.length)}, ${report.ratio.toFixed(1)}× smaller`,
+    `edgeq      ${kb(bytes.length)}, ${report.ratio.toFixed(1)}× smaller`,
     '', '  #  layer                weights    zero     encoding  bytes',
     ...result.layers.map((l) => `${String(l.index).padStart(3)}  ${l.type.padEnd(20)} ${String(l.weights).padStart(8)}  ${(100 * l.zeros / l.weights).toFixed(1).padStart(5)}%   ${l.encoding.padEnd(8)}  ${l.fileBytes}`),
     '',

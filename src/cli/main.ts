@@ -20,6 +20,7 @@ const HELP = `edgeq ${EDGEQ_VERSION}: run compressed int8 neural networks on CPU
 usage: edgeq <command> [options]
 
 commands:
+  demo                           the shipped models on their test images (npm start)
   train --arch cnn|lstm --out <dir> [--data mnist|fashion-mnist]
                                  train a reference model with TF.js on WebGPU
   convert <model.json> --out <model.edgeq> --calibration <dataset>
@@ -81,6 +82,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const [command, ...rest] = argv;
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') { io.out(HELP); return command === undefined ? 2 : 0; }
     if (command === '-v' || command === '--version') { io.out(EDGEQ_VERSION); return 0; }
+    if (command === 'demo') { const { runDemo } = await import('./demo.js'); await runDemo(io.out); return 0; }
     if (command === 'train') return await train(rest, io);
     if (command === 'convert') return await convert(rest, io);
     if (command === 'inspect') return await inspect(rest, io);
@@ -118,7 +120,7 @@ async function train(args: string[], io: Io): Promise<number> {
     return n;
   };
   const backend = values.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'cpu'].includes(backend)) throw new UsageError(`--backend takes auto, webgpu or cpu, got '${backend}'`);
+  if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend takes auto, webgpu, wasm or cpu, got '${backend}'`);
   await runTrain({
     arch: values.arch as 'cnn' | 'lstm', data: values.data ?? 'mnist', dataDir: values['data-dir'],
     epochs: num('epochs', values.epochs, 10, true), batch: num('batch', values.batch, 64, true), lr: num('lr', values.lr, 0.001, false),

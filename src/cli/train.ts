@@ -8,9 +8,9 @@ import { Progress } from './progress.js';
 export const TRAIN_HELP = `usage: edgeq train --arch cnn|lstm --out <dir> [--data mnist|fashion-mnist] [options]
 
 Trains a reference model (../shared/DESIGN.md §5; models/architectures.ts) with TF.js on
-WebGPU: Dawn (the webgpu npm package) in Node. Without a GPU adapter it tries the
-software SwiftShader driver of Debian's chromium package, and otherwise says so and
-trains on TF.js's cpu backend. Writes <dir>/model.json, <dir>/weights.bin and
+WebGPU: Dawn (the webgpu npm package) in Node. Without a GPU it says so and trains on
+TF.js's wasm backend, the fastest here (--backend webgpu still uses the software
+SwiftShader driver of Debian's chromium package where it is installed). Writes <dir>/model.json, <dir>/weights.bin and
 <dir>/training-log.json; then: edgeq convert <dir>/model.json --out model.edgeq ...
 
 options:
@@ -21,12 +21,12 @@ options:
   --batch N              default 64
   --lr X                 Adam's learning rate, default 0.001
   --subset N             train on the first N training examples only
-  --backend B            auto (default), webgpu or cpu
+  --backend B            auto (default), webgpu, wasm or cpu
   --seed N               initial weights from this seed
   --out DIR              where to write the model (required)
   -h, --help             this help`;
 
-export interface TrainArgs { arch: Arch; data: string; dataDir?: string; epochs: number; batch: number; lr: number; subset?: number; backend: 'auto' | 'webgpu' | 'cpu'; seed?: number; out: string }
+export interface TrainArgs { arch: Arch; data: string; dataDir?: string; epochs: number; batch: number; lr: number; subset?: number; backend: 'auto' | 'webgpu' | 'wasm' | 'cpu'; seed?: number; out: string }
 
 export async function runTrain(a: TrainArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<void> {
   const progress = new Progress(progressWrite, tty);

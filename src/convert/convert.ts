@@ -3,7 +3,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { ConvertError } from '../errors.js';
-import type { WeightEncoding } from '../format/model.js';
+import type { EdgeqModel, WeightEncoding } from '../format/model.js';
 import { encodeModel } from '../format/write.js';
 import { loadModel, type Model } from '../node.js';
 import { lowerLayersModel } from './graph.js';
@@ -15,6 +15,7 @@ export interface ConvertOptions {
   labels?: string[];
   description?: string;
   source?: { format: string; file?: string; bytes?: number; generatedBy?: string };
+  dataset?: string; // the dataset the model classifies (metadata for tools and the demo)
   sparsity?: number;
   pruneMode?: PruneMode;
   protect?: 'auto' | 'none';
@@ -36,7 +37,8 @@ export interface LayerReport {
   fileBytes: number;
 }
 
-export interface ConvertResult { bytes: Uint8Array; layers: LayerReport[] }
+// model: what was encoded, for callers that add metadata (e.g. evaluation results)
+export interface ConvertResult { bytes: Uint8Array; layers: LayerReport[]; model: EdgeqModel }
 
 export async function convertLayersModel(model: tf.LayersModel, options: ConvertOptions): Promise<ConvertResult> {
   const progress = options.progress ?? (() => {});
@@ -62,6 +64,7 @@ export async function convertLayersModel(model: tf.LayersModel, options: Convert
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.description ? { description: options.description } : {}),
       ...(options.source ? { source: options.source } : {}),
+      ...(options.dataset ? { dataset: options.dataset } : {}),
       ...(sparsity > 0 ? { pruning: { sparsity, mode: options.pruneMode ?? 'layer', fineTuned: Boolean(options.fineTune) } } : {}),
     },
     normalization: options.normalization,
@@ -80,7 +83,7 @@ export async function convertLayersModel(model: tf.LayersModel, options: Convert
       return { index: l.index, type: `${l.type}${w.role === 'recurrent' ? ' (recurrent)' : ''}`, weights: n, zeros: w.nonZero === null ? 0 : n - w.nonZero, encoding: w.encoding, fileBytes: w.fileBytes };
     }));
     progress('encode', 1);
-    return { bytes, layers };
+    return { bytes, layers, model: edgeq };
   } finally {
     loaded.dispose();
   }

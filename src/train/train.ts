@@ -17,7 +17,7 @@ export interface TrainOptions {
   batch: number;
   lr: number;
   subset?: number; // training examples (default: all)
-  backend?: 'auto' | 'webgpu' | 'cpu';
+  backend?: 'auto' | 'webgpu' | 'wasm' | 'cpu';
   out: string;
   seed?: number;
   onBackend?: (b: BackendChoice) => void;
