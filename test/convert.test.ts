@@ -133,8 +133,8 @@ describe('reading model.json', () => {
   it('gives clear errors for malformed JSON, graph models, missing and short shards', async () => {
     const cases: [string, RegExp][] = [
       [write('badjson', '{"modelTopology": '), /is not valid JSON/],
-      [write('nolayers', { format: 'layers-model', weightsManifest: [] }), /not a TF.js Layers model/],
-      [write('graph', { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }), /is a TF.js Graph model, which edgeq does not convert yet/],
+      [write('nolayers', { format: 'layers-model', weightsManifest: [] }), /not a TF.js model: it has no "modelTopology"/],
+      [write('graph', { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }), /is a TF.js Graph model: load it with loadGraphModelFile/],
       [write('noshard', original()), /weight shard not found: .*group1-shard1of1\.bin/],
       [write('short', original(), shard().subarray(0, 1000)), /hold 1000 bytes, the manifest needs 239732: a shard is truncated/],
       [join(dir, 'nowhere', 'model.json'), /model file not found/],

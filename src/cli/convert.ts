@@ -4,9 +4,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { compare, convertLayersModel, floatClasses, int8Classes, type Evaluation } from '../convert/convert.js';
+import { compare, convertLayersModel, encodeFloatGraph, floatClasses, int8Classes, type ConvertOptions, type Evaluation, type Predictor } from '../convert/convert.js';
+import { loadGraphModelFile } from '../convert/graph-model.js';
+import { pruneFloatGraph } from '../convert/prune.js';
 import { INPUT_RANGES, datasetInputs, type InputRange } from '../convert/inputs.js';
-import { loadLayersModelFile } from '../convert/load.js';
+import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
 import { DATASETS, loadDataset, take } from '../data/datasets.js';
 import { ConvertError } from '../errors.js';
 import { encodeModel } from '../format/write.js';
@@ -17,8 +19,9 @@ import { chooseBackend } from '../train/backend.js';
 
 export const CONVERT_HELP = `usage: edgeq convert <model.json> --out <model.edgeq> --calibration <dataset> [options]
 
-Converts a TF.js Layers model (model.json + weight shards, as TF.js saves it or as the
-Keras → TF.js converter writes it) into a pruned, int8-quantized .edgeq file, and
+Converts a TF.js model (model.json + weight shards: a Layers model as TF.js saves it or
+as the Keras → TF.js converter writes it, or a Graph model of conv / pool / dense ops)
+into a pruned, int8-quantized .edgeq file, and
 reports sizes, per-layer sparsity and, with --eval, float against int8 accuracy.
 
 datasets: ${DATASETS.join(', ')} (28×28 grey images; fashion-mnist from --data-dir,
@@ -69,9 +72,12 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   const calibrationName = a.calibration ?? a.eval;
   if (!calibrationName) throw new ConvertError('E_CALIBRATION', 'edgeq convert needs representative inputs to calibrate activation ranges: pass --calibration mnist or --calibration fashion-mnist');
   progress.step('load model');
-  const loaded = await loadLayersModelFile(a.model);
-  const model = loaded.model;
-  const inputShape = model.inputs[0].shape.slice(1);
+  // Layers models prune (and fine-tune) as TF.js models; Graph models as float graphs
+  const graphModel = isGraphModel((await readModelFiles(a.model)).json) ? await loadGraphModelFile(a.model) : undefined;
+  if (graphModel && a.fineTune > 0) throw new ConvertError('E_FINE_TUNE', 'fine-tuning needs a Layers model; a Graph model can be pruned (--sparsity) but not trained');
+  const loaded = graphModel ?? await loadLayersModelFile(a.model);
+  const floatModel: Predictor = graphModel ? graphModel.model : (loaded as Awaited<ReturnType<typeof loadLayersModelFile>>).model;
+  const inputShape = graphModel ? graphModel.graph.inputShape : (floatModel as tf.LayersModel).inputs[0].shape.slice(1);
   progress.step('load data');
   const train = await loadDataset(calibrationName, 'train', { dir: a.dataDir });
   const cal = datasetInputs(take(train, Math.min(a.calibrationSize, train.count)), inputShape, a.inputRange);
@@ -84,9 +90,9 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
     evalInputs = datasetInputs(evalSet, inputShape, a.inputRange);
     // the float baseline is the model as given, before pruning changes it
     progress.step('evaluate float');
-    floatTop = floatClasses(model, evalInputs.x, (f) => progress.update(f));
+    floatTop = floatClasses(floatModel, evalInputs.x, (f) => progress.update(f));
   }
-  const outputs = (model.outputs[0].shape as number[])[1];
+  const outputs = graphModel ? outputCount(graphModel.graph) : ((floatModel as tf.LayersModel).outputs[0].shape as number[])[1];
   const labels = a.labels ?? (outputs === train.classes.length ? train.classes : undefined);
   if (labels && labels.length !== outputs) throw new ConvertError('E_LABELS', `${labels.length} labels given, the model has ${outputs} outputs`);
   let fineTune: { x: tf.Tensor; y: tf.Tensor; epochs: number } | undefined;
@@ -96,13 +102,20 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
     fineTune = { x: datasetInputs(ft, inputShape, a.inputRange).x, y: tf.tensor1d(ft.labels, 'float32'), epochs: a.fineTune };
   }
   let stage = '';
-  const result = await convertLayersModel(model, {
+  const options: ConvertOptions = {
     name: a.name ?? basename(a.model.replace(/[/\\]model\.json$/, '')).replace(/\.json$/, ''),
-    labels, source: { format: 'tfjs-layers', file: basename(a.model), bytes: loaded.floatBytes, generatedBy: loaded.generatedBy }, dataset: calibrationName,
+    labels, source: { format: 'tfjs-layers', file: basename(a.model), bytes: loaded.floatBytes, generatedBy: 'generatedBy' in loaded ? loaded.generatedBy : undefined }, dataset: calibrationName,
     sparsity: a.sparsity, pruneMode: a.prune, protect: a.protect ? 'auto' : 'none', fineTune,
     calibration: cal.x, calibrationMethod: a.calibrationMethod, normalization: cal.normalization, encoding: a.encoding,
     progress: (s, f, detail) => { if (s !== stage) { stage = s; progress.step(s); } progress.update(f, detail); },
-  });
+  };
+  let result;
+  if (graphModel) {
+    if (a.sparsity > 0) pruneFloatGraph(graphModel.graph, { sparsity: a.sparsity, mode: a.prune, protect: a.protect ? 'auto' : 'none' });
+    result = await encodeFloatGraph(graphModel.graph, options);
+  } else {
+    result = await convertLayersModel(floatModel as tf.LayersModel, options);
+  }
   let evaluation: ConvertReport['eval'];
   let bytes = result.bytes;
   if (evalSet && evalInputs && floatTop) {
@@ -146,8 +159,14 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   if (a.json) await writeFile(a.json, JSON.stringify(report, null, 2));
   cal.x.dispose();
   evalInputs?.x.dispose();
-  model.dispose();
+  floatModel.dispose();
   return report;
+}
+
+// Classes a float graph outputs: the units of its last dense layer.
+function outputCount(graph: import('../convert/graph.js').FloatGraph): number {
+  const dense = [...graph.layers].reverse().find((l) => l.type === 'dense');
+  return dense && dense.type === 'dense' ? dense.units : 0;
 }
 
 export { INPUT_RANGES };

@@ -6,7 +6,7 @@ import { ConvertError } from '../errors.js';
 import type { EdgeqModel, WeightEncoding } from '../format/model.js';
 import { encodeModel } from '../format/write.js';
 import { loadModel, type Model } from '../node.js';
-import { lowerLayersModel } from './graph.js';
+import { lowerLayersModel, type FloatGraph } from './graph.js';
 import { fineTunePruned, pruneModel, type PruneMode } from './prune.js';
 import { quantizeGraph, type CalibrationMethod } from './quantize.js';
 
@@ -56,8 +56,14 @@ export async function convertLayersModel(model: tf.LayersModel, options: Convert
     pruneModel(model, { sparsity, mode: options.pruneMode, protect: options.protect }).masks.forEach((m) => m.dispose());
     progress('prune', 1);
   }
+  return encodeFloatGraph(lowerLayersModel(model), options);
+}
+
+// Float graph → .edgeq bytes and the per-layer report (Layers and Graph models alike).
+export async function encodeFloatGraph(graph: FloatGraph, options: ConvertOptions): Promise<ConvertResult> {
+  const progress = options.progress ?? (() => {});
+  const sparsity = options.sparsity ?? 0;
   progress('calibrate + quantize', 0);
-  const graph = lowerLayersModel(model);
   const edgeq = quantizeGraph(graph, options.calibration, {
     metadata: {
       name: options.name,
@@ -100,12 +106,15 @@ function argmaxRows(y: ArrayLike<number>, rows: number, classes: number, out: In
 }
 
 // Top-1 classes of the float model (TF.js) on normalized inputs x.
-export function floatClasses(float: tf.LayersModel, x: tf.Tensor, progress?: (f: number) => void, batch = 250): Int32Array {
+// A TF.js Layers or Graph model: what the float baseline needs of it.
+export interface Predictor { predict(x: tf.Tensor, config?: object): unknown; dispose(): void }
+
+export function floatClasses(float: Predictor, x: tf.Tensor, progress?: (f: number) => void, batch = 250): Int32Array {
   const n = x.shape[0];
   const out = new Int32Array(n);
   for (let i = 0; i < n; i += batch) {
     const m = Math.min(batch, n - i);
-    const y = tf.tidy(() => (float.predict(x.slice(i, m)) as tf.Tensor).dataSync() as Float32Array);
+    const y = tf.tidy(() => (float.predict(x.slice(i, m), {}) as tf.Tensor).dataSync() as Float32Array);
     argmaxRows(y, m, y.length / m, out, i);
     progress?.((i + m) / n);
   }

@@ -34,7 +34,16 @@ export function normalizeTopology(node: unknown): unknown {
   return out;
 }
 
-export async function loadLayersModelFile(path: string): Promise<LoadedLayersModel> {
+export interface ModelFiles {
+  json: Record<string, unknown>;
+  specs: tf.io.WeightsManifestEntry[];
+  weightData: Uint8Array;
+  floatBytes: number; // model.json + shards
+  files: string[];
+}
+
+// model.json and every weight shard it lists, checked against the manifest.
+export async function readModelFiles(path: string): Promise<ModelFiles> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -47,11 +56,8 @@ export async function loadLayersModelFile(path: string): Promise<LoadedLayersMod
   } catch (e) {
     throw new ConvertError('E_MODEL_JSON', `${path} is not valid JSON: ${(e as Error).message}`);
   }
-  if (json && (json.format === 'graph-model' || Array.isArray((json.modelTopology as { node?: unknown } | undefined)?.node))) {
-    throw new ConvertError('E_GRAPH_MODEL', `${path} is a TF.js Graph model, which edgeq does not convert yet: export the Keras model as a Layers model (tensorflowjs_converter --output_format tfjs_layers_model)`);
-  }
   if (!json || typeof json !== 'object' || !json.modelTopology) {
-    throw new ConvertError('E_MODEL_JSON', `${path} is not a TF.js Layers model: it has no "modelTopology" (a TF.js Graph model or a Keras .h5/.keras file? convert it with the TensorFlow.js converter to a Layers model first)`);
+    throw new ConvertError('E_MODEL_JSON', `${path} is not a TF.js model: it has no "modelTopology" (a Keras .h5/.keras file? convert it with the TensorFlow.js converter first)`);
   }
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) throw new ConvertError('E_MODEL_JSON', `${path} has no "weightsManifest" array`);
@@ -88,13 +94,25 @@ export async function loadLayersModelFile(path: string): Promise<LoadedLayersMod
       throw new ConvertError('E_WEIGHTS_SHORT', `weight shards ${(group.paths as string[]).join(', ')} hold ${got} bytes, the manifest needs ${expected}: a shard is truncated; download it again`);
     }
   }
+  const weightData = new Uint8Array(shards.reduce((a, sh) => a + sh.length, 0));
+  let at = 0;
+  for (const sh of shards) { weightData.set(sh, at); at += sh.length; }
+  return { json, specs, weightData, floatBytes, files };
+}
+
+export function isGraphModel(json: Record<string, unknown>): boolean {
+  return json.format === 'graph-model' || Array.isArray((json.modelTopology as { node?: unknown } | undefined)?.node);
+}
+
+export async function loadLayersModelFile(path: string): Promise<LoadedLayersModel> {
+  const { json, specs, weightData, floatBytes, files } = await readModelFiles(path);
+  if (isGraphModel(json)) {
+    throw new ConvertError('E_GRAPH_MODEL', `${path} is a TF.js Graph model: load it with loadGraphModelFile`);
+  }
   const topology = normalizeTopology(json.modelTopology) as Record<string, unknown>;
   delete topology.training_config; // the converter does not train with the original optimizer
-  const weightData = new Uint8Array(shards.reduce((a, s) => a + s.length, 0));
-  let at = 0;
-  for (const s of shards) { weightData.set(s, at); at += s.length; }
   const handler: tf.io.IOHandler = {
-    load: async () => ({ modelTopology: topology, weightSpecs: specs, weightData: weightData.buffer, format: json.format as string | undefined }),
+    load: async () => ({ modelTopology: topology, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer, format: json.format as string | undefined }),
   };
   try {
     const model = await tf.loadLayersModel(handler);

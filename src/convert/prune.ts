@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { ConvertError } from '../errors.js';
+import type { FloatGraph } from './graph.js';
 
 export type PruneMode = 'layer' | 'global';
 
@@ -35,26 +36,34 @@ export function prunableTensors(model: tf.LayersModel, protect: 'auto' | 'none' 
       list.push({ layer: layer.name, weight: 'recurrent_kernel', index: 1, count: w[1].size, protected: false });
     }
   }
-  if (protect === 'auto' && list.length > 1) {
-    const total = list.reduce((a, t) => a + t.count, 0);
-    const first = list[0], last = list[list.length - 1];
-    if (first.count < 0.05 * total) first.protected = true;
-    if (last.count < 0.05 * total) last.protected = true;
-  }
+  protectedTensors(list.map((t) => t.count), protect).forEach((p, i) => { list[i].protected = p; });
   return list;
 }
 
-// Thresholds: weights with |w| ≤ threshold become zero (per tensor).
-function thresholds(model: tf.LayersModel, tensors: PrunedTensor[], sparsity: number, mode: PruneMode): number[] {
-  const values = tensors.map((t) => Float32Array.from(model.getLayer(t.layer).getWeights()[t.index].dataSync() as Float32Array, Math.abs).sort());
-  const cut = (sorted: Float32Array, k: number) => (k <= 0 ? -1 : sorted[Math.min(sorted.length, k) - 1]);
-  if (mode === 'layer') return tensors.map((t, i) => (t.protected ? -1 : cut(values[i], Math.round(sparsity * t.count))));
-  // global: one magnitude threshold over the unprotected tensors, sized so that the
-  // zeros over all prunable weights reach the target
-  const total = tensors.reduce((a, t) => a + t.count, 0);
-  const pool = Float32Array.from(values.filter((_, i) => !tensors[i].protected).flatMap((v) => Array.from(v))).sort();
+// Magnitude thresholds, one per tensor: weights with |w| ≤ threshold become zero
+// (−1: keep all). 'layer': each unprotected tensor to `sparsity`; 'global': one
+// threshold over the unprotected tensors, sized so that the zeros over all tensors
+// reach the target.
+export function magnitudeThresholds(tensors: Float32Array[], protect: boolean[], sparsity: number, mode: PruneMode): number[] {
+  const sorted = tensors.map((t) => Float32Array.from(t, Math.abs).sort());
+  const cut = (s: Float32Array, k: number) => (k <= 0 ? -1 : s[Math.min(s.length, k) - 1]);
+  if (mode === 'layer') return sorted.map((s, i) => (protect[i] ? -1 : cut(s, Math.round(sparsity * s.length))));
+  const total = tensors.reduce((a, t) => a + t.length, 0);
+  const pool = Float32Array.from(sorted.filter((_, i) => !protect[i]).flatMap((v) => Array.from(v))).sort();
   const t = cut(pool, Math.round(sparsity * total));
-  return tensors.map((x) => (x.protected ? -1 : t));
+  return tensors.map((_, i) => (protect[i] ? -1 : t));
+}
+
+// Which of these weight tensors (in model order) 'auto' protection keeps dense: the
+// first and the last when each holds under 5 % of all the weights.
+export function protectedTensors(sizes: number[], protect: 'auto' | 'none'): boolean[] {
+  const flags = sizes.map(() => false);
+  if (protect === 'auto' && sizes.length > 1) {
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (sizes[0] < 0.05 * total) flags[0] = true;
+    if (sizes[sizes.length - 1] < 0.05 * total) flags[sizes.length - 1] = true;
+  }
+  return flags;
 }
 
 // Applies magnitude pruning in place; returns the masks (1 keep, 0 pruned).
@@ -62,7 +71,8 @@ export function pruneModel(model: tf.LayersModel, options: PruneOptions): { tens
   const { sparsity, mode = 'layer', protect = 'auto' } = options;
   if (!(sparsity >= 0 && sparsity < 1)) throw new ConvertError('E_SPARSITY', `sparsity must be at least 0 and below 1, got ${sparsity}`);
   const tensors = prunableTensors(model, protect);
-  const cuts = thresholds(model, tensors, sparsity, mode);
+  const values = tensors.map((t) => model.getLayer(t.layer).getWeights()[t.index].dataSync() as Float32Array);
+  const cuts = magnitudeThresholds(values, tensors.map((t) => t.protected), sparsity, mode);
   const masks = tensors.map((t, i) => tf.tidy(() => {
     const layer = model.getLayer(t.layer);
     const weights = layer.getWeights();
@@ -121,4 +131,18 @@ export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.
   // end exactly at the target
   masks.forEach((m) => m.dispose());
   pruneModel(model, options).masks.forEach((m) => m.dispose());
+}
+
+// One-shot magnitude pruning of a float graph's kernels, in place (models that only
+// exist as graphs, e.g. TF.js Graph models).
+export function pruneFloatGraph(graph: FloatGraph, options: PruneOptions): void {
+  const { sparsity, mode = 'layer', protect = 'auto' } = options;
+  if (!(sparsity >= 0 && sparsity < 1)) throw new ConvertError('E_SPARSITY', `sparsity must be at least 0 and below 1, got ${sparsity}`);
+  const tensors: Float32Array[] = [];
+  for (const l of graph.layers) {
+    if (l.type === 'conv2d' || l.type === 'dense') tensors.push(l.weights);
+    if (l.type === 'lstm') tensors.push(l.kernel, l.recurrent);
+  }
+  const cuts = magnitudeThresholds(tensors, protectedTensors(tensors.map((t) => t.length), protect), sparsity, mode);
+  tensors.forEach((t, i) => { for (let j = 0; j < t.length; j++) if (Math.abs(t[j]) <= cuts[i]) t[j] = 0; });
 }
