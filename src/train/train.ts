@@ -8,6 +8,9 @@ import { inputShapeOf, referenceModel, type Arch } from '../../models/architectu
 import { loadDataset, take, type Dataset } from '../data/datasets.js';
 import { EDGEQ_VERSION } from '../version.js';
 import { chooseBackend, type BackendChoice } from './backend.js';
+import { accuracy, imageTensors, trainLoop, type EpochLog } from './loop.js';
+
+export type { EpochLog };
 
 export interface TrainOptions {
   arch: Arch;
@@ -25,8 +28,6 @@ export interface TrainOptions {
   onEpoch?: (e: EpochLog) => void;
 }
 
-export interface EpochLog { epoch: number; loss: number; accuracy: number; testAccuracy: number; seconds: number; imagesPerSecond: number }
-
 export interface TrainLog {
   arch: Arch; dataset: string; backend: string; adapter?: string; epochs: number; batch: number; learningRate: number;
   trainExamples: number; testExamples: number; history: EpochLog[]; testAccuracy: number; seconds: number;
@@ -34,20 +35,7 @@ export interface TrainLog {
 }
 
 export function tensorsOf(d: Dataset, arch: Arch): { x: tf.Tensor; y: tf.Tensor } {
-  return tf.tidy(() => ({
-    x: tf.tensor(d.images, [d.count, ...inputShapeOf(arch)], 'float32').div(255),
-    y: tf.tensor1d(d.labels, 'float32'),
-  }));
-}
-
-export function accuracy(model: tf.LayersModel, x: tf.Tensor, labels: Uint8Array, batch = 256): number {
-  let ok = 0;
-  for (let i = 0; i < labels.length; i += batch) {
-    const m = Math.min(batch, labels.length - i);
-    const pred = tf.tidy(() => (model.predict(x.slice(i, m)) as tf.Tensor).argMax(-1).dataSync());
-    for (let j = 0; j < m; j++) if (pred[j] === labels[i + j]) ok++;
-  }
-  return ok / labels.length;
+  return imageTensors(d.images, d.labels, inputShapeOf(arch));
 }
 
 // model.json + weights.bin, as tf.io would write them to disk.
@@ -79,27 +67,11 @@ export async function trainReference(o: TrainOptions): Promise<{ model: tf.Seque
   const { x, y } = tensorsOf(train, o.arch);
   const t = tensorsOf(test, o.arch);
   const model = referenceModel(tf, o.arch, train.classes.length, o.seed);
-  model.compile({ optimizer: tf.train.adam(o.lr), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const history: EpochLog[] = [];
-  const batches = Math.ceil(train.count / o.batch);
-  let epochStart = Date.now();
-  await model.fit(x, y, {
-    epochs: o.epochs, batchSize: o.batch, shuffle: true, verbose: 0,
-    callbacks: {
-      onEpochBegin: async () => { epochStart = Date.now(); },
-      onBatchEnd: async (b, logs) => { o.onBatch?.(history.length, (b + 1) / batches, logs?.loss ?? NaN, logs?.acc ?? NaN); },
-      onEpochEnd: async (epoch, logs) => {
-        const seconds = (Date.now() - epochStart) / 1000;
-        const e = { epoch: epoch + 1, loss: logs?.loss ?? NaN, accuracy: logs?.acc ?? NaN, testAccuracy: accuracy(model, t.x, test.labels), seconds, imagesPerSecond: train.count / seconds };
-        history.push(e);
-        o.onEpoch?.(e);
-      },
-    },
-  });
+  const history = await trainLoop({ model, x, y, test: { x: t.x, labels: test.labels }, epochs: o.epochs, batch: o.batch, lr: o.lr, onBatch: o.onBatch, onEpoch: o.onEpoch });
   const finished = new Date();
   const log: TrainLog = {
     arch: o.arch, dataset: o.data, backend: backend.name, adapter: backend.adapter, epochs: o.epochs, batch: o.batch, learningRate: o.lr,
-    trainExamples: train.count, testExamples: test.count, history, testAccuracy: history.at(-1)?.testAccuracy ?? accuracy(model, t.x, test.labels),
+    trainExamples: train.count, testExamples: test.count, history, testAccuracy: history.at(-1)?.testAccuracy ?? await accuracy(model, t.x, test.labels),
     seconds: (finished.getTime() - started.getTime()) / 1000, started: started.toISOString(), finished: finished.toISOString(),
     edgeq: EDGEQ_VERSION, node: process.version,
   };
