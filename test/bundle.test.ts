@@ -1,0 +1,92 @@
+// The runtime bundles: no Node built-ins, within the size budget, and in a real
+// browser (headless Chromium, under a Content-Security-Policy without 'unsafe-eval')
+// they give bit-identical outputs to Node, with both engine builds.
+
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundles, type BundleSizes } from '../examples/bundle.js';
+import { loadDataset } from '../src/data/datasets.js';
+import { loadModel } from '../src/node.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const MODEL = new URL('../models/cnn-mnist.edgeq', import.meta.url);
+
+describe('runtime bundles', () => {
+  let dir: string, sizes: BundleSizes[];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'edgeq-web-'));
+    sizes = await buildBundles(dir);
+  });
+
+  it('import nothing from Node and stay within the size budget (engine ≤ 64 KB raw, runtime JS ≤ 20 KB gzip)', () => {
+    const js = readFileSync(join(dir, 'edgeq.js'), 'utf8');
+    const node = /\bnode:|\brequire\(|\bprocess\.|(?<![A-Za-z])Buffer\b/.exec(js);
+    expect(node?.[0], 'a Node built-in in edgeq.js').toBeUndefined();
+    const size = (f: string) => sizes.find((s) => s.file === f)!;
+    console.log(sizes.map((s) => `${s.file}: ${s.raw} B raw, ${s.gzip} B gzip`).join('; '));
+    expect(size('edgeq.simd.wasm').raw).toBeLessThanOrEqual(64 * 1024);
+    expect(size('edgeq.scalar.wasm').raw).toBeLessThanOrEqual(64 * 1024);
+    expect(size('edgeq.js').gzip).toBeLessThanOrEqual(20 * 1024);
+  });
+
+  const have = existsSync(CHROMIUM);
+  if (!have && !process.env.CI) console.warn(`\n*** SKIPPED browser parity: ${CHROMIUM} not installed (apt-get install chromium) ***\n`);
+  describe.skipIf(!have && !process.env.CI)('in Chromium', () => {
+    let server: Server, browser: Browser, url: string;
+    beforeAll(async () => {
+      writeFileSync(join(dir, 'model.edgeq'), readFileSync(MODEL));
+      const test = await loadDataset('mnist', 'test');
+      writeFileSync(join(dir, 'digits.bin'), test.images.subarray(0, 16 * 784));
+      writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>edgeq</title><p>parity</p>');
+      const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+      server = createServer((req, res) => {
+        const file = join(dir, (req.url ?? '/').split('?')[0].replace(/^\/$/, '/index.html'));
+        if (req.url === '/favicon.ico') { res.statusCode = 204; res.end(); return; }
+        if (!file.startsWith(dir) || !existsSync(file)) { res.statusCode = 404; res.end(); return; }
+        res.setHeader('content-type', types[extname(file)] ?? 'application/octet-stream');
+        // what a webview serves: scripts from itself, wasm compiled, no eval
+        res.setHeader('content-security-policy', "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'");
+        res.end(readFileSync(file));
+      }).listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    });
+    afterAll(async () => {
+      await browser?.close();
+      server?.close();
+    });
+
+    for (const [bundle, build] of [['edgeq.js', 'simd'], ['edgeq.js', 'scalar'], ['edgeq.inline.js', 'simd']] as const) {
+      it(`${bundle} (${build}): the same 16 × 10 probabilities as Node, bit for bit`, async () => {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+        await page.goto(url);
+        // a string, so that the test runner does not rewrite the page's import()
+        const got = await page.evaluate(`(async () => {
+          const edgeq = await import('./${bundle}');
+          const model = await edgeq.loadModel(await fetch('./model.edgeq'), { build: '${build}' });
+          const digits = new Uint8Array(await (await fetch('./digits.bin')).arrayBuffer());
+          const y = model.predict(digits, { batch: 16 });
+          const out = { build: model.info.build, bits: Array.from(new Uint32Array(y.buffer)) };
+          model.dispose();
+          return out;
+        })()`) as { build: string; bits: number[] };
+        const model = await loadModel(readFileSync(MODEL), { build });
+        const want = model.predict(readFileSync(join(dir, 'digits.bin')), { batch: 16 });
+        model.dispose();
+        expect(errors).toEqual([]);
+        expect(got.build).toBe(build);
+        expect(got.bits).toEqual(Array.from(new Uint32Array(want.buffer)));
+        await page.close();
+      });
+    }
+  });
+});
