@@ -26,6 +26,7 @@ commands:
   convert <model.json> --out <model.edgeq> --calibration <dataset>
                                  prune, quantize and encode a TF.js / Keras model
   inspect <model.edgeq>          layers, shapes, quantization, sparsity, sizes, arena
+  serve <model.edgeq …>          an offline HTTP inference server for gateways
   run <model.edgeq> <input>      classify one input and print the top classes
 
 options:
@@ -86,6 +87,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (command === 'train') return await train(rest, io);
     if (command === 'convert') return await convert(rest, io);
     if (command === 'inspect') return await inspect(rest, io);
+    if (command === 'serve') return await serve(rest, io);
     if (command === 'run') return await run(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e) {
@@ -167,6 +169,65 @@ async function convert(args: string[], io: Io): Promise<number> {
     encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask', 'huffman'] as const, 'auto'),
     name: values.name, labels: values.labels?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
   }, io.out, io.progress ?? (() => {}), io.tty ?? false);
+  return 0;
+}
+
+const SERVE_HELP = `usage: edgeq serve <model.edgeq> [more.edgeq …] [--port 8080] [--host 127.0.0.1] [options]
+
+An offline HTTP inference server (node:http only). Each model is served under its file
+name without .edgeq:
+  POST /v1/models/<name>:predict   {"instances": [[…], …]} (values in the model's input
+                                   units) or raw pixels as application/octet-stream
+                                   → {"predictions": [[…]], "top": [[{index, label, score}]]}
+  GET  /health                     {"status": "ok", "models": [...]}
+  GET  /metrics                    requests, errors, latency percentiles, batches, memory
+Concurrent requests to a model are batched into one engine call. SIGTERM or SIGINT
+stops accepting, finishes requests in flight, and exits 0.
+
+options:
+  --port N              default 8080 (0: any free port)
+  --host H              default 127.0.0.1 (0.0.0.0 to serve the network)
+  --max-batch N         items per engine call, default 64
+  --batch-wait-ms N     how long a request waits for others, default 2
+  --max-body BYTES      request size limit, default 4194304
+  -h, --help            this help`;
+
+async function serve(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    port: { type: 'string' }, host: { type: 'string' }, 'max-batch': { type: 'string' }, 'batch-wait-ms': { type: 'string' },
+    'max-body': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) { io.out(SERVE_HELP); return 0; }
+  if (positionals.length === 0) throw new UsageError('serve takes at least one model file');
+  const num = (name: string, v: string | undefined, dflt: number, min: number) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} takes an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+  const options = {
+    port: num('port', values.port, 8080, 0), host: values.host ?? '127.0.0.1', maxBatch: num('max-batch', values['max-batch'], 64, 1),
+    batchWaitMs: num('batch-wait-ms', values['batch-wait-ms'], 2, 0), maxBodyBytes: num('max-body', values['max-body'], 4 << 20, 1),
+  };
+  const { InferenceServer } = await import('../serve/server.js');
+  const models = new Map<string, import('../model.js').Model>();
+  for (const file of positionals) {
+    const name = file.replace(/^.*[/\\]/, '').replace(/\.edgeq$/, '');
+    if (models.has(name)) throw new UsageError(`two models are named '${name}'`);
+    models.set(name, await loadModelFile(file));
+  }
+  const server = new InferenceServer(models, options);
+  const address = await server.listen();
+  io.out(`edgeq serve: ${[...models.keys()].join(', ')} on http://${address.address}:${address.port} (POST /v1/models/<name>:predict, GET /health, GET /metrics)`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      io.out(`${signal}: finishing requests in flight, then exiting`);
+      void server.close().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  for (const m of models.values()) m.dispose();
   return 0;
 }
 

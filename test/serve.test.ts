@@ -1,0 +1,95 @@
+// The gateway server under bounded load on 127.0.0.1: 2,000 requests, 64 in flight,
+// mixed with malformed ones. Every valid request gets exactly the engine's answer, every
+// bad one a 4xx with a message, and the process neither crashes nor grows.
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDataset } from '../src/data/datasets.js';
+import { loadModel, type Model } from '../src/node.js';
+import { InferenceServer } from '../src/serve/server.js';
+
+const MODEL = new URL('../models/cnn-mnist.edgeq', import.meta.url);
+
+describe('edgeq serve', () => {
+  let server: InferenceServer, base: string, reference: Model, digits: Uint8Array;
+  beforeAll(async () => {
+    const models = new Map([['digits', await loadModel(readFileSync(MODEL))]]);
+    server = new InferenceServer(models, { port: 0, maxBodyBytes: 64 * 1024 });
+    const a = await server.listen();
+    base = `http://127.0.0.1:${a.port}`;
+    reference = await loadModel(readFileSync(MODEL));
+    digits = (await loadDataset('mnist', 'test')).images.subarray(0, 50 * 784);
+  });
+  afterAll(async () => {
+    await server.close();
+    reference.dispose();
+  });
+
+  it('answers 2,000 requests with 64 in flight, malformed ones mixed in', async () => {
+    const bad: [RequestInit & { path?: string }, number, RegExp][] = [
+      [{ method: 'POST', body: '{"instances": [[1,2,3]]}', headers: { 'content-type': 'application/json' } }, 400, /instance 0 has 3 values; the model takes \[28, 28, 1\] = 784/],
+      [{ method: 'POST', body: '{"instan', headers: { 'content-type': 'application/json' } }, 400, /not JSON/],
+      [{ method: 'POST', body: new Uint8Array(100), headers: { 'content-type': 'application/octet-stream' } }, 400, /multiple of 784/],
+      [{ method: 'POST', body: new Uint8Array(70 * 1024), headers: { 'content-type': 'application/octet-stream' } }, 413, /limit/],
+      [{ method: 'POST', path: '/v1/models/nope:predict', body: '[]' }, 404, /no model 'nope': this server has digits/],
+      [{ method: 'GET' }, 405, /predict takes POST/],
+      [{ method: 'POST', path: '/v2/whatever', body: '' }, 404, /no route/],
+    ];
+    const rssBefore = process.memoryUsage().rss;
+    let next = 0, ok = 0, rejected = 0;
+    const worker = async () => {
+      while (next < 2000) {
+        const i = next++;
+        if (i % 10 === 9) {
+          const [init, status, message] = bad[(i / 10) % bad.length | 0];
+          const res = await fetch(`${base}${init.path ?? '/v1/models/digits:predict'}`, init);
+          expect(res.status).toBe(status);
+          expect((await res.json()).error).toMatch(message);
+          rejected++;
+          continue;
+        }
+        const k = i % 50, n = 1 + (i % 3);
+        const items = Array.from({ length: n }, (_, j) => (k + j) % 50);
+        const raw = i % 2 === 0;
+        const pixels = new Uint8Array(n * 784);
+        items.forEach((d, j) => pixels.set(digits.subarray(d * 784, (d + 1) * 784), j * 784));
+        const res = await fetch(`${base}/v1/models/digits:predict`, raw
+          ? { method: 'POST', body: pixels, headers: { 'content-type': 'application/octet-stream' } }
+          : { method: 'POST', body: JSON.stringify({ instances: items.map((d) => Array.from(digits.subarray(d * 784, (d + 1) * 784))) }), headers: { 'content-type': 'application/json' } });
+        expect(res.status).toBe(200);
+        const body = await res.json() as { predictions: number[][]; top: { index: number }[][] };
+        const want = reference.predict(pixels, { batch: n });
+        expect(body.predictions.flat().map(Math.fround)).toEqual(Array.from(want));
+        expect(body.top[0][0].index).toBe(Array.from(want.subarray(0, 10)).indexOf(Math.max(...want.subarray(0, 10))));
+        ok++;
+      }
+    };
+    const t = performance.now();
+    await Promise.all(Array.from({ length: 64 }, worker));
+    const seconds = (performance.now() - t) / 1000;
+    const metrics = await (await fetch(`${base}/metrics`)).json();
+    const health = await (await fetch(`${base}/health`)).json();
+    console.log(`serve: ${ok} answered, ${rejected} rejected in ${seconds.toFixed(1)} s; ${metrics.batches.digits} engine batches; p50 ${metrics.latencyMs.p50.toFixed(2)} ms, p99 ${metrics.latencyMs.p99.toFixed(2)} ms; rss +${((process.memoryUsage().rss - rssBefore) / 1048576).toFixed(1)} MiB`);
+    expect(ok + rejected).toBe(2000);
+    expect(rejected).toBe(200);
+    expect(health).toEqual({ status: 'ok', models: ['digits'] });
+    expect(metrics.requests).toBeGreaterThanOrEqual(2001);
+    expect(metrics.errors).toBe(200);
+    expect(metrics.batches.digits).toBeLessThan(ok); // requests were batched together
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1048576);
+  });
+
+  it('the command exits 0 on SIGTERM after serving', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/edgeq.ts', 'serve', new URL(MODEL).pathname, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('http://')) resolve(d.toString()); });
+      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    const url = /http:\/\/[\d.]+:\d+/.exec(line)![0];
+    expect((await (await fetch(`${url}/health`)).json()).models).toEqual(['cnn-mnist']);
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+});
