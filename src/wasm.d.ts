@@ -3,3 +3,9 @@ declare module '*.wasm' {
   const bytes: Uint8Array;
   export default bytes;
 }
+
+// wrangler's Data rule (the Worker example): an .edgeq import is its bytes.
+declare module '*.edgeq' {
+  const bytes: ArrayBuffer;
+  export default bytes;
+}

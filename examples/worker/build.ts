@@ -1,0 +1,32 @@
+// Bundles the Worker into examples/worker/dist/: worker.js with the engine .wasm and
+// the model beside it, imported as modules (wrangler.toml's rules). `npm run build:worker`.
+
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+export async function buildWorker(outDir = join(here, 'dist')): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [join(here, 'worker.ts')], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022',
+    outfile: join(outDir, 'worker.js'), logLevel: 'error', minify: true,
+    plugins: [{
+      // keep the engine and the model as imports of files beside worker.js
+      name: 'assets',
+      setup(b) {
+        b.onResolve({ filter: /\.(wasm|edgeq)$/ }, (args) => {
+          const file = join(args.resolveDir, args.path);
+          const name = file.replace(/^.*[/\\]/, '');
+          copyFileSync(file, join(outDir, name));
+          return { path: `./${name}`, external: true };
+        });
+      },
+    }],
+  });
+  return join(outDir, 'worker.js');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.log(`built ${await buildWorker()}`);
