@@ -50,6 +50,18 @@ describe('Cloudflare Worker (workerd)', () => {
     }
   });
 
+  for (const build of ['simd', 'scalar'] as const) {
+    it(`${build} build: the same probabilities as Node, bit for bit`, async () => {
+      const m = await loadModel(readFileSync(new URL('../models/cnn-mnist.edgeq', import.meta.url)), { build });
+      const expected = m.predict(digits.subarray(0, 16 * 784), { batch: 16 });
+      m.dispose();
+      const r = await mf.dispatchFetch(`http://localhost/predict?build=${build}&probabilities=1`, { method: 'POST', body: digits.slice(0, 16 * 784) });
+      const health = await (await mf.dispatchFetch(`http://localhost/health?build=${build}`)).json() as { build: string };
+      expect(health.build).toBe(build);
+      expect(((await r.json()) as { probabilities: number[] }).probabilities.map(Math.fround)).toEqual(Array.from(expected));
+    });
+  }
+
   it('1,000 requests with 50 in flight all succeed', async () => {
     let next = 0, ok = 0;
     const worker = async () => {

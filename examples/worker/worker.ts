@@ -5,20 +5,27 @@
 //   POST /predict   a JSON array of 784 numbers (pixels 0–255), {"instances": [...]}, or
 //                   784 raw bytes per image → {"top": [[{index, label, score}, ...]]}
 //   GET  /health    {"status": "ok", "model": ..., "build": ...}
+// ?build=scalar runs the engine build for hosts without wasm SIMD (workerd has SIMD);
+// ?probabilities=1 adds every class's probability.
 
-import engine from '../../build/edgeq.simd.wasm';
+import scalarEngine from '../../build/edgeq.scalar.wasm';
+import simdEngine from '../../build/edgeq.simd.wasm';
 import modelBytes from '../../models/cnn-mnist.edgeq';
 import { EdgeqError, loadModel, type Model } from '../../src/index.js';
 
-let model: Promise<Model> | undefined;
+const models = new Map<string, Promise<Model>>();
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 export default {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    model ??= loadModel(new Uint8Array(modelBytes as unknown as ArrayBuffer), { engine: engine as unknown as WebAssembly.Module });
-    const m = await model;
+    const build = url.searchParams.get('build') === 'scalar' ? 'scalar' : 'simd';
+    if (!models.has(build)) {
+      const engine = (build === 'simd' ? simdEngine : scalarEngine) as unknown as WebAssembly.Module;
+      models.set(build, loadModel(new Uint8Array(modelBytes as unknown as ArrayBuffer), { engine }));
+    }
+    const m = await models.get(build)!;
     if (url.pathname === '/health') {
       if (request.method !== 'GET') return json(405, { error: 'use GET /health' });
       return json(200, { status: 'ok', model: m.name, build: m.info.build });
@@ -49,7 +56,7 @@ export default {
       const classes = m.outputShape[0];
       const top = Array.from({ length: items }, (_, i) => Array.from(y.subarray(i * classes, (i + 1) * classes), (score, index) => ({ index, label: m.labels[index] ?? String(index), score }))
         .sort((a, b) => b.score - a.score).slice(0, 3));
-      return json(200, { top });
+      return json(200, url.searchParams.get('probabilities') === '1' ? { top, probabilities: Array.from(y) } : { top });
     } catch (e) {
       return json(e instanceof EdgeqError ? 400 : 500, { error: (e as Error).message });
     }
