@@ -1,5 +1,7 @@
-// edgeq against TF.js's wasm backend (XNNPACK, SIMD, one thread) and cpu backend, side
-// by side in one process on the shipped reference models and the same inputs.
+// edgeq against TF.js's wasm backend (XNNPACK, SIMD, one thread), TF.js's cpu backend,
+// and ONNX Runtime Web (wasm, one thread; float and int8 ONNX models built here from the
+// same weights — the CNN only: the ONNX writer has no LSTM), side by side in one
+// process on the shipped reference models and the same inputs.
 //
 //   npx tsx bench/compare.ts [--quick] [--json FILE] [--svg FILE]
 //
@@ -17,6 +19,11 @@ import { gzipSync } from 'node:zlib';
 import { loadDataset, type Dataset } from '../src/data/datasets.js';
 import { engineFile, loadModel } from '../src/node.js';
 import { loadLayersModelFile } from '../src/convert/load.js';
+import { lowerLayersModel } from '../src/convert/graph.js';
+import { quantizeGraph } from '../src/convert/quantize.js';
+import { take } from '../src/data/datasets.js';
+import * as ort from 'onnxruntime-web';
+import { floatOnnx, int8Onnx } from './onnx.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
@@ -28,11 +35,21 @@ const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? ar
 const maxTime = quick ? 0.3 : 1.5;
 const root = new URL('..', import.meta.url).pathname;
 
-interface Case { name: string; edgeq: string; float: string; data: string; shape: number[] }
+interface Case { name: string; edgeq: string; float: string; data: string; shape: number[]; onnx: boolean }
 const cases: Case[] = [
-  { name: 'reference CNN (Fashion-MNIST)', edgeq: 'models/cnn-fashion-mnist.edgeq', float: 'models/float/cnn-fashion-mnist/model.json', data: 'fashion-mnist', shape: [28, 28, 1] },
-  { name: 'reference LSTM (mnist rows)', edgeq: 'models/lstm-mnist.edgeq', float: 'models/float/lstm-mnist/model.json', data: 'mnist', shape: [28, 28] },
+  { name: 'reference CNN (Fashion-MNIST)', edgeq: 'models/cnn-fashion-mnist.edgeq', float: 'models/float/cnn-fashion-mnist/model.json', data: 'fashion-mnist', shape: [28, 28, 1], onnx: true },
+  { name: 'reference LSTM (mnist rows)', edgeq: 'models/lstm-mnist.edgeq', float: 'models/float/lstm-mnist/model.json', data: 'mnist', shape: [28, 28], onnx: false },
 ];
+ort.env.wasm.numThreads = 1;
+const ortWasm = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-web')), 'ort-wasm-simd-threaded.wasm');
+
+async function asyncQuantiles(fn: () => Promise<unknown>, runs: number): Promise<{ median: number; p90: number }> {
+  for (let i = 0; i < 10; i++) await fn();
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) { const s = performance.now(); await fn(); t.push(performance.now() - s); }
+  t.sort((a, b) => a - b);
+  return { median: t[t.length >> 1], p90: t[Math.floor(0.9 * t.length)] };
+}
 
 function time(fn: () => void): Promise<Benchmark.Stats> {
   return new Promise((resolve, reject) => {
@@ -116,6 +133,34 @@ for (const c of cases) {
       accuracy: accuracyOf(run, backend === 'cpu' ? { ...d, count: Math.min(d.count, 500) } : d),
       modelBytes: floatBytes, runtimeWasm: backend === 'wasm' ? gz(tfjsWasm) : { raw: 0, gzip: 0 }, memoryBytes: null,
     });
+    if (backend === 'cpu' && c.onnx) {
+      // ONNX Runtime Web on the same weights: float, and int8 with the converter's scales
+      const graph = lowerLayersModel(model);
+      const train = take(await loadDataset(c.data, 'train'), 500);
+      const cal = tf.tensor(train.images, [500, ...c.shape], 'float32').div(255);
+      const variants: [string, Uint8Array][] = [['ORT-web float', floatOnnx(graph)], ['ORT-web int8', int8Onnx(quantizeGraph(graph, cal, { metadata: { name: c.name } }))]];
+      cal.dispose();
+      for (const [runtime, onnx] of variants) {
+        const t1 = performance.now();
+        const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'] });
+        const runOrt = async (x: Uint8Array, n: number) => {
+          const r = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x, (v) => v / 255), [n, ...c.shape]) });
+          return Object.values(r)[0].data as Float32Array;
+        };
+        await runOrt(one, 1);
+        const coldStartMs = performance.now() - t1;
+        const batch1 = await asyncQuantiles(() => runOrt(one, 1), quick ? 300 : 1000);
+        const b64 = await asyncQuantiles(() => runOrt(batch, 64), quick ? 20 : 100);
+        let ok = 0;
+        for (let i = 0; i < d.count; i += 250) {
+          const m = Math.min(250, d.count - i);
+          const y = await runOrt(d.images.subarray(i * 784, (i + m) * 784), m);
+          for (let j = 0; j < m; j++) { let b = 0; for (let k = 1; k < 10; k++) if (y[j * 10 + k] > y[j * 10 + b]) b = k; if (b === d.labels[i + j]) ok++; }
+        }
+        rows.push({ runtime, case: c.name, batch1, batch64: 64 / (b64.median / 1000), coldStartMs, accuracy: ok / d.count, modelBytes: onnx.length, runtimeWasm: gz(ortWasm), memoryBytes: null });
+        await session.release();
+      }
+    }
     model.dispose();
   }
 }

@@ -1,0 +1,162 @@
+// A minimal ONNX writer for the benchmark: the reference CNN as an ONNX model, float
+// (Conv, Relu, MaxPool, Gemm, Softmax) built from the same float graph the converter
+// uses, so that ONNX Runtime Web runs exactly the model edgeq and TF.js run.
+// Protobuf by hand: ModelProto → GraphProto → NodeProto / TensorProto / ValueInfoProto.
+
+import type { FloatGraph } from '../src/convert/graph.js';
+import type { EdgeqModel } from '../src/format/model.js';
+
+class Pb {
+  private parts: number[] = [];
+  private varint(v: number | bigint): void {
+    let x = BigInt.asUintN(64, BigInt(v));
+    do { let b = Number(x & 0x7fn); x >>= 7n; if (x) b |= 0x80; this.parts.push(b); } while (x);
+  }
+  int(field: number, v: number): this { this.varint((field << 3) | 0); this.varint(v); return this; }
+  bytes(field: number, b: Uint8Array): this { this.varint((field << 3) | 2); this.varint(b.length); for (const x of b) this.parts.push(x); return this; }
+  str(field: number, s: string): this { return this.bytes(field, new TextEncoder().encode(s)); }
+  msg(field: number, m: Pb): this { return this.bytes(field, m.done()); }
+  float(field: number, v: number): this { this.varint((field << 3) | 5); const b = new Uint8Array(new Float32Array([v]).buffer); for (const x of b) this.parts.push(x); return this; }
+  done(): Uint8Array { return Uint8Array.from(this.parts); }
+}
+
+const FLOAT = 1, INT64 = 7;
+
+function tensor(name: string, dims: number[], type: number, raw: Uint8Array): Pb {
+  const t = new Pb();
+  for (const d of dims) t.int(1, d);
+  return t.int(2, type).str(8, name).bytes(9, raw);
+}
+
+function attrInts(name: string, v: number[]): Pb { const a = new Pb().str(1, name).int(20, 7); for (const x of v) a.int(8, x); return a; }
+function attrInt(name: string, v: number): Pb { return new Pb().str(1, name).int(20, 2).int(3, v); }
+
+function valueInfo(name: string, dims: (number | string)[]): Pb {
+  const shape = new Pb();
+  for (const d of dims) shape.msg(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().str(2, d));
+  return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, FLOAT).msg(2, shape)));
+}
+
+// NHWC input [N, ...inputShape] like the other runtimes; convolutions run in NCHW.
+export function floatOnnx(graph: FloatGraph): Uint8Array {
+  const g = new Pb().str(2, 'edgeq-bench');
+  let cur = 'input', n = 0;
+  const node = (op: string, inputs: string[], attrs: Pb[] = []) => {
+    const out = `t${n++}`;
+    const p = new Pb();
+    for (const i of inputs) p.str(1, i);
+    p.str(2, out).str(3, out).str(4, op);
+    for (const a of attrs) p.msg(5, a);
+    g.msg(1, p);
+    cur = out;
+    return out;
+  };
+  const init = (name: string, dims: number[], data: Float32Array | BigInt64Array, type = FLOAT) => { g.msg(5, tensor(name, dims, type, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))); return name; };
+  let nchw = false;
+  const toNchw = () => { if (!nchw) { node('Transpose', [cur], [attrInts('perm', [0, 3, 1, 2])]); nchw = true; } };
+  const toNhwc = () => { if (nchw) { node('Transpose', [cur], [attrInts('perm', [0, 2, 3, 1])]); nchw = false; } };
+  graph.layers.forEach((l, i) => {
+    if (l.type === 'conv2d') {
+      toNchw();
+      const [kh, kw] = l.kernel;
+      const c = l.weights.length / (l.filters * kh * kw);
+      const oihw = new Float32Array(l.weights.length);
+      for (let o = 0; o < l.filters; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) oihw[((o * c + ci) * kh + y) * kw + x] = l.weights[((o * kh + y) * kw + x) * c + ci];
+      if (l.padding !== 'valid') throw new Error('the ONNX writer handles valid padding only');
+      node('Conv', [cur, init(`w${i}`, [l.filters, c, kh, kw], oihw), init(`b${i}`, [l.filters], l.bias)], [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
+      if (l.activation === 'relu') node('Relu', [cur]);
+      if (l.activation === 'relu6') throw new Error('relu6: not in the benchmark models');
+    } else if (l.type === 'maxPool2d') {
+      toNchw();
+      node('MaxPool', [cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
+    } else if (l.type === 'flatten') {
+      toNhwc();
+      node('Reshape', [cur, init(`s${i}`, [2], new BigInt64Array([0n, -1n]), INT64)]);
+    } else if (l.type === 'dense') {
+      const k = l.weights.length / l.units;
+      node('Gemm', [cur, init(`w${i}`, [l.units, k], l.weights), init(`b${i}`, [l.units], l.bias)], [attrInt('transB', 1)]);
+      if (l.activation === 'relu') node('Relu', [cur]);
+    } else if (l.type === 'softmax') {
+      node('Softmax', [cur], [attrInt('axis', 1)]);
+    } else {
+      throw new Error(`the ONNX writer has no ${l.type}`);
+    }
+  });
+  g.msg(11, valueInfo('input', ['N', ...graph.inputShape]));
+  g.msg(12, valueInfo(cur, ['N', 10]));
+  return new Pb().int(1, 8).str(2, 'edgeq bench').msg(7, g).msg(8, new Pb().str(1, '').int(2, 13)).done();
+}
+
+const UINT8 = 2, INT8 = 3, INT32 = 6;
+
+// The same model in int8, from the converter's quantized model (same scales and int8
+// weights as the .edgeq file): QuantizeLinear → QLinearConv → MaxPool → … →
+// MatMulInteger (+ scale, bias, ReLU, re-quantize) → Softmax. Activations are uint8
+// with the zero point moved by 128 (the same real values): ONNX Runtime's fast path is
+// uint8 × int8. Input: NHWC floats, normalized as for the float model.
+export function int8Onnx(model: EdgeqModel): Uint8Array {
+  const g = new Pb().str(2, 'edgeq-bench-int8');
+  let cur = 'input', n = 0, nchw = false;
+  const node = (op: string, inputs: string[], attrs: Pb[] = []) => {
+    const out = `t${n++}`;
+    const p = new Pb();
+    for (const i of inputs) p.str(1, i);
+    p.str(2, out).str(3, out).str(4, op);
+    for (const a of attrs) p.msg(5, a);
+    g.msg(1, p);
+    cur = out;
+    return out;
+  };
+  let k = 0;
+  const init = (dims: number[], type: number, data: ArrayBufferView) => {
+    const name = `c${k++}`;
+    g.msg(5, tensor(name, dims, type, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+    return name;
+  };
+  const f32 = (v: number) => init([], FLOAT, new Float32Array([v]));
+  const i8 = (v: number) => init([], INT8, new Int8Array([v]));
+  const u8 = (zeroPoint: number) => init([], UINT8, new Uint8Array([zeroPoint + 128]));
+  let q = model.input.quant;
+  node('QuantizeLinear', [cur, f32(q.scale), u8(q.zeroPoint)]);
+  const toNchw = () => { if (!nchw) { node('Transpose', [cur], [attrInts('perm', [0, 3, 1, 2])]); nchw = true; } };
+  const toNhwc = () => { if (nchw) { node('Transpose', [cur], [attrInts('perm', [0, 2, 3, 1])]); nchw = false; } };
+  model.layers.forEach((l, i) => {
+    if (l.type === 'conv2d') {
+      toNchw();
+      const [kh, kw] = l.kernel;
+      const c = l.weights.length / (l.filters * kh * kw);
+      const oihw = new Int8Array(l.weights.length);
+      for (let o = 0; o < l.filters; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) oihw[((o * c + ci) * kh + y) * kw + x] = l.weights[((o * kh + y) * kw + x) * c + ci];
+      // ReLU needs no node: the output range starts at the real 0 (zero point −128)
+      node('QLinearConv', [cur, f32(q.scale), u8(q.zeroPoint), init([l.filters, c, kh, kw], INT8, oihw), init([l.filters], FLOAT, l.weightScales),
+        init([l.filters], INT8, new Int8Array(l.filters)), f32(l.output.scale), u8(l.output.zeroPoint), init([l.filters], INT32, l.bias ?? new Int32Array(l.filters))],
+      [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
+      q = l.output;
+    } else if (l.type === 'maxPool2d') {
+      toNchw();
+      node('MaxPool', [cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
+    } else if (l.type === 'flatten') {
+      toNhwc();
+      node('Reshape', [cur, init([2], INT64, new BigInt64Array([0n, -1n]))]);
+    } else if (l.type === 'dense') {
+      const kk = l.weights.length / l.units;
+      const kn = new Int8Array(l.weights.length);
+      for (let o = 0; o < l.units; o++) for (let j = 0; j < kk; j++) kn[j * l.units + o] = l.weights[o * kk + j];
+      node('MatMulInteger', [cur, init([kk, l.units], INT8, kn), u8(q.zeroPoint), i8(0)]);
+      node('Cast', [cur], [attrInt('to', FLOAT)]);
+      const s = Float32Array.from(l.weightScales, (w) => q.scale * w);
+      node('Mul', [cur, init([l.units], FLOAT, s)]);
+      node('Add', [cur, init([l.units], FLOAT, Float32Array.from(l.bias ?? new Int32Array(l.units), (b, o) => b * s[o]))]);
+      if (l.activation === 'relu') node('Relu', [cur]);
+      const last = model.layers[i + 1]?.type === 'softmax';
+      if (!last) { node('QuantizeLinear', [cur, f32(l.output.scale), u8(l.output.zeroPoint)]); q = l.output; }
+    } else if (l.type === 'softmax') {
+      node('Softmax', [cur], [attrInt('axis', 1)]);
+    } else {
+      throw new Error(`the int8 ONNX writer has no ${l.type}`);
+    }
+  });
+  g.msg(11, valueInfo('input', ['N', ...model.input.shape]));
+  g.msg(12, valueInfo(cur, ['N', 10]));
+  return new Pb().int(1, 8).str(2, 'edgeq bench').msg(7, g).msg(8, new Pb().str(1, '').int(2, 13)).done();
+}
