@@ -73,6 +73,7 @@ interface Row {
   coldStartMs: number; accuracy: number;
   modelBytes: number; runtimeWasm: { raw: number; gzip: number };
   memoryBytes: number | null; // engine arena + weights (edgeq only)
+  rssDelta: number; // process RSS after loading and the first run, minus before
 }
 
 const gz = (p: string) => { const b = readFileSync(p); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
@@ -103,35 +104,39 @@ for (const c of cases) {
   const bytes = readFileSync(join(root, c.edgeq));
   for (const build of ['simd', 'scalar'] as const) {
     // cold start: compile the engine from bytes, load the model, first result
+    const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
     const module = await WebAssembly.compile(readFileSync(engineFile(build)));
     const cold = await loadModel(bytes, { engine: module });
     cold.predict(one);
     const coldStartMs = performance.now() - t0;
+    const rssDelta = process.memoryUsage().rss - rss0;
     const m = cold;
     const batch1 = quantiles(() => m.predict(one), quick ? 300 : 2000);
     const s64 = await time(() => m.predict(batch, { batch: 64 }));
     rows.push({
       runtime: `edgeq ${build}`, case: c.name, batch1, batch64: 64 / s64.mean, coldStartMs,
       accuracy: accuracyOf((x, n) => m.predict(x, { batch: n }), d),
-      modelBytes: bytes.length, runtimeWasm: gz(engineFile(build)), memoryBytes: m.info.arenaBytes + m.info.weightBytes,
+      modelBytes: bytes.length, runtimeWasm: gz(engineFile(build)), memoryBytes: m.info.arenaBytes + m.info.weightBytes, rssDelta,
     });
     m.dispose();
   }
   const floatBytes = readFileSync(join(root, c.float)).length + statSync(join(root, dirname(c.float), 'weights.bin')).size;
   for (const backend of ['wasm', 'cpu'] as const) {
     await tf.setBackend(backend);
+    const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
     const { model } = await loadLayersModelFile(join(root, c.float));
     const run = (x: Uint8Array, n: number) => tf.tidy(() => (model.predict(tf.tensor(x, [n, ...c.shape], 'float32').div(255)) as tf.Tensor).dataSync() as Float32Array);
     run(one, 1);
     const coldStartMs = performance.now() - t0;
+    const rssDelta = process.memoryUsage().rss - rss0;
     const batch1 = quantiles(() => run(one, 1), backend === 'cpu' ? 50 : quick ? 100 : 500);
     const s64 = backend === 'cpu' ? { mean: quantiles(() => run(batch, 64), 3).median / 1000 } : await time(() => run(batch, 64));
     rows.push({
       runtime: `TF.js ${backend}`, case: c.name, batch1, batch64: 64 / s64.mean, coldStartMs,
       accuracy: accuracyOf(run, backend === 'cpu' ? { ...d, count: Math.min(d.count, 500) } : d),
-      modelBytes: floatBytes, runtimeWasm: backend === 'wasm' ? gz(tfjsWasm) : { raw: 0, gzip: 0 }, memoryBytes: null,
+      modelBytes: floatBytes, runtimeWasm: backend === 'wasm' ? gz(tfjsWasm) : { raw: 0, gzip: 0 }, memoryBytes: null, rssDelta,
     });
     if (backend === 'cpu' && c.onnx) {
       // ONNX Runtime Web on the same weights: float, and int8 with the converter's scales
@@ -141,6 +146,7 @@ for (const c of cases) {
       const variants: [string, Uint8Array][] = [['ORT-web float', floatOnnx(graph)], ['ORT-web int8', int8Onnx(quantizeGraph(graph, cal, { metadata: { name: c.name } }))]];
       cal.dispose();
       for (const [runtime, onnx] of variants) {
+        const rss1 = process.memoryUsage().rss;
         const t1 = performance.now();
         const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'] });
         const runOrt = async (x: Uint8Array, n: number) => {
@@ -149,6 +155,7 @@ for (const c of cases) {
         };
         await runOrt(one, 1);
         const coldStartMs = performance.now() - t1;
+        const rssDelta = process.memoryUsage().rss - rss1;
         const batch1 = await asyncQuantiles(() => runOrt(one, 1), quick ? 300 : 1000);
         const b64 = await asyncQuantiles(() => runOrt(batch, 64), quick ? 20 : 100);
         let ok = 0;
@@ -157,7 +164,7 @@ for (const c of cases) {
           const y = await runOrt(d.images.subarray(i * 784, (i + m) * 784), m);
           for (let j = 0; j < m; j++) { let b = 0; for (let k = 1; k < 10; k++) if (y[j * 10 + k] > y[j * 10 + b]) b = k; if (b === d.labels[i + j]) ok++; }
         }
-        rows.push({ runtime, case: c.name, batch1, batch64: 64 / (b64.median / 1000), coldStartMs, accuracy: ok / d.count, modelBytes: onnx.length, runtimeWasm: gz(ortWasm), memoryBytes: null });
+        rows.push({ runtime, case: c.name, batch1, batch64: 64 / (b64.median / 1000), coldStartMs, accuracy: ok / d.count, modelBytes: onnx.length, runtimeWasm: gz(ortWasm), memoryBytes: null, rssDelta });
         await session.release();
       }
     }
@@ -167,11 +174,11 @@ for (const c of cases) {
 
 const f = (v: number, d = 2) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const lines = [`edgeq vs TF.js — ${new Date().toISOString()} — Node ${process.version}, one thread${quick ? ', --quick' : ''}`, ''];
-lines.push('| model | runtime | batch 1 median (p90), ms | × TF.js-wasm | batch 64, img/s | × TF.js-wasm | cold start, ms | accuracy | model size | runtime wasm (gzip) | arena + weights |');
-lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+lines.push('| model | runtime | batch 1 median (p90), ms | × TF.js-wasm | batch 64, img/s | × TF.js-wasm | cold start, ms | accuracy | model size | runtime wasm (gzip) | arena + weights | RSS change |');
+lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   const ref = rows.find((x) => x.case === r.case && x.runtime === 'TF.js wasm')!;
-  lines.push(`| ${r.case} | ${r.runtime} | ${f(r.batch1.median, 3)} (${f(r.batch1.p90, 3)}) | ${f(ref.batch1.median / r.batch1.median, 1)}× | ${f(r.batch64, 0)} | ${f(r.batch64 / ref.batch64, 1)}× | ${f(r.coldStartMs, 1)} | ${f(100 * r.accuracy)} % | ${f(r.modelBytes / 1024, 1)} KB | ${r.runtimeWasm.raw ? `${f(r.runtimeWasm.raw / 1024, 1)} KB (${f(r.runtimeWasm.gzip / 1024, 1)} KB)` : '–'} | ${r.memoryBytes ? `${f(r.memoryBytes / 1024, 1)} KB` : '–'} |`);
+  lines.push(`| ${r.case} | ${r.runtime} | ${f(r.batch1.median, 3)} (${f(r.batch1.p90, 3)}) | ${f(ref.batch1.median / r.batch1.median, 1)}× | ${f(r.batch64, 0)} | ${f(r.batch64 / ref.batch64, 1)}× | ${f(r.coldStartMs, 1)} | ${f(100 * r.accuracy)} % | ${f(r.modelBytes / 1024, 1)} KB | ${r.runtimeWasm.raw ? `${f(r.runtimeWasm.raw / 1024, 1)} KB (${f(r.runtimeWasm.gzip / 1024, 1)} KB)` : '–'} | ${r.memoryBytes ? `${f(r.memoryBytes / 1024, 1)} KB` : '–'} | ${f(r.rssDelta / 1048576, 1)} MB |`);
 }
 console.log(lines.join('\n'));
 const json = opt('--json');
