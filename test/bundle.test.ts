@@ -3,17 +3,16 @@
 // they give bit-identical outputs to Node, with both engine builds.
 
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundles, type BundleSizes } from '../examples/bundle.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { loadModel } from '../src/node.js';
+import { CHROMIUM, launchChromium, serveDir } from './helpers/pages.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const MODEL = new URL('../models/cnn-mnist.edgeq', import.meta.url);
 
 describe('runtime bundles', () => {
@@ -43,19 +42,8 @@ describe('runtime bundles', () => {
       const test = await loadDataset('mnist', 'test');
       writeFileSync(join(dir, 'digits.bin'), test.images.subarray(0, 16 * 784));
       writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>edgeq</title><p>parity</p>');
-      const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-      server = createServer((req, res) => {
-        const file = join(dir, (req.url ?? '/').split('?')[0].replace(/^\/$/, '/index.html'));
-        if (req.url === '/favicon.ico') { res.statusCode = 204; res.end(); return; }
-        if (!file.startsWith(dir) || !existsSync(file)) { res.statusCode = 404; res.end(); return; }
-        res.setHeader('content-type', types[extname(file)] ?? 'application/octet-stream');
-        // what a webview serves: scripts from itself, wasm compiled, no eval
-        res.setHeader('content-security-policy', "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'");
-        res.end(readFileSync(file));
-      }).listen(0, '127.0.0.1');
-      await new Promise((r) => server.once('listening', r));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+      ({ server, url } = await serveDir(dir, "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"));
+      browser = await launchChromium();
     });
     afterAll(async () => {
       await browser?.close();

@@ -2,16 +2,15 @@
 // served on 127.0.0.1, driven in headless Chromium. Without a GPU, Chromium's bundled
 // SwiftShader gives WebGPU an adapter (--enable-unsafe-webgpu).
 
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTrainBrowser } from '../examples/build.js';
+import { CHROMIUM, launchChromium, serveDir } from './helpers/pages.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const have = existsSync(CHROMIUM);
 if (!have) {
   if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
@@ -23,19 +22,8 @@ describe.skipIf(!have)('training in a browser', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'edgeq-page-'));
     await buildTrainBrowser(dir);
-    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.bin': 'application/octet-stream' };
-    server = createServer((req, res) => {
-      const file = join(dir, (req.url ?? '/').split('?')[0].replace(/^\/$/, '/index.html'));
-      if (!file.startsWith(dir) || !existsSync(file)) { res.statusCode = 404; res.end(); return; }
-      res.setHeader('content-type', types[extname(file)] ?? 'application/octet-stream');
-      res.end(readFileSync(file));
-    }).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ server, url } = await serveDir(dir));
+    browser = await launchChromium(['--enable-unsafe-webgpu']);
   });
   afterAll(async () => {
     await browser?.close();

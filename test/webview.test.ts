@@ -3,17 +3,16 @@
 // answer; tap a sample digit and get the engine's answer for it.
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { chromium, devices, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import { devices, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebview } from '../examples/build.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { loadModel } from '../src/node.js';
+import { CHROMIUM, launchChromium, serveDir } from './helpers/pages.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const have = existsSync(CHROMIUM);
 if (!have && !process.env.CI) console.warn(`\n*** SKIPPED webview: ${CHROMIUM} not installed (apt-get install chromium) ***\n`);
 
@@ -22,18 +21,8 @@ describe.skipIf(!have && !process.env.CI)('mobile webview page', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'edgeq-webview-'));
     await buildWebview(dir);
-    const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-    server = createServer((req, res) => {
-      if (req.url === '/favicon.ico') { res.statusCode = 204; res.end(); return; }
-      const file = join(dir, (req.url ?? '/').split('?')[0].replace(/^\/$/, '/index.html'));
-      if (!file.startsWith(dir) || !existsSync(file)) { res.statusCode = 404; res.end(); return; }
-      res.setHeader('content-type', types[extname(file)] ?? 'application/octet-stream');
-      res.setHeader('content-security-policy', "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
-      res.end(readFileSync(file));
-    }).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    ({ server, url } = await serveDir(dir, "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"));
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
