@@ -37,54 +37,73 @@ function valueInfo(name: string, dims: (number | string)[]): Pb {
   return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, FLOAT).msg(2, shape)));
 }
 
-// NHWC input [N, ...inputShape] like the other runtimes; convolutions run in NCHW.
-export function floatOnnx(graph: FloatGraph): Uint8Array {
-  const g = new Pb().str(2, 'edgeq-bench');
-  let cur = 'input', n = 0;
-  const node = (op: string, inputs: string[], attrs: Pb[] = []) => {
-    const out = `t${n++}`;
+// A GraphProto under construction: nodes chained from `cur`, constants as initializers.
+class Graph {
+  readonly g: Pb;
+  cur = 'input';
+  private n = 0;
+  private k = 0;
+  nchw = false;
+  constructor(name: string) { this.g = new Pb().str(2, name); }
+  node(op: string, inputs: string[], attrs: Pb[] = []): string {
+    const out = `t${this.n++}`;
     const p = new Pb();
     for (const i of inputs) p.str(1, i);
     p.str(2, out).str(3, out).str(4, op);
     for (const a of attrs) p.msg(5, a);
-    g.msg(1, p);
-    cur = out;
+    this.g.msg(1, p);
+    this.cur = out;
     return out;
-  };
-  const init = (name: string, dims: number[], data: Float32Array | BigInt64Array, type = FLOAT) => { g.msg(5, tensor(name, dims, type, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))); return name; };
-  let nchw = false;
-  const toNchw = () => { if (!nchw) { node('Transpose', [cur], [attrInts('perm', [0, 3, 1, 2])]); nchw = true; } };
-  const toNhwc = () => { if (nchw) { node('Transpose', [cur], [attrInts('perm', [0, 2, 3, 1])]); nchw = false; } };
-  graph.layers.forEach((l, i) => {
+  }
+  init(dims: number[], type: number, data: ArrayBufferView): string {
+    const name = `c${this.k++}`;
+    this.g.msg(5, tensor(name, dims, type, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+    return name;
+  }
+  toNchw(): void { if (!this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 3, 1, 2])]); this.nchw = true; } }
+  toNhwc(): void { if (this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 2, 3, 1])]); this.nchw = false; } }
+  model(inputShape: number[]): Uint8Array {
+    this.g.msg(11, valueInfo('input', ['N', ...inputShape]));
+    this.g.msg(12, valueInfo(this.cur, ['N', 10]));
+    return new Pb().int(1, 8).str(2, 'edgeq bench').msg(7, this.g).msg(8, new Pb().str(1, '').int(2, 13)).done();
+  }
+}
+
+// OHWI → OIHW
+function oihw<T extends Float32Array | Int8Array>(w: T, filters: number, kh: number, kw: number, make: (n: number) => T): { data: T; c: number } {
+  const c = w.length / (filters * kh * kw);
+  const out = make(w.length);
+  for (let o = 0; o < filters; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) out[((o * c + ci) * kh + y) * kw + x] = w[((o * kh + y) * kw + x) * c + ci];
+  return { data: out, c };
+}
+
+// NHWC input [N, ...inputShape] like the other runtimes; convolutions run in NCHW.
+export function floatOnnx(graph: FloatGraph): Uint8Array {
+  const b = new Graph('edgeq-bench');
+  graph.layers.forEach((l) => {
     if (l.type === 'conv2d') {
-      toNchw();
+      b.toNchw();
       const [kh, kw] = l.kernel;
-      const c = l.weights.length / (l.filters * kh * kw);
-      const oihw = new Float32Array(l.weights.length);
-      for (let o = 0; o < l.filters; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) oihw[((o * c + ci) * kh + y) * kw + x] = l.weights[((o * kh + y) * kw + x) * c + ci];
-      if (l.padding !== 'valid') throw new Error('the ONNX writer handles valid padding only');
-      node('Conv', [cur, init(`w${i}`, [l.filters, c, kh, kw], oihw), init(`b${i}`, [l.filters], l.bias)], [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
-      if (l.activation === 'relu') node('Relu', [cur]);
-      if (l.activation === 'relu6') throw new Error('relu6: not in the benchmark models');
+      const { data, c } = oihw(l.weights, l.filters, kh, kw, (n) => new Float32Array(n));
+      if (l.padding !== 'valid' || l.activation === 'relu6') throw new Error('the ONNX writer handles valid padding and ReLU only');
+      b.node('Conv', [b.cur, b.init([l.filters, c, kh, kw], FLOAT, data), b.init([l.filters], FLOAT, l.bias)], [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
+      if (l.activation === 'relu') b.node('Relu', [b.cur]);
     } else if (l.type === 'maxPool2d') {
-      toNchw();
-      node('MaxPool', [cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
+      b.toNchw();
+      b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
     } else if (l.type === 'flatten') {
-      toNhwc();
-      node('Reshape', [cur, init(`s${i}`, [2], new BigInt64Array([0n, -1n]), INT64)]);
+      b.toNhwc();
+      b.node('Reshape', [b.cur, b.init([2], INT64, new BigInt64Array([0n, -1n]))]);
     } else if (l.type === 'dense') {
-      const k = l.weights.length / l.units;
-      node('Gemm', [cur, init(`w${i}`, [l.units, k], l.weights), init(`b${i}`, [l.units], l.bias)], [attrInt('transB', 1)]);
-      if (l.activation === 'relu') node('Relu', [cur]);
+      b.node('Gemm', [b.cur, b.init([l.units, l.weights.length / l.units], FLOAT, l.weights), b.init([l.units], FLOAT, l.bias)], [attrInt('transB', 1)]);
+      if (l.activation === 'relu') b.node('Relu', [b.cur]);
     } else if (l.type === 'softmax') {
-      node('Softmax', [cur], [attrInt('axis', 1)]);
+      b.node('Softmax', [b.cur], [attrInt('axis', 1)]);
     } else {
       throw new Error(`the ONNX writer has no ${l.type}`);
     }
   });
-  g.msg(11, valueInfo('input', ['N', ...graph.inputShape]));
-  g.msg(12, valueInfo(cur, ['N', 10]));
-  return new Pb().int(1, 8).str(2, 'edgeq bench').msg(7, g).msg(8, new Pb().str(1, '').int(2, 13)).done();
+  return b.model(graph.inputShape);
 }
 
 const UINT8 = 2, INT8 = 3, INT32 = 6;
@@ -95,68 +114,44 @@ const UINT8 = 2, INT8 = 3, INT32 = 6;
 // with the zero point moved by 128 (the same real values): ONNX Runtime's fast path is
 // uint8 × int8. Input: NHWC floats, normalized as for the float model.
 export function int8Onnx(model: EdgeqModel): Uint8Array {
-  const g = new Pb().str(2, 'edgeq-bench-int8');
-  let cur = 'input', n = 0, nchw = false;
-  const node = (op: string, inputs: string[], attrs: Pb[] = []) => {
-    const out = `t${n++}`;
-    const p = new Pb();
-    for (const i of inputs) p.str(1, i);
-    p.str(2, out).str(3, out).str(4, op);
-    for (const a of attrs) p.msg(5, a);
-    g.msg(1, p);
-    cur = out;
-    return out;
-  };
-  let k = 0;
-  const init = (dims: number[], type: number, data: ArrayBufferView) => {
-    const name = `c${k++}`;
-    g.msg(5, tensor(name, dims, type, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
-    return name;
-  };
-  const f32 = (v: number) => init([], FLOAT, new Float32Array([v]));
-  const i8 = (v: number) => init([], INT8, new Int8Array([v]));
-  const u8 = (zeroPoint: number) => init([], UINT8, new Uint8Array([zeroPoint + 128]));
+  const b = new Graph('edgeq-bench-int8');
+  const f32 = (v: number) => b.init([], FLOAT, new Float32Array([v]));
+  const i8 = (v: number) => b.init([], INT8, new Int8Array([v]));
+  const u8 = (zeroPoint: number) => b.init([], UINT8, new Uint8Array([zeroPoint + 128]));
   let q = model.input.quant;
-  node('QuantizeLinear', [cur, f32(q.scale), u8(q.zeroPoint)]);
-  const toNchw = () => { if (!nchw) { node('Transpose', [cur], [attrInts('perm', [0, 3, 1, 2])]); nchw = true; } };
-  const toNhwc = () => { if (nchw) { node('Transpose', [cur], [attrInts('perm', [0, 2, 3, 1])]); nchw = false; } };
+  b.node('QuantizeLinear', [b.cur, f32(q.scale), u8(q.zeroPoint)]);
   model.layers.forEach((l, i) => {
     if (l.type === 'conv2d') {
-      toNchw();
+      b.toNchw();
       const [kh, kw] = l.kernel;
-      const c = l.weights.length / (l.filters * kh * kw);
-      const oihw = new Int8Array(l.weights.length);
-      for (let o = 0; o < l.filters; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) oihw[((o * c + ci) * kh + y) * kw + x] = l.weights[((o * kh + y) * kw + x) * c + ci];
+      const { data, c } = oihw(l.weights, l.filters, kh, kw, (n) => new Int8Array(n));
       // ReLU needs no node: the output range starts at the real 0 (zero point −128)
-      node('QLinearConv', [cur, f32(q.scale), u8(q.zeroPoint), init([l.filters, c, kh, kw], INT8, oihw), init([l.filters], FLOAT, l.weightScales),
-        init([l.filters], INT8, new Int8Array(l.filters)), f32(l.output.scale), u8(l.output.zeroPoint), init([l.filters], INT32, l.bias ?? new Int32Array(l.filters))],
+      b.node('QLinearConv', [b.cur, f32(q.scale), u8(q.zeroPoint), b.init([l.filters, c, kh, kw], INT8, data), b.init([l.filters], FLOAT, l.weightScales),
+        b.init([l.filters], INT8, new Int8Array(l.filters)), f32(l.output.scale), u8(l.output.zeroPoint), b.init([l.filters], INT32, l.bias ?? new Int32Array(l.filters))],
       [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
       q = l.output;
     } else if (l.type === 'maxPool2d') {
-      toNchw();
-      node('MaxPool', [cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
+      b.toNchw();
+      b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
     } else if (l.type === 'flatten') {
-      toNhwc();
-      node('Reshape', [cur, init([2], INT64, new BigInt64Array([0n, -1n]))]);
+      b.toNhwc();
+      b.node('Reshape', [b.cur, b.init([2], INT64, new BigInt64Array([0n, -1n]))]);
     } else if (l.type === 'dense') {
       const kk = l.weights.length / l.units;
       const kn = new Int8Array(l.weights.length);
       for (let o = 0; o < l.units; o++) for (let j = 0; j < kk; j++) kn[j * l.units + o] = l.weights[o * kk + j];
-      node('MatMulInteger', [cur, init([kk, l.units], INT8, kn), u8(q.zeroPoint), i8(0)]);
-      node('Cast', [cur], [attrInt('to', FLOAT)]);
+      b.node('MatMulInteger', [b.cur, b.init([kk, l.units], INT8, kn), u8(q.zeroPoint), i8(0)]);
+      b.node('Cast', [b.cur], [attrInt('to', FLOAT)]);
       const s = Float32Array.from(l.weightScales, (w) => q.scale * w);
-      node('Mul', [cur, init([l.units], FLOAT, s)]);
-      node('Add', [cur, init([l.units], FLOAT, Float32Array.from(l.bias ?? new Int32Array(l.units), (b, o) => b * s[o]))]);
-      if (l.activation === 'relu') node('Relu', [cur]);
-      const last = model.layers[i + 1]?.type === 'softmax';
-      if (!last) { node('QuantizeLinear', [cur, f32(l.output.scale), u8(l.output.zeroPoint)]); q = l.output; }
+      b.node('Mul', [b.cur, b.init([l.units], FLOAT, s)]);
+      b.node('Add', [b.cur, b.init([l.units], FLOAT, Float32Array.from(l.bias ?? new Int32Array(l.units), (v, o) => v * s[o]))]);
+      if (l.activation === 'relu') b.node('Relu', [b.cur]);
+      if (model.layers[i + 1]?.type !== 'softmax') { b.node('QuantizeLinear', [b.cur, f32(l.output.scale), u8(l.output.zeroPoint)]); q = l.output; }
     } else if (l.type === 'softmax') {
-      node('Softmax', [cur], [attrInt('axis', 1)]);
+      b.node('Softmax', [b.cur], [attrInt('axis', 1)]);
     } else {
       throw new Error(`the int8 ONNX writer has no ${l.type}`);
     }
   });
-  g.msg(11, valueInfo('input', ['N', ...model.input.shape]));
-  g.msg(12, valueInfo(cur, ['N', 10]));
-  return new Pb().int(1, 8).str(2, 'edgeq bench').msg(7, g).msg(8, new Pb().str(1, '').int(2, 13)).done();
+  return b.model(model.input.shape);
 }
