@@ -1,6 +1,7 @@
-// A minimal ONNX writer for the benchmark: the reference CNN as an ONNX model, float
-// (Conv, Relu, MaxPool, Gemm, Softmax) built from the same float graph the converter
-// uses, so that ONNX Runtime Web runs exactly the model edgeq and TF.js run.
+// A minimal ONNX writer for the benchmark: the reference models as ONNX, float (Conv,
+// Relu, MaxPool, Gemm, LSTM, Softmax) built from the same float graph the converter
+// uses, so that ONNX Runtime Web runs exactly the model edgeq and TF.js run, and the
+// CNN in int8 from the converter's quantization.
 // Protobuf by hand: ModelProto → GraphProto → NodeProto / TensorProto / ValueInfoProto.
 
 import type { FloatGraph } from '../src/convert/graph.js';
@@ -99,6 +100,36 @@ export function floatOnnx(graph: FloatGraph): Uint8Array {
       if (l.activation === 'relu') b.node('Relu', [b.cur]);
     } else if (l.type === 'softmax') {
       b.node('Softmax', [b.cur], [attrInt('axis', 1)]);
+    } else if (l.type === 'lstm' && !l.returnSequences) {
+      // ONNX LSTM: time-major input, gates i, o, f, c (Keras: i, f, c, o), biases W and R
+      const u = l.units, feat = l.kernel.length / (4 * u);
+      const order = [0, 3, 1, 2]; // ONNX gate g takes Keras gate order[g]
+      const regate = (w: Float32Array, cols: number) => {
+        const out = new Float32Array(w.length);
+        order.forEach((k, g) => out.set(w.subarray(k * u * cols, (k + 1) * u * cols), g * u * cols));
+        return out;
+      };
+      const bias = new Float32Array(8 * u);
+      bias.set(regate(l.bias, 1), 0);
+      b.node('Transpose', [b.cur], [attrInts('perm', [1, 0, 2])]);
+      const x = b.cur;
+      const out = `t_lstm_${u}`;
+      const p = new Pb();
+      for (const i of [x, b.init([1, 4 * u, feat], FLOAT, regate(l.kernel, feat)), b.init([1, 4 * u, u], FLOAT, regate(l.recurrent, u)), b.init([1, 8 * u], FLOAT, bias)]) p.str(1, i);
+      p.str(2, '').str(2, out).str(3, out).str(4, 'LSTM');
+      const act = l.activation === 'relu' ? 'Relu' : 'Tanh', rec = l.recurrentActivation === 'hardSigmoid' ? 'HardSigmoid' : 'Sigmoid';
+      const acts = new Pb().str(1, 'activations').int(20, 8);
+      for (const a of [rec, act, act]) acts.bytes(9, new TextEncoder().encode(a));
+      p.msg(5, acts).msg(5, attrInt('hidden_size', u));
+      if (rec === 'HardSigmoid') {
+        // alpha and beta per activation; only HardSigmoid reads them (TF.js: 0.2x + 0.5)
+        const alpha = new Pb().str(1, 'activation_alpha').int(20, 6); [0.2, 0, 0].forEach((v) => alpha.float(7, v));
+        const beta = new Pb().str(1, 'activation_beta').int(20, 6); [0.5, 0, 0].forEach((v) => beta.float(7, v));
+        p.msg(5, alpha).msg(5, beta);
+      }
+      b.g.msg(1, p);
+      b.cur = out; // Y_h: [1, N, units]
+      b.node('Reshape', [b.cur, b.init([2], INT64, new BigInt64Array([-1n, BigInt(u)]))]);
     } else {
       throw new Error(`the ONNX writer has no ${l.type}`);
     }
