@@ -16,12 +16,11 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset, type Dataset } from '../src/data/datasets.js';
+import { loadDataset, take, type Dataset } from '../src/data/datasets.js';
 import { engineFile, loadModel } from '../src/node.js';
 import { loadLayersModelFile } from '../src/convert/load.js';
 import { lowerLayersModel } from '../src/convert/graph.js';
 import { quantizeGraph } from '../src/convert/quantize.js';
-import { take } from '../src/data/datasets.js';
 import * as ort from 'onnxruntime-web';
 import { floatOnnx, int8Onnx } from './onnx.js';
 

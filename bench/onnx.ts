@@ -63,6 +63,8 @@ class Graph {
   }
   toNchw(): void { if (!this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 3, 1, 2])]); this.nchw = true; } }
   toNhwc(): void { if (this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 2, 3, 1])]); this.nchw = false; } }
+  maxPool(pool: number[], strides: number[]): void { this.toNchw(); this.node('MaxPool', [this.cur], [attrInts('kernel_shape', pool), attrInts('strides', strides)]); }
+  flatten(): void { this.toNhwc(); this.node('Reshape', [this.cur, this.init([2], INT64, new BigInt64Array([0n, -1n]))]); }
   model(inputShape: number[]): Uint8Array {
     this.g.msg(11, valueInfo('input', ['N', ...inputShape]));
     this.g.msg(12, valueInfo(this.cur, ['N', 10]));
@@ -90,11 +92,9 @@ export function floatOnnx(graph: FloatGraph): Uint8Array {
       b.node('Conv', [b.cur, b.init([l.filters, c, kh, kw], FLOAT, data), b.init([l.filters], FLOAT, l.bias)], [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
       if (l.activation === 'relu') b.node('Relu', [b.cur]);
     } else if (l.type === 'maxPool2d') {
-      b.toNchw();
-      b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
+      b.maxPool(l.pool, l.strides);
     } else if (l.type === 'flatten') {
-      b.toNhwc();
-      b.node('Reshape', [b.cur, b.init([2], INT64, new BigInt64Array([0n, -1n]))]);
+      b.flatten();
     } else if (l.type === 'dense') {
       b.node('Gemm', [b.cur, b.init([l.units, l.weights.length / l.units], FLOAT, l.weights), b.init([l.units], FLOAT, l.bias)], [attrInt('transB', 1)]);
       if (l.activation === 'relu') b.node('Relu', [b.cur]);
@@ -162,11 +162,9 @@ export function int8Onnx(model: EdgeqModel): Uint8Array {
       [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
       q = l.output;
     } else if (l.type === 'maxPool2d') {
-      b.toNchw();
-      b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
+      b.maxPool(l.pool, l.strides);
     } else if (l.type === 'flatten') {
-      b.toNhwc();
-      b.node('Reshape', [b.cur, b.init([2], INT64, new BigInt64Array([0n, -1n]))]);
+      b.flatten();
     } else if (l.type === 'dense') {
       const kk = l.weights.length / l.units;
       const kn = new Int8Array(l.weights.length);

@@ -2,7 +2,9 @@
 // No Node or npm dependency; hosts supply the engine (bytes, a compiled
 // WebAssembly.Module — required on Cloudflare Workers — or a loader).
 
+import * as F from '../assembly/format.js';
 import type { EngineExports } from './engine.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION } from './kernels.js';
 import { simdSupported } from './engine.js';
 import {
   DisposedError, EdgeqError, EngineError, InputError, ModelFormatError, UnsupportedOpError, UnsupportedVersionError,
@@ -66,8 +68,10 @@ export interface ModelInfo {
 export interface Classification { index: number; label: string; score: number }
 
 const OP_NAMES = ['', 'conv2d', 'dense', 'maxPool2d', 'avgPool2d', 'globalAvgPool2d', 'lstm', 'reshape', 'softmax'];
-const FUSED = ['none', 'relu', 'relu6'];
-const FLOAT_ACT: Record<number, string> = { 0: 'linear', 1: 'relu', 3: 'tanh', 4: 'sigmoid', 5: 'hardSigmoid' };
+// code → name, from the one table of codes (src/kernels.ts)
+const invert = (o: Record<string, number>): Record<number, string> => Object.fromEntries(Object.entries(o).map(([k, v]) => [v, k]));
+const FUSED = invert(FUSED_ACTIVATION);
+const FLOAT_ACT = invert(FLOAT_ACTIVATION);
 const DTYPES = ['', 'int8', 'int32', 'float32'] as const;
 
 // ---- engine instances: compiled once per build, instances pooled --------------------
@@ -281,11 +285,11 @@ export class Model {
         input: tensorInfo(e, f(1)), output: tensorInfo(e, f(2)),
         macs: f(13) >>> 0, packedBytes: f(12) >>> 0,
       };
-      if (type === 1 || type === 2) info.activation = FUSED[f(6)];
-      if (type === 1 || type === 3 || type === 4) info.padding = f(7) === 1 ? 'same' : 'valid';
-      if (type === 1) info.strides = [f(8), f(9)];
-      if (type === 3 || type === 4) { info.window = [f(8), f(9)]; info.strides = [f(10), f(11)]; }
-      if (type === 6) { info.activation = FLOAT_ACT[f(6)]; info.returnSequences = f(8) === 1; info.recurrentActivation = FLOAT_ACT[f(9)]; }
+      if (type === F.OP_CONV2D || type === F.OP_DENSE) info.activation = FUSED[f(6)];
+      if (type === F.OP_CONV2D || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = f(7) === 1 ? 'same' : 'valid';
+      if (type === F.OP_CONV2D) info.strides = [f(8), f(9)];
+      if (type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) { info.window = [f(8), f(9)]; info.strides = [f(10), f(11)]; }
+      if (type === F.OP_LSTM) { info.activation = FLOAT_ACT[f(6)]; info.returnSequences = f(8) === 1; info.recurrentActivation = FLOAT_ACT[f(9)]; }
       const weights: WeightInfo[] = [];
       for (const [field, role] of [[3, 'weights'], [4, 'bias'], [5, 'recurrent']] as const) {
         const t = f(field);

@@ -30,6 +30,7 @@ export interface TrainArgs { arch: Arch; data: string; dataDir?: string; epochs:
 
 export async function runTrain(a: TrainArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<void> {
   const progress = new Progress(progressWrite, tty);
+  let current = -1; // the epoch the progress bar shows
   const { log } = await trainReference({
     ...a,
     onBackend: (b) => out(`backend    ${b.note}`),
@@ -50,6 +51,5 @@ export async function runTrain(a: TrainArgs, out: (s: string) => void, progressW
     `next       edgeq convert ${a.out}/model.json --out ${a.arch}.edgeq --calibration ${a.data} --eval ${a.data}`,
   ].join('\n'));
 }
-let current = -1;
 
 export { ARCHS };

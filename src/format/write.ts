@@ -3,15 +3,12 @@
 import * as F from '../../assembly/format.js';
 import { ModelSpecError } from '../errors.js';
 import { EDGEQ_VERSION } from '../version.js';
-import type { Quant } from '../kernels.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING, type Quant } from '../kernels.js';
 import { crc32 } from './crc32.js';
 import { encodeRleHuffman } from './huffman.js';
 import type { EdgeqModel, Layer, WeightEncoding } from './model.js';
 import { windowOut } from './shapes.js';
 
-const FUSED = { none: 0, relu: 1, relu6: 2 } as const;
-const FLOAT_ACT = { relu: 1, tanh: 3, sigmoid: 4, hardSigmoid: 5 } as const;
-const PAD = { valid: 0, same: 1 } as const;
 
 interface TensorRec {
   dtype: number; kind: number; dims: number[]; encoding: number;
@@ -110,7 +107,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const wt = weights(layer.weights, [layer.filters, kh, kw, c], layer.weightScales, layer.encoding);
         const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
         const y = act([oh, ow, layer.filters], layer.output);
-        ops.push({ type: F.OP_CONV2D, input: cur, output: y, weights: wt, bias: bt, activation: FUSED[layer.activation], padding: PAD[layer.padding], params: [sh, sw] });
+        ops.push({ type: F.OP_CONV2D, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw] });
         cur = y;
         break;
       }
@@ -124,7 +121,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const wt = weights(layer.weights, [layer.units, k], layer.weightScales, layer.encoding);
         const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
         const y = act([layer.units], layer.output);
-        ops.push({ type: F.OP_DENSE, input: cur, output: y, weights: wt, bias: bt, activation: FUSED[layer.activation] });
+        ops.push({ type: F.OP_DENSE, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation] });
         cur = y;
         break;
       }
@@ -135,7 +132,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const ow = windowOut(s[1], layer.pool[1], layer.strides[1], layer.padding);
         if (oh < 1 || ow < 1) fail(where, `a ${layer.pool[0]}×${layer.pool[1]} window does not fit a ${s[0]}×${s[1]} input`);
         const y = act([oh, ow, s[2]], quant());
-        ops.push({ type: layer.type === 'maxPool2d' ? F.OP_MAX_POOL2D : F.OP_AVG_POOL2D, input: cur, output: y, padding: PAD[layer.padding], params: [...layer.pool, ...layer.strides] });
+        ops.push({ type: layer.type === 'maxPool2d' ? F.OP_MAX_POOL2D : F.OP_AVG_POOL2D, input: cur, output: y, padding: PADDING[layer.padding], params: [...layer.pool, ...layer.strides] });
         cur = y;
         break;
       }
@@ -177,8 +174,8 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const wh = weights(layer.recurrent, [n, layer.units], layer.recurrentScales, layer.encoding);
         const bt = constant(F.DTYPE_FLOAT32, layer.bias);
         const y = act(layer.returnSequences ? [steps, layer.units] : [layer.units], layer.output);
-        ops.push({ type: F.OP_LSTM, input: cur, output: y, weights: wx, bias: bt, recurrent: wh, activation: FLOAT_ACT[layer.activation],
-          params: [layer.returnSequences ? 1 : 0, FLOAT_ACT[layer.recurrentActivation]] });
+        ops.push({ type: F.OP_LSTM, input: cur, output: y, weights: wx, bias: bt, recurrent: wh, activation: FLOAT_ACTIVATION[layer.activation],
+          params: [layer.returnSequences ? 1 : 0, FLOAT_ACTIVATION[layer.recurrentActivation]] });
         cur = y;
         break;
       }
