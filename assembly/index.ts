@@ -5,7 +5,9 @@ export { mem_alloc, mem_reset, mem_used } from "./memory";
 export { quant_multiplier, quant_act_min, quant_act_max } from "./quant";
 export { window_out_size, window_pad_before } from "./kernels/window";
 export { gemm_packed_size, gemm_pack, gemm_s8 } from "./kernels/gemm";
-export { conv2d_s8_ref, conv2d_s8_im2col, conv2d_scratch_size } from "./kernels/conv2d";
+export {
+  conv2d_s8_ref, conv2d_s8_im2col, conv2d_scratch_size, conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_scratch_size,
+} from "./kernels/conv2d";
 export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
 export {
   maxpool2d_s8_ref, maxpool2d_s8_c16, avgpool2d_s8_ref, avgpool2d_s8_c16,

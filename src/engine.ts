@@ -27,6 +27,12 @@ export interface EngineExports {
     packed: number, oc: number, kh: number, kw: number, sh: number, sw: number, pad: number,
     inZp: number, outScale: number, outZp: number, act: number, y: number, scratch: number): void;
   conv2d_scratch_size(w: number, c: number, kh: number, kw: number, sw: number, pad: number): number;
+  conv2d_maxpool2d_s8_im2col(x: number, batch: number, h: number, w: number, c: number,
+    packed: number, oc: number, kh: number, kw: number, sh: number, sw: number, pad: number,
+    inZp: number, outScale: number, outZp: number, act: number,
+    pkh: number, pkw: number, psh: number, psw: number, ppad: number, y: number, scratch: number): void;
+  conv2d_maxpool2d_scratch_size(w: number, c: number, oc: number, kh: number, kw: number, sw: number, pad: number,
+    pkh: number, pkw: number, psw: number, ppad: number): number;
   dense_s8_ref(x: number, batch: number, k: number, weights: number, bias: number, wscale: number,
     n: number, inScale: number, inZp: number, outScale: number, outZp: number, act: number, y: number): void;
   dense_s8_gemm(x: number, batch: number, k: number, packed: number, n: number,

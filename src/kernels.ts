@@ -111,6 +111,44 @@ export function prepareConv2d(heap: Heap, s: Conv2dSpec, variant: Variant): Prep
   });
 }
 
+// The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
+export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
+
+// 'ref' runs conv2d_s8_ref then maxpool2d_s8_ref through an intermediate tensor.
+export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const [kh, kw] = s.kernel;
+  const [sh, sw] = s.strides;
+  const [pkh, pkw] = p.pool;
+  const [psh, psw] = p.strides;
+  const pad = PADDING[s.padding], ppad = PADDING[p.padding];
+  const act = FUSED_ACTIVATION[s.activation];
+  const k = kh * kw * s.channels;
+  check(s.weights.length === s.filters * k, 'conv2d: weights length');
+  check(s.weightScales.length === s.filters && s.bias.length === s.filters, 'conv2d: scales / bias length');
+  const [, oh, ow] = conv2dOutputShape(e, s);
+  const pooled = pool2dOutputShape(e, { kind: 'max', batch: s.batch, height: oh, width: ow, channels: s.filters, ...p });
+  check(pooled[1] > 0 && pooled[2] > 0, 'conv2d + max pool: the pool window does not fit');
+  const inLength = s.batch * s.height * s.width * s.channels;
+  const w = heap.put(s.weights), bias = heap.put(s.bias), ws = heap.put(s.weightScales);
+  return op(heap, inLength, 'i8', pooled.reduce((a, b) => a * b, 1), 'i8', (x, y) => {
+    if (variant === 'ref') {
+      const mid = heap.alloc(s.batch * oh * ow * s.filters);
+      return () => {
+        e.conv2d_s8_ref(x, s.batch, s.height, s.width, s.channels, w, bias, ws, s.filters,
+          kh, kw, sh, sw, pad, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, mid);
+        e.maxpool2d_s8_ref(mid, s.batch, oh, ow, s.filters, pkh, pkw, psh, psw, ppad, y);
+      };
+    }
+    const packed = heap.alloc(e.gemm_packed_size(s.filters, k));
+    e.gemm_pack(w, s.filters, k, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
+    const scratch = heap.alloc(e.conv2d_maxpool2d_scratch_size(s.width, s.channels, s.filters, kh, kw, sw, pad, pkh, pkw, psw, ppad));
+    return () => e.conv2d_maxpool2d_s8_im2col(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
+      kh, kw, sh, sw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act,
+      pkh, pkw, psh, psw, ppad, y, scratch);
+  });
+}
+
 export interface DenseSpec {
   batch: number; inputs: number; units: number; activation: FusedActivation;
   input: Quant; output: Quant;

@@ -44,6 +44,7 @@ export interface LayerInfo {
   weights?: WeightInfo[];
   macs: number; // per batch item
   packedBytes: number;
+  fusedWith?: number; // the op this one runs as one kernel with (conv2d + max pool)
 }
 
 export interface WeightInfo {
@@ -285,6 +286,8 @@ export class Model {
         input: tensorInfo(e, f(1)), output: tensorInfo(e, f(2)),
         macs: f(13) >>> 0, packedBytes: f(12) >>> 0,
       };
+      if (f(14) === 1) info.fusedWith = o + 1;
+      if (f(14) === 2) info.fusedWith = o - 1;
       if (type === F.OP_CONV2D || type === F.OP_DENSE) info.activation = FUSED[f(6)];
       if (type === F.OP_CONV2D || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = f(7) === 1 ? 'same' : 'valid';
       if (type === F.OP_CONV2D) info.strides = [f(8), f(9)];

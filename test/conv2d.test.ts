@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { conv2dOutputShape, prepareConv2d, type Conv2dSpec, type FusedActivation, type Padding } from '../src/kernels.js';
+import {
+  conv2dOutputShape, prepareConv2d, prepareConv2dMaxPool, type Conv2dSpec, type FusedActivation, type MaxPoolSpec, type Padding,
+} from '../src/kernels.js';
 import {
   BUILDS, dequantize, firstMismatch, heapFor, maxAbsDiff, quantFor, quantize, quantizeRows,
   randomFloat, randomInt32, randomInt8, rng,
@@ -169,5 +171,62 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
       const err = maxAbsDiff(dequantize(op.output(), output), yf);
       expect(err).toBeLessThanOrEqual(output.scale * 0.5 * (1 + 1e-4) + 1e-6);
     }
+  });
+
+  it('conv2d + max pool fused is bit-exact with conv2d_s8_ref then maxpool2d_s8_ref', async () => {
+    const r = rng(0xf05ed);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    // non-overlapping (the engine's case), with gaps (stride > window) and overlapping
+    const pools: MaxPoolSpec[] = [
+      { pool: [2, 2], strides: [2, 2], padding: 'valid' }, { pool: [2, 2], strides: [2, 2], padding: 'same' },
+      { pool: [3, 3], strides: [3, 3], padding: 'valid' }, { pool: [3, 2], strides: [3, 2], padding: 'same' },
+      { pool: [2, 2], strides: [3, 3], padding: 'valid' }, { pool: [1, 1], strides: [1, 1], padding: 'valid' },
+      { pool: [3, 3], strides: [2, 2], padding: 'same' }, { pool: [2, 3], strides: [1, 2], padding: 'valid' },
+    ];
+    const cases: [Conv2dSpec, MaxPoolSpec][] = [];
+    for (const pool of pools) {
+      for (const [c, kernel] of [[1, [3, 3]], [3, [3, 3]], [16, [3, 3]], [5, [1, 1]], [32, [2, 2]]] as [number, [number, number]][]) {
+        for (const activation of ['none', 'relu', 'relu6'] as FusedActivation[]) {
+          const oc = pick([1, 3, 4, 5, 8, 9, 13, 32]);
+          const padding = pick(['valid', 'same'] as Padding[]);
+          const stride = pick([1, 1, 2]);
+          cases.push([{
+            batch: 1 + Math.floor(r() * 3), height: kernel[0] + 2 * pool.pool[0] + Math.floor(r() * 9),
+            width: kernel[1] + 2 * pool.pool[1] + Math.floor(r() * 9), channels: c, filters: oc, kernel,
+            strides: [stride, stride], padding, activation,
+            input: { scale: 0.02, zeroPoint: pick([-128, 0, 127]) },
+            output: { scale: pick([0.01, 0.5, 4]), zeroPoint: pick([-128, -1, 0, 127]) },
+            weights: randomInt8(r, oc * kernel[0] * kernel[1] * c, -127, 127),
+            weightScales: Float32Array.from({ length: oc }, () => 0.001 + r() * 0.05),
+            bias: randomInt32(r, oc, -5000, 5000),
+          }, pool]);
+        }
+      }
+    }
+    // the reference CNN's two conv + pool pairs (26 → 13 and 11 → 5: the 11th row and column unread)
+    const cnn = (size: number, c: number, oc: number): [Conv2dSpec, MaxPoolSpec] => [{
+      batch: 2, height: size, width: size, channels: c, filters: oc, kernel: [3, 3], strides: [1, 1], padding: 'valid',
+      activation: 'relu', input: { scale: 0.02, zeroPoint: -128 }, output: { scale: 0.05, zeroPoint: -128 },
+      weights: randomInt8(r, oc * 9 * c, -127, 127), weightScales: new Float32Array(oc).fill(0.01),
+      bias: randomInt32(r, oc, -1000, 1000),
+    }, pools[0]];
+    cases.push(cnn(28, 1, 32), cnn(13, 32, 64));
+    const heap = await heapFor(build);
+    let saturatedLow = 0, saturatedHigh = 0;
+    for (const [s, p] of cases) {
+      heap.e.mem_reset();
+      const x = randomInt8(r, s.batch * s.height * s.width * s.channels);
+      const a = prepareConv2dMaxPool(heap, s, p, 'ref');
+      const b = prepareConv2dMaxPool(heap, s, p, 'opt');
+      a.setInput(x); b.setInput(x); a.run(); b.run();
+      const ya = a.output(), yb = b.output();
+      const why = firstMismatch(ya, yb);
+      expect(why, `${JSON.stringify({ ...s, weights: undefined, bias: undefined, weightScales: undefined, pool: p })}: ${why}`).toBe('none');
+      saturatedLow += ya.filter((v) => v === -128).length;
+      saturatedHigh += ya.filter((v) => v === 127).length;
+    }
+    expect(cases.length).toBe(122);
+    expect(saturatedLow).toBeGreaterThan(0);
+    expect(saturatedHigh).toBeGreaterThan(0);
   });
 });

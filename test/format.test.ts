@@ -88,10 +88,15 @@ describe('the .edgeq format', () => {
     expect(layers[3].output.shape).toEqual([16]);
     expect(layers[4].weights![0]).toMatchObject({ encoding: 'raw', shape: [3, 16] });
     expect(layers[5].output).toMatchObject({ dtype: 'float32', shape: [3] });
-    // the arena holds at most two live activations of this chain at a time (conv out
-    // 1296 B + pool out 400 B, 16-aligned) plus the conv's patch scratch (9 × 40 B)
+    // conv2d + max pool run fused: the conv output (1296 B) is never stored, so the
+    // arena holds the input (324 B) and the pool output (400 B), 16-aligned, plus the
+    // fused kernel's scratch: 9 patches of 40 B (+ 8 B spill room, 16-aligned) and two
+    // int32 conv rows of 9 × 16
+    expect(conv.fusedWith).toBe(1);
+    expect(layers[1].fusedWith).toBe(0);
+    expect(layers[2].fusedWith).toBeUndefined();
     const r16 = (n: number) => Math.ceil(n / 16) * 16;
-    expect(model.info.arenaBytes).toBe(r16(1296) + r16(400) + 9 * 40);
+    expect(model.info.arenaBytes).toBe(r16(324) + r16(400) + r16(9 * 40 + 8) + 2 * 9 * 16 * 4);
     const p = model.predict(new Uint8Array(9 * 9 * 4).fill(100));
     expect(p.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
     expect(model.classify(new Uint8Array(324).fill(100), 2).map((c) => c.label).every((l) => ['zero', 'one', 'two'].includes(l))).toBe(true);
@@ -131,6 +136,10 @@ describe('typed errors', () => {
     ['unknown op type', patch(good, 0xd0, 99), UnsupportedOpError, /op type 99/],
     ['weights out of the data section', patch(good, 0x70 + F.T_DATA_OFFSET, 0x1000), ModelFormatError, /tensor 1 is invalid: an offset or size points outside/],
     ['metadata not JSON', patch(good, 0x110, 0x20, 1), ModelFormatError, /metadata/],
+    ['scales whose requantization multiplier overflows f32', encodeModel({ ...minModel,
+      input: { shape: [1], quant: { scale: 1e30, zeroPoint: 0 } },
+      layers: [{ ...minModel.layers[0], weightScales: Float32Array.from([1e30]), output: { scale: 1e-30, zeroPoint: 0 } } as typeof minModel.layers[0]],
+    }), ModelFormatError, /layer 0 is invalid: a scale or zero point is invalid/],
   ];
   for (const [name, bytes, type, message] of cases) {
     it(`${name}: ${type.name}`, async () => {

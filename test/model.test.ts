@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../src/format/write.js';
 import { loadModel, type Model } from '../src/node.js';
-import { BUILDS } from './helpers/quant.js';
+import type { Conv2dLayer } from '../src/format/model.js';
+import { prepareConv2dMaxPool, type MaxPoolSpec } from '../src/kernels.js';
+import { BUILDS, firstMismatch, heapFor, randomInt32, randomInt8, rng } from './helpers/quant.js';
 import { quadrantImages, sequences, trainCnn, trainLstm } from './helpers/models.js';
 
 // Written with the writer, run in the engine, compared with the TF.js float model the
@@ -72,5 +74,49 @@ describe('an LSTM end to end against TF.js', () => {
       expect(maxError).toBeLessThanOrEqual(0.08);
       model.dispose();
     });
+  }
+});
+
+// The engine runs conv2d + a non-overlapping max pool as one kernel. Whatever it fuses,
+// a model's output must be the reference kernels' chain, bit for bit.
+describe('conv2d + max pool in the engine', () => {
+  const r = rng(0x5eed);
+  const conv = (filters: number, c: number): Conv2dLayer => ({
+    type: 'conv2d', filters, kernel: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu',
+    weights: randomInt8(r, filters * 9 * c, -127, 127), weightScales: Float32Array.from({ length: filters }, () => 0.002 + r() * 0.01),
+    bias: randomInt32(r, filters, -2000, 2000), output: { scale: 2, zeroPoint: -128 },
+  });
+  const cases: { name: string; pool: MaxPoolSpec; fused: boolean }[] = [
+    { name: '2×2/2 valid (the reference CNN): fused', pool: { pool: [2, 2], strides: [2, 2], padding: 'valid' }, fused: true },
+    { name: '2×2/3 same (gaps): fused', pool: { pool: [2, 2], strides: [3, 3], padding: 'same' }, fused: true },
+    { name: '3×3/2 same (overlapping): not fused', pool: { pool: [3, 3], strides: [2, 2], padding: 'same' }, fused: false },
+  ];
+  for (const build of BUILDS) {
+    for (const { name, pool, fused } of cases) {
+      it(`${build} build, ${name}`, async () => {
+        const [h, w, c, batch] = [15, 13, 3, 3];
+        const layer = conv(12, c);
+        const input = { scale: 1, zeroPoint: 0 };
+        const bytes = encodeModel({ metadata: { name: 'fuse' }, input: { shape: [h, w, c], quant: input },
+          layers: [layer, { type: 'maxPool2d', ...pool }] });
+        const model = await loadModel(bytes, { build });
+        const layers = model.layers();
+        expect(layers[0].fusedWith).toBe(fused ? 1 : undefined);
+        const x = randomInt8(r, batch * h * w * c);
+        const got = model.predict(x, { batch });
+        const heap = await heapFor(build);
+        const ref = prepareConv2dMaxPool(heap, {
+          batch, height: h, width: w, channels: c, filters: 12, kernel: [3, 3], strides: [1, 1], padding: 'valid',
+          activation: 'relu', input, output: layer.output, weights: layer.weights, weightScales: layer.weightScales, bias: layer.bias!,
+        }, pool, 'ref');
+        ref.setInput(x);
+        ref.run();
+        const want = Float32Array.from(ref.output(), (q) => Math.fround(layer.output.scale) * (q - layer.output.zeroPoint));
+        expect(got.length).toBe(want.length);
+        expect(firstMismatch(got, want)).toBe('none');
+        expect(new Set(ref.output()).size).toBeGreaterThan(10); // not a constant output
+        model.dispose();
+      });
+    }
   }
 });

@@ -8,9 +8,11 @@
 
 import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
-import { ACT_NONE, ACT_RELU6, quantize } from "../quant";
+import { ACT_NONE, ACT_RELU6, quant_multiplier, quantize } from "../quant";
 import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, softmax_s8_f32 } from "../kernels/activation";
-import { conv2d_s8_im2col, conv2d_scratch_size } from "../kernels/conv2d";
+import {
+  conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_scratch_size, conv2d_s8_im2col, conv2d_scratch_size,
+} from "../kernels/conv2d";
 import { dense_s8_gemm } from "../kernels/dense";
 import { gemm_pack, gemm_packed_size } from "../kernels/gemm";
 import { lstm_pack, lstm_packed_size, lstm_s8_gemm, lstm_scratch_size } from "../kernels/lstm";
@@ -83,6 +85,7 @@ let tLast: usize = 0; // i32 [nT]: last op that reads it (nO: graph output)
 let oPacked: usize = 0; // u32 [nO]: packed weights
 let oPackedSize: usize = 0; // u32 [nO]
 let oMacs: usize = 0; // u32 [nO]: multiply-accumulates per batch item
+let oFused: usize = 0; // i32 [nO]: FUSED_* (how runOp runs it)
 
 let arenaBytes1: usize = 0; // activations at batch 1
 let weightBytes: usize = 0;
@@ -91,6 +94,10 @@ let arena: usize = 0;
 let scratch: usize = 0;
 let inStage: usize = 0;
 let outStage: usize = 0;
+
+const FUSED_NO: i32 = 0;
+const FUSED_CONV_MAXPOOL: i32 = 1; // a conv2d that also runs the max pool after it
+const FUSED_DONE: i32 = 2; // that max pool: nothing left to run
 
 // @ts-ignore: decorator
 @inline function u8f(rec: usize, field: i32): i32 { return <i32>load<u8>(rec + field); }
@@ -173,8 +180,10 @@ export function model_load(ptr: usize, len: usize): i32 {
 
   tElems = table(nT); tNnz = table(nT); tArena = table(nT); tRoot = table(nT);
   tFirst = table(nT); tLast = table(nT);
-  oPacked = table(nO); oPackedSize = table(nO); oMacs = table(nO);
-  if (!tElems || !tNnz || !tArena || !tRoot || !tFirst || !tLast || !oPacked || !oPackedSize || !oMacs) return fail(E_MEMORY, -1, R_LIMIT);
+  oPacked = table(nO); oPackedSize = table(nO); oMacs = table(nO); oFused = table(nO);
+  if (!tElems || !tNnz || !tArena || !tRoot || !tFirst || !tLast || !oPacked || !oPackedSize || !oMacs || !oFused) {
+    return fail(E_MEMORY, -1, R_LIMIT);
+  }
 
   for (let t = 0; t < nT; t++) {
     const s = checkTensor(t, dataLen);
@@ -195,6 +204,7 @@ export function model_load(ptr: usize, len: usize): i32 {
   if (arr(tFirst, outputT) < 0) return fail(E_GRAPH, outputT, R_ORDER);
   setArr(tLast, arr(tRoot, outputT), nO);
 
+  planFusion();
   const plan = planArena();
   if (plan != OK) return plan;
   const packs = packWeights();
@@ -353,6 +363,7 @@ function checkOp(o: i32): i32 {
     if (p0 < 1 || p1 < 1 || p0 > 64 || p1 > 64 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
     const oh = window_out_size(h, kh, p0, pad), ow = window_out_size(wd, kw, p1, pad);
     if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, f)) return fail(E_OP, o, R_SHAPE);
+    if (!multipliersFinite(x, w, y)) return fail(E_OP, o, R_QUANT);
     macs = <u64>oh * <u64>ow * <u64>f * <u64>kh * <u64>kw * <u64>c;
   } else if (type == F.OP_DENSE) {
     if (rank(x) != 1 || !isConstant(w, F.DTYPE_INT8, 2) || load<u32>(trec(w) + F.T_SCALE_COUNT) == 0) return fail(E_OP, o, R_TENSOR_REF);
@@ -361,6 +372,7 @@ function checkOp(o: i32): i32 {
     if (b != F.NONE && (!isConstant(b, F.DTYPE_INT32, 1) || dim(b, 0) != n)) return fail(E_OP, o, R_TENSOR_REF);
     if (p0 != 0 || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
     if (rank(y) != 1 || dim(y, 0) != n) return fail(E_OP, o, R_SHAPE);
+    if (!multipliersFinite(x, w, y)) return fail(E_OP, o, R_QUANT);
     macs = <u64>n * <u64>ex;
   } else if (type == F.OP_MAX_POOL2D || type == F.OP_AVG_POOL2D) {
     if (rank(x) != 3) return fail(E_OP, o, R_SHAPE);
@@ -405,6 +417,49 @@ function checkOp(o: i32): i32 {
   return OK;
 }
 
+// Each channel's requantization multiplier must be a finite f32: kernels then agree
+// (NaN would not), and requantization is monotonic, which conv + max-pool fusion needs.
+function multipliersFinite(x: i32, w: i32, y: i32): bool {
+  const sx = f32f(trec(x), F.T_SCALE), sy = f32f(trec(y), F.T_SCALE);
+  const ps = channelScalesPtr(w);
+  const n = dim(w, 0);
+  for (let i = 0; i < n; i++) {
+    const sw = ps ? load<f32>(ps + (<usize>i << 2)) : f32f(trec(w), F.T_SCALE);
+    if (!finite(quant_multiplier(sx, sw, sy))) return false;
+  }
+  return true;
+}
+
+// A conv2d whose only reader is the max pool right after it runs as one kernel when
+// the pool windows do not overlap (each conv output is then computed at most once):
+// the conv output is never stored.
+function planFusion(): void {
+  for (let o = 0; o + 1 < nO; o++) {
+    const r = orec(o), p = orec(o + 1);
+    if (i32f(r, F.O_TYPE) != F.OP_CONV2D || i32f(p, F.O_TYPE) != F.OP_MAX_POOL2D) continue;
+    const y = i32f(r, F.O_OUTPUT);
+    if (i32f(p, F.O_INPUT) != y || arr(tLast, y) != o + 1) continue;
+    const kh = i32f(p, F.O_PARAMS), kw = i32f(p, F.O_PARAMS + 4);
+    const sh = i32f(p, F.O_PARAMS + 8), sw = i32f(p, F.O_PARAMS + 12);
+    if (sh < kh || sw < kw) continue;
+    setArr(oFused, o, FUSED_CONV_MAXPOOL);
+    setArr(oFused, o + 1, FUSED_DONE);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function fusedAway(t: i32): bool {
+  const o = arr(tFirst, t);
+  return o >= 0 && arr(oFused, o) == FUSED_CONV_MAXPOOL;
+}
+
+// The op that writes t: a fused max pool's output is written by its conv's op.
+// @ts-ignore: decorator
+@inline function born(t: i32): i32 {
+  const o = arr(tFirst, t);
+  return o >= 0 && arr(oFused, o) == FUSED_DONE ? o - 1 : o;
+}
+
 // Greedy by size, as TFLite Micro's GreedyMemoryPlanner: largest buffer first, each at
 // the lowest 16-aligned offset that does not overlap, in address and in lifetime, a
 // buffer already placed.
@@ -414,6 +469,7 @@ function planArena(): i32 {
   let count = 0;
   for (let t = 0; t < nT; t++) {
     if (u8f(trec(t), F.T_KIND) != F.KIND_ACTIVATION || arr(tRoot, t) != t || arr(tFirst, t) == -2) continue;
+    if (fusedAway(t)) { setArr(tArena, t, -1); continue; }
     setArr(order, count++, t);
   }
   // selection sort by bytes, descending (tensor counts are small)
@@ -432,7 +488,7 @@ function planArena(): i32 {
       moved = false;
       for (let j = 0; j < i; j++) {
         const u = arr(order, j);
-        if (arr(tFirst, u) > arr(tLast, t) || arr(tFirst, t) > arr(tLast, u)) continue; // lifetimes apart
+        if (born(u) > arr(tLast, t) || born(t) > arr(tLast, u)) continue; // lifetimes apart
         const uo = <u64>arr(tArena, u);
         const ue = uo + bufferBytes(u);
         if (offset < ue && uo < offset + size) { offset = ue; moved = true; }
@@ -535,7 +591,14 @@ function scratchBytes(batch: i32): u64 {
     let need: u64 = 0;
     if (type == F.OP_CONV2D) {
       const w = i32f(r, F.O_WEIGHTS);
-      need = <u64>conv2d_scratch_size(dim(x, 1), dim(x, 2), dim(w, 1), dim(w, 2), i32f(r, F.O_PARAMS + 4), i32f(r, F.O_PADDING));
+      const sw = i32f(r, F.O_PARAMS + 4), pad = i32f(r, F.O_PADDING);
+      if (arr(oFused, o) == FUSED_CONV_MAXPOOL) {
+        const p = orec(o + 1);
+        need = <u64>conv2d_maxpool2d_scratch_size(dim(x, 1), dim(x, 2), dim(w, 0), dim(w, 1), dim(w, 2), sw, pad,
+          i32f(p, F.O_PARAMS), i32f(p, F.O_PARAMS + 4), i32f(p, F.O_PARAMS + 12), i32f(p, F.O_PADDING));
+      } else {
+        need = <u64>conv2d_scratch_size(dim(x, 1), dim(x, 2), dim(w, 1), dim(w, 2), sw, pad);
+      }
     } else if (type == F.OP_LSTM) {
       need = <u64>lstm_scratch_size(batch, dim(x, 0), dim(i32f(r, F.O_WEIGHTS), 0) >> 2);
     }
@@ -598,14 +661,25 @@ export function model_run(batch: i32, inputKind: i32): i32 {
 }
 
 function runOp(o: i32, batch: i32): void {
+  const fused = arr(oFused, o);
+  if (fused == FUSED_DONE) return;
   const r = orec(o);
   const type = i32f(r, F.O_TYPE);
   const x = i32f(r, F.O_INPUT), y = i32f(r, F.O_OUTPUT);
-  const px = buf(x, batch), py = buf(y, batch);
+  const px = buf(x, batch);
   const act = i32f(r, F.O_ACTIVATION), pad = i32f(r, F.O_PADDING);
   const p0 = i32f(r, F.O_PARAMS), p1 = i32f(r, F.O_PARAMS + 4), p2 = i32f(r, F.O_PARAMS + 8), p3 = i32f(r, F.O_PARAMS + 12);
   const packed = <usize>load<u32>(oPacked + (<usize>o << 2));
   const ys = f32f(trec(y), F.T_SCALE), yz = i32f(trec(y), F.T_ZERO_POINT);
+  if (fused == FUSED_CONV_MAXPOOL) {
+    const w = i32f(r, F.O_WEIGHTS), p = orec(o + 1);
+    conv2d_maxpool2d_s8_im2col(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, dim(w, 0), dim(w, 1), dim(w, 2),
+      p0, p1, pad, i32f(trec(x), F.T_ZERO_POINT), ys, yz, act,
+      i32f(p, F.O_PARAMS), i32f(p, F.O_PARAMS + 4), i32f(p, F.O_PARAMS + 8), i32f(p, F.O_PARAMS + 12), i32f(p, F.O_PADDING),
+      buf(i32f(p, F.O_OUTPUT), batch), scratch);
+    return;
+  }
+  const py = buf(y, batch);
   if (type == F.OP_CONV2D) {
     const w = i32f(r, F.O_WEIGHTS);
     conv2d_s8_im2col(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, dim(w, 0), dim(w, 1), dim(w, 2),
@@ -645,7 +719,7 @@ export function model_input_add(): f32 { return inputAdd; }
 
 // Tensor t, field: 0 dtype, 1 kind, 2 rank, 3 encoding, 4–7 dims, 8 zero point,
 // 9 data bytes, 10 scale count, 11 non-zeros (int8 constants), 12 elements,
-// 13 arena offset at batch 1.
+// 13 arena offset at batch 1 (−1: never stored, a fused conv2d's output).
 export function model_tensor_info(t: i32, field: i32): i32 {
   if (!loaded || t < 0 || t >= nT) return -1;
   const r = trec(t);
@@ -673,11 +747,14 @@ export function model_tensor_scale(t: i32, c: i32): f32 {
 }
 
 // Op o, field: 0 type, 1 input, 2 output, 3 weights, 4 bias, 5 recurrent,
-// 6 activation, 7 padding, 8–11 params, 12 packed weight bytes, 13 MACs per item.
+// 6 activation, 7 padding, 8–11 params, 12 packed weight bytes, 13 MACs per item,
+// 14 fusion: 0 runs alone, 1 also runs the next op (conv2d + max pool), 2 runs inside
+// the previous op.
 export function model_op_info(o: i32, field: i32): i32 {
   if (!loaded || o < 0 || o >= nO) return -1;
   if (field >= 0 && field < 12) return i32f(orec(o), field << 2);
   if (field == 12) return arr(oPackedSize, o);
   if (field == 13) return arr(oMacs, o);
+  if (field == 14) return arr(oFused, o);
   return -1;
 }

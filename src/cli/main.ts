@@ -257,6 +257,8 @@ async function inspect(args: string[], io: Io): Promise<number> {
     lines.push(`output     ${shape(model.outputShape)} ${last.dtype}${model.labels.length ? `, ${model.labels.length} labels: ${model.labels.slice(0, 10).join(', ')}${model.labels.length > 10 ? ', …' : ''}` : ''}`);
     lines.push('', '  #  layer                    output        quantization (scale, zp)  weights                                     MACs');
     for (const l of layers) lines.push(layerLine(l));
+    const fused = layers.filter((l) => l.fusedWith !== undefined && l.fusedWith > l.index).map((l) => `#${l.index} + #${l.fusedWith}`);
+    if (fused.length) lines.push('', `fused      ${fused.join(', ')} run as one kernel each (conv2d + max pool: the conv output is never stored)`);
     const macs = model.info.macs;
     lines.push('',
       `weights    ${kb(fileWeightBytes)} in the file, ${kb(model.info.weightBytes)} packed in engine memory`,
