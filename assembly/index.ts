@@ -7,6 +7,7 @@ export { window_out_size, window_pad_before } from "./kernels/window";
 export { gemm_packed_size, gemm_pack, gemm_s8 } from "./kernels/gemm";
 export {
   conv2d_s8_ref, conv2d_s8_im2col, conv2d_scratch_size, conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_scratch_size,
+  conv2d_sparse_pairs, conv2d_sparse_packed_size, conv2d_sparse_pack, conv2d_sparse_scratch_size, conv2d_maxpool2d_s8_sparse,
 } from "./kernels/conv2d";
 export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
 export {

@@ -1,5 +1,6 @@
 // Kernel microbenchmark: GMAC/s of every kernel on the reference models' layer shapes
-// (DESIGN §5), next to the peak of i32x4.dot_i16x8_s measured in the same run.
+// (DESIGN §5), next to the peak of i32x4.dot_i16x8_s measured in the same run; then the
+// kernels the engine picks for the shipped CNN (conv + max pool fused, sparse weights).
 //
 //   npx tsx bench/kernels.ts [--quick] [--json FILE]
 //
@@ -10,7 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineBuild, EngineExports } from '../src/engine.js';
 import {
-  Heap, prepareConv2d, prepareDense, prepareLstm, preparePool2d, type PreparedOp, type Variant,
+  Heap, prepareConv2d, prepareConv2dMaxPool, prepareDense, prepareLstm, preparePool2d,
+  type Conv2dSpec, type ConvVariant, type MaxPoolSpec, type PreparedOp, type Variant,
 } from '../src/kernels.js';
 import { loadEngine } from '../src/node.js';
 
@@ -38,19 +40,36 @@ function bytes(n: number, seed: number): Int8Array {
   return a;
 }
 
+// Keeps about `density` of the values (every value's fate drawn from the same generator).
+function pruned(a: Int8Array, density: number, seed: number): Int8Array {
+  const keep = bytes(a.length, seed);
+  return a.map((v, i) => ((keep[i] + 128) / 256 < density ? v : 0));
+}
+
 // target: the fraction of the dot_i16x8 peak this kernel should reach (SIMD build).
+// macs: the layer's multiply-accumulates as defined (dense): for the sparse kernel,
+// GMAC/s is then the dense-equivalent rate.
 interface Case { name: string; macs: number; target?: number; make(heap: Heap, variant: Variant): PreparedOp }
 
 const q = (scale: number, zeroPoint: number) => ({ scale, zeroPoint });
-const conv = (name: string, h: number, c: number, oc: number): Case => {
+const maxPool2x2: MaxPoolSpec = { pool: [2, 2], strides: [2, 2], padding: 'valid' };
+// 'opt' runs `kernel` ('opt': im2col + gemm, or 'sparse'); 'ref' the reference chain.
+const conv = (name: string, h: number, c: number, oc: number,
+  options: { density?: number; pool?: boolean; kernel?: ConvVariant } = {}): Case => {
   const o = h - 2;
+  const density = options.density ?? 1;
+  const spec: Conv2dSpec = {
+    batch: 1, height: h, width: h, channels: c, filters: oc, kernel: [3, 3], strides: [1, 1], padding: 'valid',
+    activation: 'relu', input: q(0.02, -128), output: q(0.05, -128),
+    weights: density < 1 ? pruned(bytes(oc * 9 * c, oc), density, oc + 1) : bytes(oc * 9 * c, oc),
+    weightScales: new Float32Array(oc).fill(0.002), bias: new Int32Array(oc).fill(100),
+  };
   return {
     name, macs: o * o * oc * 9 * c,
-    make: (heap, variant) => prepareConv2d(heap, {
-      batch: 1, height: h, width: h, channels: c, filters: oc, kernel: [3, 3], strides: [1, 1], padding: 'valid',
-      activation: 'relu', input: q(0.02, -128), output: q(0.05, -128), weights: bytes(oc * 9 * c, oc),
-      weightScales: new Float32Array(oc).fill(0.002), bias: new Int32Array(oc).fill(100),
-    }, variant),
+    make: (heap, variant) => {
+      const v = variant === 'ref' ? 'ref' : options.kernel ?? 'opt';
+      return options.pool ? prepareConv2dMaxPool(heap, spec, maxPool2x2, v) : prepareConv2d(heap, spec, v);
+    },
   };
 };
 const dense = (name: string, k: number, n: number): Case => ({
@@ -87,6 +106,18 @@ const cases: Case[] = [
   dense('CNN dense 64 → 10', 64, 10),
   { ...lstm, target: 0.3 },
   dense('LSTM dense 64 → 64', 64, 64),
+  // what the engine runs for models/cnn-fashion-mnist.edgeq (conv1 dense, conv2 and
+  // conv3 92 % zeros): the kernel choice of assembly/model/model.ts (sparseIsFaster)
+  conv('CNN conv1 + maxpool, gemm (fused)', 28, 1, 32, { pool: true }),
+  conv('CNN conv1 + maxpool, sparse kernel, all weights non-zero', 28, 1, 32, { pool: true, kernel: 'sparse' }),
+  conv('CNN conv2 + maxpool, gemm (fused), dense weights', 13, 32, 64, { pool: true }),
+  conv('CNN conv2 + maxpool, sparse kernel, 8 % non-zero', 13, 32, 64, { pool: true, kernel: 'sparse', density: 0.08 }),
+  conv('CNN conv3, sparse kernel, 8 % non-zero', 5, 64, 64, { kernel: 'sparse', density: 0.08 }),
+];
+// the engine's path through the shipped CNN, in order
+const shipped = [
+  'CNN conv1 + maxpool, sparse kernel, all weights non-zero', 'CNN conv2 + maxpool, sparse kernel, 8 % non-zero',
+  'CNN conv3, sparse kernel, 8 % non-zero', 'CNN dense 576 → 64', 'CNN dense 64 → 10',
 ];
 
 function time(name: string, fn: () => void): Promise<Benchmark> {
@@ -135,8 +166,11 @@ for (const c of cases) {
   const s = get('simd', 'opt'), sc = get('scalar', 'opt'), ref = get('simd', 'ref');
   console.log(`| ${c.name} | ${fmt(s.microseconds, 2)} ±${fmt(s.rme)}% | ${s.gmacs ? fmt(s.gmacs) : '–'} | ${s.gmacs ? fmt((100 * s.gmacs) / peakGmacs) + '%' : '–'} | ${fmt(sc.microseconds, 2)} | ${fmt(ref.microseconds, 2)} | ${fmt(ref.microseconds / s.microseconds)}× |`);
 }
-const cnn = cases.slice(0, 7).map((c) => rows.find((r) => r.kernel === c.name && r.build === 'simd' && r.variant === 'opt')!.microseconds);
-console.log(`\nreference CNN layers summed (SIMD, batch 1): ${fmt(cnn.reduce((a, b) => a + b, 0), 1)} µs for 2,794,240 MACs`);
+const simdOpt = (name: string) => rows.find((r) => r.kernel === name && r.build === 'simd' && r.variant === 'opt')!.microseconds;
+const sum = (names: string[]) => fmt(names.map(simdOpt).reduce((a, b) => a + b, 0), 1);
+console.log(`\nreference CNN layers summed (SIMD, batch 1), dense weights, one kernel per layer: ${sum(cases.slice(0, 7).map((c) => c.name))} µs for 2,794,240 MACs`);
+console.log(`the shipped CNN as the engine runs it (fused, sparse where cheaper): ${sum(shipped)} µs`);
+console.log('(sparse rows: GMAC/s and % of peak count the dense layer\'s MACs, i.e. the equivalent rate)');
 console.log('\ntargets (fraction of the peak, SIMD build, batch 1):');
 for (const c of cases.filter((x) => x.target)) {
   const g = rows.find((r) => r.kernel === c.name && r.build === 'simd' && r.variant === 'opt')!.gmacs!;

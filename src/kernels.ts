@@ -17,6 +17,8 @@ export interface Quant { scale: number; zeroPoint: number }
 // 'ref': the plain reference kernel; 'opt': the optimized kernel of this build
 // (SIMD in the SIMD build, the same packed loops in scalar form in the scalar build).
 export type Variant = 'ref' | 'opt';
+// conv2d also has 'sparse': work only for non-zero weights (stride 1 only).
+export type ConvVariant = Variant | 'sparse';
 
 export interface PreparedOp<Out extends Int8Array | Float32Array = Int8Array> {
   readonly inputLength: number;
@@ -86,7 +88,8 @@ export function conv2dOutputShape(e: EngineExports, s: Conv2dSpec): [number, num
     e.window_out_size(s.width, s.kernel[1], s.strides[1], pad), s.filters];
 }
 
-export function prepareConv2d(heap: Heap, s: Conv2dSpec, variant: Variant): PreparedOp {
+export function prepareConv2d(heap: Heap, s: Conv2dSpec, variant: ConvVariant): PreparedOp {
+  if (variant === 'sparse') return prepareConv2dMaxPool(heap, s, { pool: [1, 1], strides: [1, 1], padding: 'valid' }, 'sparse');
   const e = heap.e;
   const [kh, kw] = s.kernel;
   const [sh, sw] = s.strides;
@@ -115,7 +118,7 @@ export function prepareConv2d(heap: Heap, s: Conv2dSpec, variant: Variant): Prep
 export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
 
 // 'ref' runs conv2d_s8_ref then maxpool2d_s8_ref through an intermediate tensor.
-export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, variant: Variant): PreparedOp {
+export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, variant: ConvVariant): PreparedOp {
   const e = heap.e;
   const [kh, kw] = s.kernel;
   const [sh, sw] = s.strides;
@@ -139,6 +142,15 @@ export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, 
           kh, kw, sh, sw, pad, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, mid);
         e.maxpool2d_s8_ref(mid, s.batch, oh, ow, s.filters, pkh, pkw, psh, psw, ppad, y);
       };
+    }
+    if (variant === 'sparse') {
+      check(sh === 1 && sw === 1, 'conv2d sparse: stride 1 only');
+      const packed = heap.alloc(e.conv2d_sparse_packed_size(s.filters, e.conv2d_sparse_pairs(w, s.filters, k)));
+      e.conv2d_sparse_pack(w, s.filters, kh, kw, s.channels, s.height, s.width, pad, bias, ws,
+        s.input.scale, s.input.zeroPoint, s.output.scale, packed);
+      const scratch = heap.alloc(e.conv2d_sparse_scratch_size(s.height, s.width, s.channels, s.filters, kh, kw, pad, pkh, psh, ppad));
+      return () => e.conv2d_maxpool2d_s8_sparse(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
+        kh, kw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, pkh, pkw, psh, psw, ppad, y, scratch);
     }
     const packed = heap.alloc(e.gemm_packed_size(s.filters, k));
     e.gemm_pack(w, s.filters, k, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);

@@ -45,6 +45,7 @@ export interface LayerInfo {
   macs: number; // per batch item
   packedBytes: number;
   fusedWith?: number; // the op this one runs as one kernel with (conv2d + max pool)
+  kernel?: 'gemm' | 'sparse'; // conv2d: im2col + gemm, or the kernel that skips zero weights
 }
 
 export interface WeightInfo {
@@ -286,6 +287,7 @@ export class Model {
         input: tensorInfo(e, f(1)), output: tensorInfo(e, f(2)),
         macs: f(13) >>> 0, packedBytes: f(12) >>> 0,
       };
+      if (type === F.OP_CONV2D) info.kernel = f(15) === 1 ? 'sparse' : 'gemm';
       if (f(14) === 1) info.fusedWith = o + 1;
       if (f(14) === 2) info.fusedWith = o - 1;
       if (type === F.OP_CONV2D || type === F.OP_DENSE) info.activation = FUSED[f(6)];

@@ -229,4 +229,56 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
     expect(saturatedLow).toBeGreaterThan(0);
     expect(saturatedHigh).toBeGreaterThan(0);
   });
+
+  it('sparse (stride 1) is bit-exact with the reference over a table of shapes and densities', async () => {
+    const r = rng(0x5ba25e);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    const kernels: [number, number][] = [[1, 1], [3, 3], [5, 3], [3, 5], [2, 2]];
+    const pools: (MaxPoolSpec | null)[] = [null, null, { pool: [2, 2], strides: [2, 2], padding: 'valid' },
+      { pool: [2, 2], strides: [2, 2], padding: 'same' }, { pool: [3, 3], strides: [2, 2], padding: 'same' }];
+    const cases: [Conv2dSpec, MaxPoolSpec | null, number][] = [];
+    for (const density of [0, 0.03, 0.08, 0.3, 1]) {
+      for (const padding of ['valid', 'same'] as Padding[]) {
+        for (const activation of ['none', 'relu', 'relu6'] as FusedActivation[]) {
+          for (let i = 0; i < 2; i++) {
+            const c = pick([1, 2, 3, 7, 16, 32]), oc = pick([1, 3, 4, 5, 8, 13]), kernel = pick(kernels);
+            const weights = randomInt8(r, oc * kernel[0] * kernel[1] * c, -127, 127).map((v) => (r() < density ? v : 0));
+            cases.push([{
+              batch: 1 + Math.floor(r() * 3), height: kernel[0] + 2 + Math.floor(r() * 9), width: kernel[1] + 2 + Math.floor(r() * 9),
+              channels: c, filters: oc, kernel, strides: [1, 1], padding, activation,
+              input: { scale: 0.02, zeroPoint: pick([-128, -1, 0, 127]) },
+              output: { scale: pick([0.01, 0.5, 4]), zeroPoint: pick([-128, -1, 0, 127]) },
+              weights, weightScales: Float32Array.from({ length: oc }, () => 0.001 + r() * 0.05),
+              bias: randomInt32(r, oc, -5000, 5000),
+            }, pick(pools), density]);
+          }
+        }
+      }
+    }
+    // the reference CNN's pruned layers (92 % zeros): conv2 + pool, conv3
+    const cnn = (size: number, c: number, oc: number, pool: MaxPoolSpec | null): [Conv2dSpec, MaxPoolSpec | null, number] => [{
+      batch: 2, height: size, width: size, channels: c, filters: oc, kernel: [3, 3], strides: [1, 1], padding: 'valid',
+      activation: 'relu', input: { scale: 0.02, zeroPoint: -128 }, output: { scale: 0.05, zeroPoint: -128 },
+      weights: randomInt8(r, oc * 9 * c, -127, 127).map((v) => (r() < 0.08 ? v : 0)), weightScales: new Float32Array(oc).fill(0.01),
+      bias: randomInt32(r, oc, -1000, 1000),
+    }, pool, 0.08];
+    cases.push(cnn(13, 32, 64, pools[2]), cnn(5, 64, 64, null));
+    const heap = await heapFor(build);
+    let saturatedLow = 0, saturatedHigh = 0;
+    for (const [s, p, density] of cases) {
+      heap.e.mem_reset();
+      const x = randomInt8(r, s.batch * s.height * s.width * s.channels);
+      const a = p ? prepareConv2dMaxPool(heap, s, p, 'ref') : prepareConv2d(heap, s, 'ref');
+      const b = p ? prepareConv2dMaxPool(heap, s, p, 'sparse') : prepareConv2d(heap, s, 'sparse');
+      a.setInput(x); b.setInput(x); a.run(); b.run();
+      const ya = a.output(), yb = b.output();
+      const why = firstMismatch(ya, yb);
+      expect(why, `${JSON.stringify({ ...s, weights: undefined, bias: undefined, weightScales: undefined, pool: p, density })}: ${why}`).toBe('none');
+      saturatedLow += ya.filter((v) => v === -128).length;
+      saturatedHigh += ya.filter((v) => v === 127).length;
+    }
+    expect(cases.length).toBe(62);
+    expect(saturatedLow).toBeGreaterThan(0);
+    expect(saturatedHigh).toBeGreaterThan(0);
+  });
 });

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeModel } from '../src/format/write.js';
 import { loadModel, type Model } from '../src/node.js';
 import type { Conv2dLayer } from '../src/format/model.js';
-import { prepareConv2dMaxPool, type MaxPoolSpec } from '../src/kernels.js';
+import { prepareConv2d, prepareConv2dMaxPool, type MaxPoolSpec } from '../src/kernels.js';
 import { BUILDS, firstMismatch, heapFor, randomInt32, randomInt8, rng } from './helpers/quant.js';
 import { quadrantImages, sequences, trainCnn, trainLstm } from './helpers/models.js';
 
@@ -77,46 +77,54 @@ describe('an LSTM end to end against TF.js', () => {
   }
 });
 
-// The engine runs conv2d + a non-overlapping max pool as one kernel. Whatever it fuses,
-// a model's output must be the reference kernels' chain, bit for bit.
-describe('conv2d + max pool in the engine', () => {
+// The engine runs conv2d + a non-overlapping max pool as one kernel, and a pruned
+// stride-1 conv2d on the sparse kernel. Whatever it chooses, a model's output must be
+// the reference kernels' chain, bit for bit.
+describe('conv2d (+ max pool) in the engine', () => {
   const r = rng(0x5eed);
-  const conv = (filters: number, c: number): Conv2dLayer => ({
+  const conv = (filters: number, c: number, density: number): Conv2dLayer => ({
     type: 'conv2d', filters, kernel: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu',
-    weights: randomInt8(r, filters * 9 * c, -127, 127), weightScales: Float32Array.from({ length: filters }, () => 0.002 + r() * 0.01),
+    weights: randomInt8(r, filters * 9 * c, -127, 127).map((v) => (r() < density ? v : 0)),
+    weightScales: Float32Array.from({ length: filters }, () => 0.002 + r() * 0.01),
     bias: randomInt32(r, filters, -2000, 2000), output: { scale: 2, zeroPoint: -128 },
   });
-  const cases: { name: string; pool: MaxPoolSpec; fused: boolean }[] = [
+  const cases: { name: string; pool: MaxPoolSpec | null; fused: boolean }[] = [
     { name: '2×2/2 valid (the reference CNN): fused', pool: { pool: [2, 2], strides: [2, 2], padding: 'valid' }, fused: true },
     { name: '2×2/3 same (gaps): fused', pool: { pool: [2, 2], strides: [3, 3], padding: 'same' }, fused: true },
     { name: '3×3/2 same (overlapping): not fused', pool: { pool: [3, 3], strides: [2, 2], padding: 'same' }, fused: false },
+    { name: 'no pool', pool: null, fused: false },
   ];
   for (const build of BUILDS) {
     for (const { name, pool, fused } of cases) {
-      it(`${build} build, ${name}`, async () => {
-        const [h, w, c, batch] = [15, 13, 3, 3];
-        const layer = conv(12, c);
-        const input = { scale: 1, zeroPoint: 0 };
-        const bytes = encodeModel({ metadata: { name: 'fuse' }, input: { shape: [h, w, c], quant: input },
-          layers: [layer, { type: 'maxPool2d', ...pool }] });
-        const model = await loadModel(bytes, { build });
-        const layers = model.layers();
-        expect(layers[0].fusedWith).toBe(fused ? 1 : undefined);
-        const x = randomInt8(r, batch * h * w * c);
-        const got = model.predict(x, { batch });
-        const heap = await heapFor(build);
-        const ref = prepareConv2dMaxPool(heap, {
-          batch, height: h, width: w, channels: c, filters: 12, kernel: [3, 3], strides: [1, 1], padding: 'valid',
-          activation: 'relu', input, output: layer.output, weights: layer.weights, weightScales: layer.weightScales, bias: layer.bias!,
-        }, pool, 'ref');
-        ref.setInput(x);
-        ref.run();
-        const want = Float32Array.from(ref.output(), (q) => Math.fround(layer.output.scale) * (q - layer.output.zeroPoint));
-        expect(got.length).toBe(want.length);
-        expect(firstMismatch(got, want)).toBe('none');
-        expect(new Set(ref.output()).size).toBeGreaterThan(10); // not a constant output
-        model.dispose();
-      });
+      for (const [density, kernel] of [[1, 'gemm'], [0.1, 'sparse']] as const) {
+        it(`${build} build, ${name}, ${kernel} weights`, async () => {
+          const [h, w, c, batch] = [15, 13, 3, 3];
+          const layer = conv(12, c, density);
+          const input = { scale: 1, zeroPoint: 0 };
+          const bytes = encodeModel({ metadata: { name: 'fuse' }, input: { shape: [h, w, c], quant: input },
+            layers: pool ? [layer, { type: 'maxPool2d', ...pool }] : [layer] });
+          const model = await loadModel(bytes, { build });
+          const layers = model.layers();
+          expect(layers[0].fusedWith).toBe(fused ? 1 : undefined);
+          expect(layers[0].kernel).toBe(kernel);
+          const x = randomInt8(r, batch * h * w * c);
+          const got = model.predict(x, { batch });
+          const heap = await heapFor(build);
+          const spec = {
+            batch, height: h, width: w, channels: c, filters: 12, kernel: [3, 3] as [number, number], strides: [1, 1] as [number, number],
+            padding: 'valid' as const, activation: 'relu' as const, input, output: layer.output, weights: layer.weights,
+            weightScales: layer.weightScales, bias: layer.bias!,
+          };
+          const ref = pool ? prepareConv2dMaxPool(heap, spec, pool, 'ref') : prepareConv2d(heap, spec, 'ref');
+          ref.setInput(x);
+          ref.run();
+          const want = Float32Array.from(ref.output(), (q) => Math.fround(layer.output.scale) * (q - layer.output.zeroPoint));
+          expect(got.length).toBe(want.length);
+          expect(firstMismatch(got, want)).toBe('none');
+          expect(new Set(ref.output()).size).toBeGreaterThan(10); // not a constant output
+          model.dispose();
+        });
+      }
     }
   }
 });

@@ -23,7 +23,7 @@
 
 import { MAGIC_BITS, quant_act_max, quant_act_min, quant_multiplier, requantize, requantize4 } from "../quant";
 import { GEMM_OUT_S32, GEMM_OUT_S8, gemm_multipliers, gemm_s8 } from "./gemm";
-import { window_out_size, window_pad_before } from "./window";
+import { PAD_SAME, window_out_size, window_pad_before } from "./window";
 
 export function conv2d_s8_ref(
   x: usize, batch: i32, h: i32, w: i32, c: i32,
@@ -212,13 +212,22 @@ export function conv2d_maxpool2d_s8_im2col(
     const magic = i32x4.splat(MAGIC_BITS - zp);
     const lo = f32x4.splat(<f32>(qmin - zp));
     const hi = f32x4.splat(<f32>(qmax - zp));
+    const full2x2 = nRows == 2 && nCols == 2;
     for (let g = 0; g < oc; g += 4) {
-      let m = i32x4.splat(i32.MIN_VALUE);
-      for (let j = 0; j < nRows; j++) {
-        let p = top + <usize>j * rowBytes + (<usize>g << 2);
-        for (let i = 0; i < nCols; i++) {
-          m = i32x4.max_s(m, v128.load(p));
-          p += pixelBytes;
+      let m: v128;
+      const p0 = top + (<usize>g << 2);
+      if (full2x2) { // the common window, unrolled
+        const p1 = p0 + rowBytes;
+        m = i32x4.max_s(i32x4.max_s(v128.load(p0), v128.load(p0 + pixelBytes)),
+          i32x4.max_s(v128.load(p1), v128.load(p1 + pixelBytes)));
+      } else {
+        m = i32x4.splat(i32.MIN_VALUE);
+        for (let j = 0; j < nRows; j++) {
+          let p = p0 + <usize>j * rowBytes;
+          for (let i = 0; i < nCols; i++) {
+            m = i32x4.max_s(m, v128.load(p));
+            p += pixelBytes;
+          }
         }
       }
       const q = requantize4(m, v128.load(mults + (<usize>g << 2)), magic, lo, hi);
@@ -241,6 +250,296 @@ export function conv2d_maxpool2d_s8_im2col(
         }
       }
       store<i8>(dst + <usize>o, requantize(m, load<f32>(mults + (<usize>o << 2)), zp, qmin, qmax));
+    }
+  }
+}
+
+// ---- sparse weights ------------------------------------------------------------------
+//
+//   conv2d_maxpool2d_s8_sparse
+//                     stride-1 conv2d (then max pooling; a 1×1/1 pool is none) that does
+//                     work only for non-zero weights: pruned models are mostly zeros.
+//                     Each image is copied to planar form, [c][h + pads][w + pads] with
+//                     the padding filled with zp_in. In a plane of width Wp, output
+//                     (oy, ox) and its tap (ky, kx, ci) sit a fixed distance apart:
+//                     ci·plane + ky·Wp + kx. So for one non-zero weight, the outputs'
+//                     taps are one contiguous run of the plane, and a channel's output
+//                     rows, computed Wp wide (columns ≥ ow are discarded), are a sum of
+//                     such runs. Weights go in pairs, interleaved so that
+//                     i32x4.dot_i16x8_s does two taps for four outputs at once.
+//                     Outputs are kept as int32 [filters][positions], then each output
+//                     (or pool window's maximum) is requantized as in conv2d_maxpool2d.
+//                     Bit-exact with conv2d_s8_ref (then maxpool2d_s8_ref).
+//
+//   packed = [ bias' : i32 × n ][ multiplier : f32 × n ][ pair start : u32 × (n + 1) ]
+//            [ pairs: (offset a : u32, offset b : u32, weights : i16 a | i16 b << 16) ]
+//   Pairs of output channel o are pair start[o] .. pair start[o + 1]; a channel with an
+//   odd count ends with a pair whose weight b is 0 (offset b = offset a). The offsets
+//   are for one input geometry (h, w, pad), fixed at pack time.
+//   scratch: conv2d_sparse_scratch_size bytes.
+
+const SPARSE_TILE: i32 = 32; // outputs per tile: 8 i32x4 accumulators
+
+// Non-zero pairs of w [n][kh][kw][c]: what conv2d_sparse_packed_size needs.
+export function conv2d_sparse_pairs(w: usize, n: i32, k: i32): i32 {
+  let pairs = 0;
+  for (let o = 0; o < n; o++) {
+    let nz = 0;
+    for (let i = 0; i < k; i++) if (load<i8>(w + <usize>(o * k + i)) != 0) nz++;
+    pairs += (nz + 1) >> 1;
+  }
+  return pairs;
+}
+
+export function conv2d_sparse_packed_size(n: i32, pairs: i32): usize {
+  return <usize>n * 12 + 4 + <usize>pairs * 12;
+}
+
+export function conv2d_sparse_pack(
+  w: usize, n: i32, kh: i32, kw: i32, c: i32, h: i32, wd: i32, pad: i32,
+  bias: usize, wscale: usize, inScale: f32, inZp: i32, outScale: f32, packed: usize,
+): void {
+  const plane = sparsePadded(h, kh, pad) * sparsePadded(wd, kw, pad);
+  const wp = sparsePadded(wd, kw, pad);
+  const k = kh * kw * c;
+  const starts = packed + (<usize>n << 3);
+  let pair = packed + (<usize>n * 12 + 4);
+  let count = 0;
+  for (let o = 0; o < n; o++) {
+    store<u32>(starts + (<usize>o << 2), count);
+    let sum: i32 = 0;
+    let half = false; // a pair is open, waiting for its second weight
+    for (let i = 0; i < k; i++) {
+      const v = <i32>load<i8>(w + <usize>(o * k + i));
+      if (v == 0) continue;
+      sum += v;
+      const ci = i % c, kx = (i / c) % kw, ky = i / (c * kw);
+      const off = <u32>(ci * plane + ky * wp + kx);
+      if (!half) {
+        store<u32>(pair, off);
+        store<u32>(pair, off, 4);
+        store<i32>(pair, v & 0xffff, 8);
+      } else {
+        store<u32>(pair, off, 4);
+        store<i32>(pair, load<i32>(pair, 8) | (v << 16), 8);
+        pair += 12;
+        count++;
+      }
+      half = !half;
+    }
+    if (half) { pair += 12; count++; }
+    const b: i32 = bias ? load<i32>(bias + (<usize>o << 2)) : 0;
+    store<i32>(packed + (<usize>o << 2), b - inZp * sum);
+    store<f32>(packed + (<usize>n << 2) + (<usize>o << 2),
+      quant_multiplier(inScale, load<f32>(wscale + (<usize>o << 2)), outScale));
+  }
+  store<u32>(starts + (<usize>n << 2), count);
+}
+
+// Padded extent of one axis for a stride-1 window.
+// @ts-ignore: decorator
+@inline function sparsePadded(size: i32, window: i32, pad: i32): i32 {
+  return pad == PAD_SAME ? size + window - 1 : size;
+}
+
+// Conv output rows 0..n that some pool window reads.
+// @ts-ignore: decorator
+@inline function pooledRows(oh: i32, pkh: i32, psh: i32, ppad: i32): i32 {
+  return pooledColumns(oh, pkh, psh, ppad);
+}
+
+// 32-output tiles per channel: the work unit of the cost model in the engine.
+export function conv2d_sparse_tiles(h: i32, w: i32, kh: i32, kw: i32, pad: i32, pkh: i32, psh: i32, ppad: i32): i32 {
+  const q = pooledRows(window_out_size(h, kh, 1, pad), pkh, psh, ppad) * sparsePadded(w, kw, pad);
+  return (q + SPARSE_TILE - 1) / SPARSE_TILE;
+}
+
+export function conv2d_sparse_scratch_size(
+  h: i32, w: i32, c: i32, oc: i32, kh: i32, kw: i32, pad: i32, pkh: i32, psh: i32, ppad: i32,
+): usize {
+  const hp = sparsePadded(h, kh, pad), wp = sparsePadded(w, kw, pad);
+  const oh = window_out_size(h, kh, 1, pad);
+  const q = pooledRows(oh, pkh, psh, ppad) * wp;
+  const qp = (q + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
+  const planar = (<usize>(c * hp * wp + kw + SPARSE_TILE) + 15) & ~15;
+  return planar + <usize>oc * <usize>qp * 4;
+}
+
+export function conv2d_maxpool2d_s8_sparse(
+  x: usize, batch: i32, h: i32, w: i32, c: i32,
+  packed: usize, oc: i32, kh: i32, kw: i32, pad: i32,
+  inZp: i32, outScale: f32, outZp: i32, act: i32,
+  pkh: i32, pkw: i32, psh: i32, psw: i32, ppad: i32, y: usize, scratch: usize,
+): void {
+  const oh = window_out_size(h, kh, 1, pad), ow = window_out_size(w, kw, 1, pad);
+  const pt = window_pad_before(h, kh, 1, pad), pl = window_pad_before(w, kw, 1, pad);
+  const hp = sparsePadded(h, kh, pad), wp = sparsePadded(w, kw, pad);
+  const plane = hp * wp;
+  const ph = window_out_size(oh, pkh, psh, ppad), pw = window_out_size(ow, pkw, psw, ppad);
+  const ppt = window_pad_before(oh, pkh, psh, ppad), ppl = window_pad_before(ow, pkw, psw, ppad);
+  const qmin = quant_act_min(act, outScale, outZp);
+  const qmax = quant_act_max(act, outScale, outZp);
+  const q = pooledRows(oh, pkh, psh, ppad) * wp;
+  const qp = (q + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
+  const planarBytes = c * plane + kw + SPARSE_TILE;
+  const xp = scratch;
+  const acc = scratch + ((<usize>planarBytes + 15) & ~15);
+  const mults = packed + (<usize>oc << 2);
+  const starts = packed + (<usize>oc << 3);
+  const pairs = packed + (<usize>oc * 12 + 4);
+  memory.fill(xp, <u8>inZp, <usize>planarBytes); // padding: the real 0
+  for (let b = 0; b < batch; b++) {
+    // planar copy; the padding stays as filled
+    const xb = x + <usize>(b * h * w * c);
+    for (let iy = 0; iy < h; iy++) {
+      for (let ix = 0; ix < w; ix++) {
+        const src = xb + <usize>((iy * w + ix) * c);
+        let dst = xp + <usize>((iy + pt) * wp + ix + pl);
+        for (let ci = 0; ci < c; ci++) {
+          store<i8>(dst, load<i8>(src + <usize>ci));
+          dst += <usize>plane;
+        }
+      }
+    }
+    for (let o = 0; o < oc; o++) {
+      const p0 = pairs + <usize>load<u32>(starts + (<usize>o << 2)) * 12;
+      const p1 = pairs + <usize>load<u32>(starts + (<usize>o << 2), 4) * 12;
+      const bias = load<i32>(packed + (<usize>o << 2));
+      const row = acc + (<usize>(o * qp) << 2);
+      sparseChannel(xp, p0, p1, bias, qp, row);
+    }
+    sparseOutput(acc, qp, wp, oh, ow, oc, pkh, pkw, psh, psw, ppt, ppl, ph, pw, mults, outZp, qmin, qmax,
+      y + <usize>(b * ph * pw * oc));
+  }
+}
+
+// Requantizes each output, or each pool window's maximum, from the int32 planes
+// acc [oc][qp] (rows wp wide) into y [ph][pw][oc]. No pool and 2×2/2 windows that all
+// fit run four outputs of a channel per requantize4; other windows run the scalar rule.
+// @ts-ignore: decorator
+@inline function sparseOutput(
+  acc: usize, qp: i32, wp: i32, oh: i32, ow: i32, oc: i32,
+  pkh: i32, pkw: i32, psh: i32, psw: i32, ppt: i32, ppl: i32, ph: i32, pw: i32,
+  mults: usize, zp: i32, qmin: i32, qmax: i32, y: usize,
+): void {
+  const rowBytes = <usize>wp << 2;
+  const ocb = <usize>oc;
+  let fast = 0; // outputs per row done with SIMD; the rest below
+  if (ASC_FEATURE_SIMD) {
+    const none = pkh == 1 && pkw == 1 && psh == 1 && psw == 1;
+    const twoByTwo = pkh == 2 && pkw == 2 && psh == 2 && psw == 2 && ppt == 0 && ppl == 0 && 2 * ph <= oh && 2 * pw <= ow;
+    if (none || twoByTwo) {
+      fast = pw & ~3;
+      const magic = i32x4.splat(MAGIC_BITS - zp);
+      const lo = f32x4.splat(<f32>(qmin - zp));
+      const hi = f32x4.splat(<f32>(qmax - zp));
+      for (let o = 0; o < oc; o++) {
+        const plane = acc + (<usize>(o * qp) << 2);
+        const mv = f32x4.splat(load<f32>(mults + (<usize>o << 2)));
+        for (let py = 0; py < ph; py++) {
+          let dst = y + <usize>(py * pw) * ocb + <usize>o;
+          for (let px = 0; px < fast; px += 4) {
+            let m: v128;
+            if (none) {
+              m = v128.load(plane + <usize>(py * wp + px) * 4);
+            } else {
+              const r0 = plane + <usize>(2 * py) * rowBytes + (<usize>px << 3);
+              const r1 = r0 + rowBytes;
+              const a = i32x4.max_s(v128.load(r0), v128.load(r1));
+              const b = i32x4.max_s(v128.load(r0, 16), v128.load(r1, 16));
+              m = i32x4.max_s(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
+            }
+            const q = requantize4(m, mv, magic, lo, hi);
+            store<i8>(dst, i32x4.extract_lane(q, 0));
+            store<i8>(dst + ocb, i32x4.extract_lane(q, 1));
+            store<i8>(dst + 2 * ocb, i32x4.extract_lane(q, 2));
+            store<i8>(dst + 3 * ocb, i32x4.extract_lane(q, 3));
+            dst += 4 * ocb;
+          }
+        }
+      }
+    }
+  }
+  for (let py = 0; py < ph; py++) {
+    const cy = py * psh - ppt;
+    const j0 = max(0, -cy), j1 = min(pkh, oh - cy);
+    for (let px = fast; px < pw; px++) {
+      const cx = px * psw - ppl;
+      const i0 = max(0, -cx), i1 = min(pkw, ow - cx);
+      const dst = y + <usize>(py * pw + px) * ocb;
+      let o = 0;
+      if (ASC_FEATURE_SIMD) { // four channels at a time, gathered from their planes
+        const magic = i32x4.splat(MAGIC_BITS - zp);
+        const lo = f32x4.splat(<f32>(qmin - zp));
+        const hi = f32x4.splat(<f32>(qmax - zp));
+        const planeBytes = <usize>qp << 2;
+        for (; o + 4 <= oc; o += 4) {
+          const p0 = acc + <usize>o * planeBytes;
+          let m = i32x4.splat(i32.MIN_VALUE);
+          for (let j = j0; j < j1; j++) {
+            for (let i = i0; i < i1; i++) {
+              const at = p0 + (<usize>((cy + j) * wp + cx + i) << 2);
+              let v = i32x4.splat(load<i32>(at));
+              v = i32x4.replace_lane(v, 1, load<i32>(at + planeBytes));
+              v = i32x4.replace_lane(v, 2, load<i32>(at + 2 * planeBytes));
+              v = i32x4.replace_lane(v, 3, load<i32>(at + 3 * planeBytes));
+              m = i32x4.max_s(m, v);
+            }
+          }
+          const q = requantize4(m, v128.load(mults + (<usize>o << 2)), magic, lo, hi);
+          v128.store32_lane(dst + <usize>o, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q), 0);
+        }
+      }
+      for (; o < oc; o++) {
+        const plane = acc + (<usize>(o * qp) << 2);
+        let m = i32.MIN_VALUE;
+        for (let j = j0; j < j1; j++) {
+          for (let i = i0; i < i1; i++) m = max(m, load<i32>(plane + (<usize>((cy + j) * wp + cx + i) << 2)));
+        }
+        store<i8>(dst + <usize>o, requantize(m, load<f32>(mults + (<usize>o << 2)), zp, qmin, qmax));
+      }
+    }
+  }
+}
+
+// row[0..qp) = bias + Σ over pairs of w_a · xp[off_a + q] + w_b · xp[off_b + q].
+// @ts-ignore: decorator
+@inline function sparseChannel(xp: usize, p0: usize, p1: usize, bias: i32, qp: i32, row: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    const vb = i32x4.splat(bias);
+    for (let q0 = 0; q0 < qp; q0 += SPARSE_TILE) {
+      let a0 = vb, a1 = vb, a2 = vb, a3 = vb, a4 = vb, a5 = vb, a6 = vb, a7 = vb;
+      const base = xp + <usize>q0;
+      for (let p = p0; p < p1; p += 12) {
+        const xa = base + <usize>load<u32>(p);
+        const xb = base + <usize>load<u32>(p, 4);
+        const wv = v128.load32_splat(p, 8);
+        let u = v128.load8x8_s(xa), v = v128.load8x8_s(xb);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+        u = v128.load8x8_s(xa, 8); v = v128.load8x8_s(xb, 8);
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+        u = v128.load8x8_s(xa, 16); v = v128.load8x8_s(xb, 16);
+        a4 = i32x4.add(a4, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+        a5 = i32x4.add(a5, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+        u = v128.load8x8_s(xa, 24); v = v128.load8x8_s(xb, 24);
+        a6 = i32x4.add(a6, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+        a7 = i32x4.add(a7, i32x4.dot_i16x8_s(i16x8.shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+      }
+      const r = row + (<usize>q0 << 2);
+      v128.store(r, a0); v128.store(r, a1, 16); v128.store(r, a2, 32); v128.store(r, a3, 48);
+      v128.store(r, a4, 64); v128.store(r, a5, 80); v128.store(r, a6, 96); v128.store(r, a7, 112);
+    }
+  } else {
+    for (let q = 0; q < qp; q++) {
+      let s = bias;
+      for (let p = p0; p < p1; p += 12) {
+        const wab = load<i32>(p, 8);
+        s += <i32>load<i8>(xp + <usize>(load<u32>(p) + q)) * <i32>(<i16>wab)
+          + <i32>load<i8>(xp + <usize>(load<u32>(p, 4) + q)) * (wab >> 16);
+      }
+      store<i32>(row + (<usize>q << 2), s);
     }
   }
 }

@@ -11,7 +11,9 @@ import { mem_alloc, mem_release } from "../memory";
 import { ACT_NONE, ACT_RELU6, quant_multiplier, quantize } from "../quant";
 import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, softmax_s8_f32 } from "../kernels/activation";
 import {
-  conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_scratch_size, conv2d_s8_im2col, conv2d_scratch_size,
+  conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_s8_sparse, conv2d_maxpool2d_scratch_size, conv2d_s8_im2col,
+  conv2d_scratch_size, conv2d_sparse_pack, conv2d_sparse_packed_size, conv2d_sparse_pairs, conv2d_sparse_scratch_size,
+  conv2d_sparse_tiles,
 } from "../kernels/conv2d";
 import { dense_s8_gemm } from "../kernels/dense";
 import { gemm_pack, gemm_packed_size } from "../kernels/gemm";
@@ -86,6 +88,7 @@ let oPacked: usize = 0; // u32 [nO]: packed weights
 let oPackedSize: usize = 0; // u32 [nO]
 let oMacs: usize = 0; // u32 [nO]: multiply-accumulates per batch item
 let oFused: usize = 0; // i32 [nO]: FUSED_* (how runOp runs it)
+let oSparse: usize = 0; // i32 [nO]: 1 when a conv2d runs conv2d_maxpool2d_s8_sparse
 
 let arenaBytes1: usize = 0; // activations at batch 1
 let weightBytes: usize = 0;
@@ -180,8 +183,8 @@ export function model_load(ptr: usize, len: usize): i32 {
 
   tElems = table(nT); tNnz = table(nT); tArena = table(nT); tRoot = table(nT);
   tFirst = table(nT); tLast = table(nT);
-  oPacked = table(nO); oPackedSize = table(nO); oMacs = table(nO); oFused = table(nO);
-  if (!tElems || !tNnz || !tArena || !tRoot || !tFirst || !tLast || !oPacked || !oPackedSize || !oMacs || !oFused) {
+  oPacked = table(nO); oPackedSize = table(nO); oMacs = table(nO); oFused = table(nO); oSparse = table(nO);
+  if (!tElems || !tNnz || !tArena || !tRoot || !tFirst || !tLast || !oPacked || !oPackedSize || !oMacs || !oFused || !oSparse) {
     return fail(E_MEMORY, -1, R_LIMIT);
   }
 
@@ -535,6 +538,34 @@ function decode(t: i32, dst: usize): void {
   }
 }
 
+// Whether conv2d o runs faster on the sparse kernel, from a cost model fitted to
+// bench/kernels.ts on the reference CNN's layers (2-core Zen 4, Node 20): a sparse
+// slot (a weight pair × 32 outputs: 64 multiply-adds) costs ~1.5× a dense slot of the
+// 2x4c8 gemm, and a 2x8c2 slot (K < 16) ~2.5× a 2x4c8 one.
+const SPARSE_SCRATCH_LIMIT: u64 = 1 << 26;
+
+function sparseIsFaster(o: i32, pairs: i32): bool {
+  const r = orec(o);
+  if (i32f(r, F.O_PARAMS) != 1 || i32f(r, F.O_PARAMS + 4) != 1) return false; // stride 1 only
+  const x = i32f(r, F.O_INPUT), w = i32f(r, F.O_WEIGHTS), y = i32f(r, F.O_OUTPUT);
+  const pad = i32f(r, F.O_PADDING);
+  const fusedPool = arr(oFused, o) == FUSED_CONV_MAXPOOL ? orec(o + 1) : 0;
+  const pkh = fusedPool ? i32f(fusedPool, F.O_PARAMS) : 1;
+  const psh = fusedPool ? i32f(fusedPool, F.O_PARAMS + 8) : 1;
+  const ppad = fusedPool ? i32f(fusedPool, F.O_PADDING) : 0;
+  const n = dim(w, 0), k = elems(w) / n;
+  // its scratch (planar padded input + int32 outputs) must stay small; this also keeps
+  // the kernel's 32-bit size arithmetic exact for any shape a file may declare
+  const kh = dim(w, 1), kw = dim(w, 2);
+  const hp: u64 = <u64>dim(x, 0) + (pad ? <u64>kh - 1 : 0), wp: u64 = <u64>dim(x, 1) + (pad ? <u64>kw - 1 : 0);
+  const scratchBound = <u64>dim(x, 2) * hp * wp + (<u64>n) * (hp * wp + 32) * 4 + <u64>kw + 64;
+  if (scratchBound > SPARSE_SCRATCH_LIMIT) return false;
+  const sparseSlots = <f64>pairs * <f64>conv2d_sparse_tiles(dim(x, 0), dim(x, 1), kh, kw, pad, pkh, psh, ppad) * 64;
+  const kp = k < 16 ? (k + 1) & ~1 : (k + 7) & ~7;
+  const denseSlots = <f64>dim(y, 0) * <f64>dim(y, 1) * <f64>((n + 3) & ~3) * <f64>kp * (k < 16 ? 2.5 : 1);
+  return 3 * sparseSlots < 2 * denseSlots;
+}
+
 function packWeights(): i32 {
   weightBytes = 0;
   for (let o = 0; o < nO; o++) {
@@ -562,15 +593,29 @@ function packWeights(): i32 {
       mem_release(tx);
       size += <usize>n << 2; // the f32 bias the kernel reads
     } else {
-      size = gemm_packed_size(n, k);
-      packed = mem_alloc(size);
-      if (!packed) return fail(E_MEMORY, o, R_LIMIT);
-      const sw = channelScalesPtr(w);
-      const tw = mem_alloc(<usize>elems(w));
+      // the kernel choice needs the weights: decode them once to count, then again
+      // above the packed block (the allocator releases in stack order)
+      let tw = mem_alloc(<usize>elems(w));
       if (!tw) return fail(E_MEMORY, o, R_LIMIT);
       decode(w, tw);
+      const pairs = type == F.OP_CONV2D ? conv2d_sparse_pairs(tw, n, k) : 0;
+      mem_release(tw);
+      const sparse = type == F.OP_CONV2D && sparseIsFaster(o, pairs);
+      size = sparse ? conv2d_sparse_packed_size(n, pairs) : gemm_packed_size(n, k);
+      packed = mem_alloc(size);
+      tw = mem_alloc(<usize>elems(w));
+      if (!packed || !tw) return fail(E_MEMORY, o, R_LIMIT);
+      decode(w, tw);
+      const sw = channelScalesPtr(w);
       const bias = b == F.NONE ? 0 : data + <usize>load<u32>(trec(b) + F.T_DATA_OFFSET);
-      gemm_pack(tw, n, k, bias, sw, f32f(trec(x), F.T_SCALE), i32f(trec(x), F.T_ZERO_POINT), f32f(trec(y), F.T_SCALE), packed);
+      const inScale = f32f(trec(x), F.T_SCALE), inZp = i32f(trec(x), F.T_ZERO_POINT), outScale = f32f(trec(y), F.T_SCALE);
+      if (sparse) {
+        conv2d_sparse_pack(tw, n, dim(w, 1), dim(w, 2), dim(x, 2), dim(x, 0), dim(x, 1), i32f(r, F.O_PADDING),
+          bias, sw, inScale, inZp, outScale, packed);
+        setArr(oSparse, o, 1);
+      } else {
+        gemm_pack(tw, n, k, bias, sw, inScale, inZp, outScale, packed);
+      }
       mem_release(tw);
     }
     store<u32>(oPacked + (<usize>o << 2), <u32>packed);
@@ -592,8 +637,11 @@ function scratchBytes(batch: i32): u64 {
     if (type == F.OP_CONV2D) {
       const w = i32f(r, F.O_WEIGHTS);
       const sw = i32f(r, F.O_PARAMS + 4), pad = i32f(r, F.O_PADDING);
-      if (arr(oFused, o) == FUSED_CONV_MAXPOOL) {
-        const p = orec(o + 1);
+      const p = arr(oFused, o) == FUSED_CONV_MAXPOOL ? orec(o + 1) : 0;
+      if (arr(oSparse, o)) {
+        need = <u64>conv2d_sparse_scratch_size(dim(x, 0), dim(x, 1), dim(x, 2), dim(w, 0), dim(w, 1), dim(w, 2), pad,
+          p ? i32f(p, F.O_PARAMS) : 1, p ? i32f(p, F.O_PARAMS + 8) : 1, p ? i32f(p, F.O_PADDING) : 0);
+      } else if (p) {
         need = <u64>conv2d_maxpool2d_scratch_size(dim(x, 1), dim(x, 2), dim(w, 0), dim(w, 1), dim(w, 2), sw, pad,
           i32f(p, F.O_PARAMS), i32f(p, F.O_PARAMS + 4), i32f(p, F.O_PARAMS + 12), i32f(p, F.O_PADDING));
       } else {
@@ -671,6 +719,15 @@ function runOp(o: i32, batch: i32): void {
   const p0 = i32f(r, F.O_PARAMS), p1 = i32f(r, F.O_PARAMS + 4), p2 = i32f(r, F.O_PARAMS + 8), p3 = i32f(r, F.O_PARAMS + 12);
   const packed = <usize>load<u32>(oPacked + (<usize>o << 2));
   const ys = f32f(trec(y), F.T_SCALE), yz = i32f(trec(y), F.T_ZERO_POINT);
+  if (type == F.OP_CONV2D && arr(oSparse, o)) {
+    const w = i32f(r, F.O_WEIGHTS);
+    const p = fused == FUSED_CONV_MAXPOOL ? orec(o + 1) : 0;
+    conv2d_maxpool2d_s8_sparse(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, dim(w, 0), dim(w, 1), dim(w, 2),
+      pad, i32f(trec(x), F.T_ZERO_POINT), ys, yz, act,
+      p ? i32f(p, F.O_PARAMS) : 1, p ? i32f(p, F.O_PARAMS + 4) : 1, p ? i32f(p, F.O_PARAMS + 8) : 1,
+      p ? i32f(p, F.O_PARAMS + 12) : 1, p ? i32f(p, F.O_PADDING) : 0, buf(p ? i32f(p, F.O_OUTPUT) : y, batch), scratch);
+    return;
+  }
   if (fused == FUSED_CONV_MAXPOOL) {
     const w = i32f(r, F.O_WEIGHTS), p = orec(o + 1);
     conv2d_maxpool2d_s8_im2col(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, dim(w, 0), dim(w, 1), dim(w, 2),
@@ -749,12 +806,13 @@ export function model_tensor_scale(t: i32, c: i32): f32 {
 // Op o, field: 0 type, 1 input, 2 output, 3 weights, 4 bias, 5 recurrent,
 // 6 activation, 7 padding, 8–11 params, 12 packed weight bytes, 13 MACs per item,
 // 14 fusion: 0 runs alone, 1 also runs the next op (conv2d + max pool), 2 runs inside
-// the previous op.
+// the previous op; 15 kernel: 1 sparse conv2d, else 0.
 export function model_op_info(o: i32, field: i32): i32 {
   if (!loaded || o < 0 || o >= nO) return -1;
   if (field >= 0 && field < 12) return i32f(orec(o), field << 2);
   if (field == 12) return arr(oPackedSize, o);
   if (field == 13) return arr(oMacs, o);
   if (field == 14) return arr(oFused, o);
+  if (field == 15) return arr(oSparse, o);
   return -1;
 }
