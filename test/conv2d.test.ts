@@ -263,6 +263,13 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
       bias: randomInt32(r, oc, -1000, 1000),
     }, pool, 0.08];
     cases.push(cnn(13, 32, 64, pools[2]), cnn(5, 64, 64, null));
+    // several bands of rows (the int32 outputs of a band are bounded): conv1 + pool, and
+    // 'same' convs with no pool and with an overlapping pool
+    cases.push([{ ...cnn(28, 1, 32, null)[0], weights: randomInt8(r, 32 * 9, -127, 127) }, pools[2], 1]);
+    for (const pool of [null, pools[4]]) {
+      const [spec] = cnn(20, 3, 64, null);
+      cases.push([{ ...spec, padding: 'same', activation: 'none', output: { scale: 1, zeroPoint: 0 } }, pool, 0.08]);
+    }
     const heap = await heapFor(build);
     let saturatedLow = 0, saturatedHigh = 0;
     for (const [s, p, density] of cases) {
@@ -277,7 +284,7 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
       saturatedLow += ya.filter((v) => v === -128).length;
       saturatedHigh += ya.filter((v) => v === 127).length;
     }
-    expect(cases.length).toBe(62);
+    expect(cases.length).toBe(65);
     expect(saturatedLow).toBeGreaterThan(0);
     expect(saturatedHigh).toBeGreaterThan(0);
   });

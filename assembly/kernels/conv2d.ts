@@ -267,8 +267,9 @@ export function conv2d_maxpool2d_s8_im2col(
 //                     rows, computed Wp wide (columns ≥ ow are discarded), are a sum of
 //                     such runs. Weights go in pairs, interleaved so that
 //                     i32x4.dot_i16x8_s does two taps for four outputs at once.
-//                     Outputs are kept as int32 [filters][positions], then each output
-//                     (or pool window's maximum) is requantized as in conv2d_maxpool2d.
+//                     Outputs are kept as int32 [filters][positions], a band of rows at a
+//                     time (SPARSE_BAND_BYTES), then each output (or pool window's
+//                     maximum) is requantized as in conv2d_maxpool2d.
 //                     Bit-exact with conv2d_s8_ref (then maxpool2d_s8_ref).
 //
 //   packed = [ bias' : i32 × n ][ multiplier : f32 × n ][ pair start : u32 × (n + 1) ]
@@ -279,6 +280,21 @@ export function conv2d_maxpool2d_s8_im2col(
 //   scratch: conv2d_sparse_scratch_size bytes.
 
 const SPARSE_TILE: i32 = 32; // outputs per tile: 8 i32x4 accumulators
+const SPARSE_BAND_BYTES: i32 = 32768; // int32 outputs of one band: within L1
+
+// Pooled rows per band (at least one): a band's int32 outputs fit SPARSE_BAND_BYTES.
+// @ts-ignore: decorator
+@inline function sparseBand(ph: i32, wp: i32, oc: i32, pkh: i32, psh: i32): i32 {
+  const rows = SPARSE_BAND_BYTES / (oc * wp * 4); // conv rows that fit
+  return min(ph, max(1, (rows - pkh) / psh + 1));
+}
+
+// Conv rows [r0, r1) that pooled rows [py0, py1) read, as r0 | r1 << 32.
+// @ts-ignore: decorator
+@inline function bandRows(py0: i32, py1: i32, oh: i32, pkh: i32, psh: i32, ppt: i32): u64 {
+  const r0 = max(0, py0 * psh - ppt), r1 = min(oh, (py1 - 1) * psh - ppt + pkh);
+  return <u64><u32>r0 | (<u64><u32>r1 << 32);
+}
 
 // Non-zero pairs of w [n][kh][kw][c]: what conv2d_sparse_packed_size needs.
 export function conv2d_sparse_pairs(w: usize, n: i32, k: i32): i32 {
@@ -349,20 +365,36 @@ export function conv2d_sparse_pack(
 }
 
 // 32-output tiles per channel: the work unit of the cost model in the engine.
-export function conv2d_sparse_tiles(h: i32, w: i32, kh: i32, kw: i32, pad: i32, pkh: i32, psh: i32, ppad: i32): i32 {
-  const q = pooledRows(window_out_size(h, kh, 1, pad), pkh, psh, ppad) * sparsePadded(w, kw, pad);
-  return (q + SPARSE_TILE - 1) / SPARSE_TILE;
+export function conv2d_sparse_tiles(
+  h: i32, w: i32, oc: i32, kh: i32, kw: i32, pad: i32, pkh: i32, psh: i32, ppad: i32,
+): i32 {
+  const oh = window_out_size(h, kh, 1, pad), wp = sparsePadded(w, kw, pad);
+  const ph = window_out_size(oh, pkh, psh, ppad), ppt = window_pad_before(oh, pkh, psh, ppad);
+  const nb = sparseBand(ph, wp, oc, pkh, psh);
+  let tiles = 0;
+  for (let py0 = 0; py0 < ph; py0 += nb) {
+    const rows = bandRows(py0, min(ph, py0 + nb), oh, pkh, psh, ppt);
+    tiles += ((<i32>(rows >> 32) - <i32>rows) * wp + SPARSE_TILE - 1) / SPARSE_TILE;
+  }
+  return tiles;
 }
 
 export function conv2d_sparse_scratch_size(
   h: i32, w: i32, c: i32, oc: i32, kh: i32, kw: i32, pad: i32, pkh: i32, psh: i32, ppad: i32,
 ): usize {
   const hp = sparsePadded(h, kh, pad), wp = sparsePadded(w, kw, pad);
-  const oh = window_out_size(h, kh, 1, pad);
-  const q = pooledRows(oh, pkh, psh, ppad) * wp;
-  const qp = (q + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
   const planar = (<usize>(c * hp * wp + kw + SPARSE_TILE) + 15) & ~15;
-  return planar + <usize>oc * <usize>qp * 4;
+  return planar + <usize>oc * <usize>sparseBandPositions(h, wp, kh, pad, oc, pkh, psh, ppad) * 4;
+}
+
+// Int32 outputs per channel in a band, rounded up to whole tiles.
+// @ts-ignore: decorator
+@inline function sparseBandPositions(h: i32, wp: i32, kh: i32, pad: i32, oc: i32, pkh: i32, psh: i32, ppad: i32): i32 {
+  const oh = window_out_size(h, kh, 1, pad);
+  const ph = window_out_size(oh, pkh, psh, ppad);
+  const nb = sparseBand(ph, wp, oc, pkh, psh);
+  const rows = min(pooledRows(oh, pkh, psh, ppad), (nb - 1) * psh + pkh);
+  return (rows * wp + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
 }
 
 export function conv2d_maxpool2d_s8_sparse(
@@ -379,8 +411,8 @@ export function conv2d_maxpool2d_s8_sparse(
   const ppt = window_pad_before(oh, pkh, psh, ppad), ppl = window_pad_before(ow, pkw, psw, ppad);
   const qmin = quant_act_min(act, outScale, outZp);
   const qmax = quant_act_max(act, outScale, outZp);
-  const q = pooledRows(oh, pkh, psh, ppad) * wp;
-  const qp = (q + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
+  const qp = sparseBandPositions(h, wp, kh, pad, oc, pkh, psh, ppad);
+  const nb = sparseBand(ph, wp, oc, pkh, psh);
   const planarBytes = c * plane + kw + SPARSE_TILE;
   const xp = scratch;
   const acc = scratch + ((<usize>planarBytes + 15) & ~15);
@@ -401,25 +433,31 @@ export function conv2d_maxpool2d_s8_sparse(
         }
       }
     }
-    for (let o = 0; o < oc; o++) {
-      const p0 = pairs + <usize>load<u32>(starts + (<usize>o << 2)) * 12;
-      const p1 = pairs + <usize>load<u32>(starts + (<usize>o << 2), 4) * 12;
-      const bias = load<i32>(packed + (<usize>o << 2));
-      const row = acc + (<usize>(o * qp) << 2);
-      sparseChannel(xp, p0, p1, bias, qp, row);
+    for (let py0 = 0; py0 < ph; py0 += nb) {
+      const py1 = min(ph, py0 + nb);
+      const rows = bandRows(py0, py1, oh, pkh, psh, ppt);
+      const r0 = <i32>rows, r1 = <i32>(rows >> 32);
+      const bq = ((r1 - r0) * wp + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
+      for (let o = 0; o < oc; o++) {
+        const p0 = pairs + <usize>load<u32>(starts + (<usize>o << 2)) * 12;
+        const p1 = pairs + <usize>load<u32>(starts + (<usize>o << 2), 4) * 12;
+        const bias = load<i32>(packed + (<usize>o << 2));
+        sparseChannel(xp + <usize>(r0 * wp), p0, p1, bias, bq, acc + (<usize>(o * qp) << 2));
+      }
+      sparseOutput(acc, qp, wp, r0, py0, py1, oh, ow, oc, pkh, pkw, psh, psw, ppt, ppl, pw, mults, outZp, qmin, qmax,
+        y + <usize>(b * ph * pw * oc));
     }
-    sparseOutput(acc, qp, wp, oh, ow, oc, pkh, pkw, psh, psw, ppt, ppl, ph, pw, mults, outZp, qmin, qmax,
-      y + <usize>(b * ph * pw * oc));
   }
 }
 
-// Requantizes each output, or each pool window's maximum, from the int32 planes
-// acc [oc][qp] (rows wp wide) into y [ph][pw][oc]. No pool and 2×2/2 windows that all
-// fit run four outputs of a channel per requantize4; other windows run the scalar rule.
+// Requantizes each output, or each pool window's maximum, of pooled rows [py0, py1)
+// from the int32 planes acc [oc][qp] (rows wp wide, from conv row r0) into
+// y [ph][pw][oc]. No pool and 2×2/2 windows that all fit run four outputs of a channel
+// per requantize4; other windows gather four channels per requantize4.
 // @ts-ignore: decorator
 @inline function sparseOutput(
-  acc: usize, qp: i32, wp: i32, oh: i32, ow: i32, oc: i32,
-  pkh: i32, pkw: i32, psh: i32, psw: i32, ppt: i32, ppl: i32, ph: i32, pw: i32,
+  acc: usize, qp: i32, wp: i32, r0: i32, py0: i32, py1: i32, oh: i32, ow: i32, oc: i32,
+  pkh: i32, pkw: i32, psh: i32, psw: i32, ppt: i32, ppl: i32, pw: i32,
   mults: usize, zp: i32, qmin: i32, qmax: i32, y: usize,
 ): void {
   const rowBytes = <usize>wp << 2;
@@ -427,7 +465,7 @@ export function conv2d_maxpool2d_s8_sparse(
   let fast = 0; // outputs per row done with SIMD; the rest below
   if (ASC_FEATURE_SIMD) {
     const none = pkh == 1 && pkw == 1 && psh == 1 && psw == 1;
-    const twoByTwo = pkh == 2 && pkw == 2 && psh == 2 && psw == 2 && ppt == 0 && ppl == 0 && 2 * ph <= oh && 2 * pw <= ow;
+    const twoByTwo = pkh == 2 && pkw == 2 && psh == 2 && psw == 2 && ppt == 0 && ppl == 0 && 2 * py1 <= oh && 2 * pw <= ow;
     if (none || twoByTwo) {
       fast = pw & ~3;
       const magic = i32x4.splat(MAGIC_BITS - zp);
@@ -436,17 +474,17 @@ export function conv2d_maxpool2d_s8_sparse(
       for (let o = 0; o < oc; o++) {
         const plane = acc + (<usize>(o * qp) << 2);
         const mv = f32x4.splat(load<f32>(mults + (<usize>o << 2)));
-        for (let py = 0; py < ph; py++) {
+        for (let py = py0; py < py1; py++) {
           let dst = y + <usize>(py * pw) * ocb + <usize>o;
           for (let px = 0; px < fast; px += 4) {
             let m: v128;
             if (none) {
-              m = v128.load(plane + <usize>(py * wp + px) * 4);
+              m = v128.load(plane + <usize>((py - r0) * wp + px) * 4);
             } else {
-              const r0 = plane + <usize>(2 * py) * rowBytes + (<usize>px << 3);
-              const r1 = r0 + rowBytes;
-              const a = i32x4.max_s(v128.load(r0), v128.load(r1));
-              const b = i32x4.max_s(v128.load(r0, 16), v128.load(r1, 16));
+              const top = plane + <usize>(2 * py - r0) * rowBytes + (<usize>px << 3);
+              const bottom = top + rowBytes;
+              const a = i32x4.max_s(v128.load(top), v128.load(bottom));
+              const b = i32x4.max_s(v128.load(top, 16), v128.load(bottom, 16));
               m = i32x4.max_s(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
             }
             const q = requantize4(m, mv, magic, lo, hi);
@@ -460,7 +498,7 @@ export function conv2d_maxpool2d_s8_sparse(
       }
     }
   }
-  for (let py = 0; py < ph; py++) {
+  for (let py = py0; py < py1; py++) {
     const cy = py * psh - ppt;
     const j0 = max(0, -cy), j1 = min(pkh, oh - cy);
     for (let px = fast; px < pw; px++) {
@@ -478,7 +516,7 @@ export function conv2d_maxpool2d_s8_sparse(
           let m = i32x4.splat(i32.MIN_VALUE);
           for (let j = j0; j < j1; j++) {
             for (let i = i0; i < i1; i++) {
-              const at = p0 + (<usize>((cy + j) * wp + cx + i) << 2);
+              const at = p0 + (<usize>((cy + j - r0) * wp + cx + i) << 2);
               let v = i32x4.splat(load<i32>(at));
               v = i32x4.replace_lane(v, 1, load<i32>(at + planeBytes));
               v = i32x4.replace_lane(v, 2, load<i32>(at + 2 * planeBytes));
@@ -494,7 +532,7 @@ export function conv2d_maxpool2d_s8_sparse(
         const plane = acc + (<usize>(o * qp) << 2);
         let m = i32.MIN_VALUE;
         for (let j = j0; j < j1; j++) {
-          for (let i = i0; i < i1; i++) m = max(m, load<i32>(plane + (<usize>((cy + j) * wp + cx + i) << 2)));
+          for (let i = i0; i < i1; i++) m = max(m, load<i32>(plane + (<usize>((cy + j - r0) * wp + cx + i) << 2)));
         }
         store<i8>(dst + <usize>o, requantize(m, load<f32>(mults + (<usize>o << 2)), zp, qmin, qmax));
       }

@@ -560,7 +560,7 @@ function sparseIsFaster(o: i32, pairs: i32): bool {
   const hp: u64 = <u64>dim(x, 0) + (pad ? <u64>kh - 1 : 0), wp: u64 = <u64>dim(x, 1) + (pad ? <u64>kw - 1 : 0);
   const scratchBound = <u64>dim(x, 2) * hp * wp + (<u64>n) * (hp * wp + 32) * 4 + <u64>kw + 64;
   if (scratchBound > SPARSE_SCRATCH_LIMIT) return false;
-  const sparseSlots = <f64>pairs * <f64>conv2d_sparse_tiles(dim(x, 0), dim(x, 1), kh, kw, pad, pkh, psh, ppad) * 64;
+  const sparseSlots = <f64>pairs * <f64>conv2d_sparse_tiles(dim(x, 0), dim(x, 1), n, kh, kw, pad, pkh, psh, ppad) * 64;
   const kp = k < 16 ? (k + 1) & ~1 : (k + 7) & ~7;
   const denseSlots = <f64>dim(y, 0) * <f64>dim(y, 1) * <f64>((n + 3) & ~3) * <f64>kp * (k < 16 ? 2.5 : 1);
   return 3 * sparseSlots < 2 * denseSlots;
