@@ -1,7 +1,8 @@
 // edgeq against TF.js's wasm backend (XNNPACK, SIMD, one thread), TF.js's cpu backend,
 // and ONNX Runtime Web (wasm, one thread; ONNX models built here from the same weights:
 // float for both models, int8 for the CNN), side by side in one process on the shipped
-// reference models and the same inputs.
+// reference models and the same inputs. For the CNN, edgeq also runs the int8 model
+// ONNX Runtime gets (quantized here, not pruned), to show what pruning adds.
 //
 //   npx tsx bench/compare.ts [--quick] [--json FILE] [--svg FILE]
 //
@@ -21,6 +22,7 @@ import { engineFile, loadModel } from '../src/node.js';
 import { loadLayersModelFile } from '../src/convert/load.js';
 import { lowerLayersModel } from '../src/convert/graph.js';
 import { quantizeGraph } from '../src/convert/quantize.js';
+import { encodeModel } from '../src/format/write.js';
 import * as ort from 'onnxruntime-web';
 import { floatOnnx, int8Onnx } from './onnx.js';
 
@@ -102,26 +104,26 @@ for (const c of cases) {
   const d = quick ? { ...full, count: 1000, images: full.images.subarray(0, 1000 * 784), labels: full.labels.subarray(0, 1000) } : full;
   const one = d.images.subarray(0, 784);
   const batch = d.images.subarray(0, 64 * 784);
-  const bytes = readFileSync(join(root, c.edgeq));
-  for (const build of ['simd', 'scalar'] as const) {
+  const edgeq = async (runtime: string, bytes: Uint8Array, build: 'simd' | 'scalar') => {
     // cold start: compile the engine from bytes, load the model, first result
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
     const module = await WebAssembly.compile(readFileSync(engineFile(build)));
-    const cold = await loadModel(bytes, { engine: module });
-    cold.predict(one);
+    const m = await loadModel(bytes, { engine: module });
+    m.predict(one);
     const coldStartMs = performance.now() - t0;
     const rssDelta = process.memoryUsage().rss - rss0;
-    const m = cold;
     const batch1 = quantiles(() => m.predict(one), quick ? 300 : 2000);
     const s64 = await time(() => m.predict(batch, { batch: 64 }));
     rows.push({
-      runtime: `edgeq ${build}`, case: c.name, batch1, batch64: 64 / s64.mean, coldStartMs,
+      runtime, case: c.name, batch1, batch64: 64 / s64.mean, coldStartMs,
       accuracy: accuracyOf((x, n) => m.predict(x, { batch: n }), d),
       modelBytes: bytes.length, runtimeWasm: gz(engineFile(build)), memoryBytes: m.info.arenaBytes + m.info.weightBytes, rssDelta,
     });
     m.dispose();
-  }
+  };
+  const bytes = readFileSync(join(root, c.edgeq));
+  for (const build of ['simd', 'scalar'] as const) await edgeq(`edgeq ${build}`, bytes, build);
   const floatBytes = readFileSync(join(root, c.float)).length + statSync(join(root, dirname(c.float), 'weights.bin')).size;
   for (const backend of ['wasm', 'cpu'] as const) {
     await tf.setBackend(backend);
@@ -146,8 +148,11 @@ for (const c of cases) {
       if (c.onnx.includes('int8')) {
         const train = take(await loadDataset(c.data, 'train'), 500);
         const cal = tf.tensor(train.images, [500, ...c.shape], 'float32').div(255);
-        variants.push(['ORT-web int8', int8Onnx(quantizeGraph(graph, cal, { metadata: { name: c.name } }))]);
+        const int8 = quantizeGraph(graph, cal, { metadata: { name: c.name }, normalization: { mul: 1 / 255, add: 0 } });
         cal.dispose();
+        variants.push(['ORT-web int8', int8Onnx(int8)]);
+        // the same int8 weights on edgeq, not pruned: its dense kernels, like for like
+        await edgeq('edgeq simd, not pruned', encodeModel(int8), 'simd');
       }
       for (const [runtime, onnx] of variants) {
         const rss1 = process.memoryUsage().rss;

@@ -170,7 +170,7 @@ const simdOpt = (name: string) => rows.find((r) => r.kernel === name && r.build 
 const sum = (names: string[]) => fmt(names.map(simdOpt).reduce((a, b) => a + b, 0), 1);
 console.log(`\nreference CNN layers summed (SIMD, batch 1), dense weights, one kernel per layer: ${sum(cases.slice(0, 7).map((c) => c.name))} µs for 2,794,240 MACs`);
 console.log(`the shipped CNN as the engine runs it (fused, sparse where cheaper): ${sum(shipped)} µs`);
-console.log('(sparse rows: GMAC/s and % of peak count the dense layer\'s MACs, i.e. the equivalent rate)');
+console.log('(fused and sparse rows count the layer\'s MACs as defined, though the fused kernels skip conv outputs the pool drops and the sparse one zero weights: an equivalent rate)');
 console.log('\ntargets (fraction of the peak, SIMD build, batch 1):');
 for (const c of cases.filter((x) => x.target)) {
   const g = rows.find((r) => r.kernel === c.name && r.build === 'simd' && r.variant === 'opt')!.gmacs!;
