@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodePng } from '../src/cli/image.js';
 import { main } from '../src/cli/main.js';
@@ -91,6 +92,14 @@ describe('edgeq CLI', () => {
     const json = JSON.parse((await cli('inspect', modelFile, '--json')).out);
     expect(json.layers.map((l: { type: string }) => l.type)).toEqual(['conv2d', 'reshape', 'dense', 'softmax']);
     expect(json.info.macs).toBe(16 * 4 * 9 + 5 * 64);
+    expect(json.layers[0].kernel).toBe('gemm');
+  });
+
+  it('inspect says how the engine runs a pruned CNN: sparse kernels, conv + max pool fused', async () => {
+    const { code, out } = await cli('inspect', fileURLToPath(new URL('../models/cnn-fashion-mnist.edgeq', import.meta.url)));
+    expect(code).toBe(0);
+    expect(out).toMatch(/2 +conv2d 3×3\/1 relu,sparse +\[11×11×64\]/);
+    expect(out).toMatch(/fused +#0 \+ #1, #2 \+ #3 run as one kernel each/);
   });
 
   for (const input of ['six.png', 'big.png', 'six.pgm', 'six-ascii.pgm', 'six.bin', 'six-f32.bin', 'six.json']) {

@@ -39,7 +39,8 @@ const INSPECT_HELP = `usage: edgeq inspect <model.edgeq> [--json]
 
 Validates the model as the engine loads it and prints its name, source, input and
 output, every layer (output shape, activation quantization, weight encoding and
-sparsity, multiply-accumulates), and the sizes: file, packed weights, activation arena.
+sparsity, multiply-accumulates), how the engine runs it (conv2d on the sparse kernel,
+conv2d + max pool fused), and the sizes: file, packed weights, activation arena.
 
 options:
   --json        print the same as JSON
