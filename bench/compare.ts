@@ -181,6 +181,15 @@ for (const c of cases) {
   }
 }
 
+// Whether this engine validates a relaxed-SIMD instruction (i16x8.relaxed_dot_i8x16_i7x16_s).
+// edgeq ships no relaxed build either way: README, "Against TF.js and ONNX Runtime Web".
+const relaxedSimd = WebAssembly.validate(new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
+  0x01, 0x07, 0x01, 0x60, 0x02, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128, v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0xfd, 0x92, 0x02, 0x0b, // body
+]));
+
 const f = (v: number, d = 2) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const lines = [`edgeq vs TF.js — ${new Date().toISOString()} — Node ${process.version}, one thread${quick ? ', --quick' : ''}`, ''];
 lines.push('| model | runtime | batch 1 median (p90), ms | × TF.js-wasm | batch 64, img/s | × TF.js-wasm | cold start, ms | accuracy | model size | runtime wasm (gzip) | arena + weights | RSS change |');
@@ -189,9 +198,10 @@ for (const r of rows) {
   const ref = rows.find((x) => x.case === r.case && x.runtime === 'TF.js wasm')!;
   lines.push(`| ${r.case} | ${r.runtime} | ${f(r.batch1.median, 3)} (${f(r.batch1.p90, 3)}) | ${f(ref.batch1.median / r.batch1.median, 1)}× | ${f(r.batch64, 0)} | ${f(r.batch64 / ref.batch64, 1)}× | ${f(r.coldStartMs, 1)} | ${f(100 * r.accuracy)} % | ${f(r.modelBytes / 1024, 1)} KB | ${r.runtimeWasm.raw ? `${f(r.runtimeWasm.raw / 1024, 1)} KB (${f(r.runtimeWasm.gzip / 1024, 1)} KB)` : '–'} | ${r.memoryBytes ? `${f(r.memoryBytes / 1024, 1)} KB` : '–'} | ${f(r.rssDelta / 1048576, 1)} MB |`);
 }
+lines.push('', `relaxed SIMD in this engine: ${relaxedSimd ? 'yes' : 'no'}. edgeq has no relaxed-SIMD build: its int8 dot product is defined for a 7-bit operand only, so 8-bit weights would not give the same bits everywhere (README).`);
 console.log(lines.join('\n'));
 const json = opt('--json');
-if (json) { mkdirSync(dirname(json), { recursive: true }); writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, rows }, null, 2)); }
+if (json) { mkdirSync(dirname(json), { recursive: true }); writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, relaxedSimd, rows }, null, 2)); }
 const svg = opt('--svg');
 if (svg) {
   // speed-up over TF.js-wasm at batch 1, one bar per runtime and model
