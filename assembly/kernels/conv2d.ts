@@ -22,7 +22,7 @@
 //                     plus up to 12 bytes past the int32 rows (MEM_SLACK).
 
 import { MAGIC_BITS, quant_act_max, quant_act_min, quant_multiplier, requantize, requantize4 } from "../quant";
-import { GEMM_OUT_S32, GEMM_OUT_S8, gemm_multipliers, gemm_s8 } from "./gemm";
+import { GEMM_OUT_S32, GEMM_OUT_S8, gemm_multipliers, gemm_s8, storeTile } from "./gemm";
 import { PAD_SAME, window_out_size, window_pad_before } from "./window";
 
 export function conv2d_s8_ref(
@@ -136,11 +136,11 @@ export function conv2d_s8_im2col(
   }
 }
 
-// Conv output columns 0..n that some pool window reads.
+// Conv outputs 0..n along one axis that some pool window reads.
 // @ts-ignore: decorator
-@inline function pooledColumns(ow: i32, pkw: i32, psw: i32, ppad: i32): i32 {
-  const pw = window_out_size(ow, pkw, psw, ppad);
-  return min(ow, (pw - 1) * psw - window_pad_before(ow, pkw, psw, ppad) + pkw);
+@inline function pooledExtent(size: i32, window: i32, stride: i32, pad: i32): i32 {
+  const out = window_out_size(size, window, stride, pad);
+  return min(size, (out - 1) * stride - window_pad_before(size, window, stride, pad) + window);
 }
 
 // The patches of `cols` outputs, plus room for copySmall's spill, rounded up to a v128.
@@ -152,7 +152,7 @@ export function conv2d_s8_im2col(
 export function conv2d_maxpool2d_scratch_size(
   w: i32, c: i32, oc: i32, kh: i32, kw: i32, sw: i32, pad: i32, pkh: i32, pkw: i32, psw: i32, ppad: i32,
 ): usize {
-  const cols = <usize>pooledColumns(window_out_size(w, kw, sw, pad), pkw, psw, ppad);
+  const cols = <usize>pooledExtent(window_out_size(w, kw, sw, pad), pkw, psw, ppad);
   return patchBytes(cols, kh * kw * c) + <usize>pkh * cols * <usize>oc * 4;
 }
 
@@ -174,7 +174,7 @@ export function conv2d_maxpool2d_s8_im2col(
   const qmax = quant_act_max(act, outScale, outZp);
   const k = kh * kw * c;
   const kp = (k + 7) & ~7;
-  const cols = pooledColumns(ow, pkw, psw, ppad);
+  const cols = pooledExtent(ow, pkw, psw, ppad);
   const rows = scratch + patchBytes(cols, k);
   const rowBytes = <usize>(cols * oc) << 2;
   const mults = gemm_multipliers(packed, oc);
@@ -230,14 +230,7 @@ export function conv2d_maxpool2d_s8_im2col(
           }
         }
       }
-      const q = requantize4(m, v128.load(mults + (<usize>g << 2)), magic, lo, hi);
-      if (g + 4 <= oc) {
-        v128.store32_lane(dst + <usize>g, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q), 0);
-      } else {
-        store<i8>(dst + <usize>g, i32x4.extract_lane(q, 0));
-        if (g + 1 < oc) store<i8>(dst + <usize>g, i32x4.extract_lane(q, 1), 1);
-        if (g + 2 < oc) store<i8>(dst + <usize>g, i32x4.extract_lane(q, 2), 2);
-      }
+      storeTile(m, dst + <usize>g, min(4, oc - g), GEMM_OUT_S8, v128.load(mults + (<usize>g << 2)), magic, lo, hi);
     }
   } else {
     for (let o = 0; o < oc; o++) {
@@ -358,12 +351,6 @@ export function conv2d_sparse_pack(
   return pad == PAD_SAME ? size + window - 1 : size;
 }
 
-// Conv output rows 0..n that some pool window reads.
-// @ts-ignore: decorator
-@inline function pooledRows(oh: i32, pkh: i32, psh: i32, ppad: i32): i32 {
-  return pooledColumns(oh, pkh, psh, ppad);
-}
-
 // 32-output tiles per channel: the work unit of the cost model in the engine.
 export function conv2d_sparse_tiles(
   h: i32, w: i32, oc: i32, kh: i32, kw: i32, pad: i32, pkh: i32, psh: i32, ppad: i32,
@@ -393,7 +380,7 @@ export function conv2d_sparse_scratch_size(
   const oh = window_out_size(h, kh, 1, pad);
   const ph = window_out_size(oh, pkh, psh, ppad);
   const nb = sparseBand(ph, wp, oc, pkh, psh);
-  const rows = min(pooledRows(oh, pkh, psh, ppad), (nb - 1) * psh + pkh);
+  const rows = min(pooledExtent(oh, pkh, psh, ppad), (nb - 1) * psh + pkh);
   return (rows * wp + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
 }
 

@@ -90,7 +90,7 @@ export function gemm_pack(
 
 // Writes the first `count` (1..4) channels of one tile row.
 // @ts-ignore: decorator
-@inline function storeTile(
+@inline export function storeTile(
   acc: v128, dst: usize, count: i32, stage: i32,
   mult: v128, magic: v128, lo: v128, hi: v128,
 ): void {
