@@ -98,7 +98,7 @@ let scratch: usize = 0;
 let inStage: usize = 0;
 let outStage: usize = 0;
 
-const FUSED_NO: i32 = 0;
+// oFused: 0 runs alone (tables start zeroed)
 const FUSED_CONV_MAXPOOL: i32 = 1; // a conv2d that also runs the max pool after it
 const FUSED_DONE: i32 = 2; // that max pool: nothing left to run
 
@@ -450,6 +450,14 @@ function planFusion(): void {
   }
 }
 
+// Field of the max pool conv2d o runs fused (window h, w, stride h, w, padding), or
+// of the 1×1/1 'valid' pool, which pools nothing, when o runs alone.
+// @ts-ignore: decorator
+@inline function fusedPool(o: i32, field: i32): i32 {
+  if (arr(oFused, o) == FUSED_CONV_MAXPOOL) return i32f(orec(o + 1), field);
+  return field == F.O_PADDING ? 0 : 1;
+}
+
 // @ts-ignore: decorator
 @inline function fusedAway(t: i32): bool {
   const o = arr(tFirst, t);
@@ -549,10 +557,7 @@ function sparseIsFaster(o: i32, pairs: i32): bool {
   if (i32f(r, F.O_PARAMS) != 1 || i32f(r, F.O_PARAMS + 4) != 1) return false; // stride 1 only
   const x = i32f(r, F.O_INPUT), w = i32f(r, F.O_WEIGHTS), y = i32f(r, F.O_OUTPUT);
   const pad = i32f(r, F.O_PADDING);
-  const fusedPool = arr(oFused, o) == FUSED_CONV_MAXPOOL ? orec(o + 1) : 0;
-  const pkh = fusedPool ? i32f(fusedPool, F.O_PARAMS) : 1;
-  const psh = fusedPool ? i32f(fusedPool, F.O_PARAMS + 8) : 1;
-  const ppad = fusedPool ? i32f(fusedPool, F.O_PADDING) : 0;
+  const pkh = fusedPool(o, F.O_PARAMS), psh = fusedPool(o, F.O_PARAMS + 8), ppad = fusedPool(o, F.O_PADDING);
   const n = dim(w, 0), k = elems(w) / n;
   // its scratch (planar padded input + int32 outputs) must stay small; this also keeps
   // the kernel's 32-bit size arithmetic exact for any shape a file may declare
@@ -637,13 +642,12 @@ function scratchBytes(batch: i32): u64 {
     if (type == F.OP_CONV2D) {
       const w = i32f(r, F.O_WEIGHTS);
       const sw = i32f(r, F.O_PARAMS + 4), pad = i32f(r, F.O_PADDING);
-      const p = arr(oFused, o) == FUSED_CONV_MAXPOOL ? orec(o + 1) : 0;
       if (arr(oSparse, o)) {
         need = <u64>conv2d_sparse_scratch_size(dim(x, 0), dim(x, 1), dim(x, 2), dim(w, 0), dim(w, 1), dim(w, 2), pad,
-          p ? i32f(p, F.O_PARAMS) : 1, p ? i32f(p, F.O_PARAMS + 8) : 1, p ? i32f(p, F.O_PADDING) : 0);
-      } else if (p) {
+          fusedPool(o, F.O_PARAMS), fusedPool(o, F.O_PARAMS + 8), fusedPool(o, F.O_PADDING));
+      } else if (arr(oFused, o) == FUSED_CONV_MAXPOOL) {
         need = <u64>conv2d_maxpool2d_scratch_size(dim(x, 1), dim(x, 2), dim(w, 0), dim(w, 1), dim(w, 2), sw, pad,
-          i32f(p, F.O_PARAMS), i32f(p, F.O_PARAMS + 4), i32f(p, F.O_PARAMS + 12), i32f(p, F.O_PADDING));
+          fusedPool(o, F.O_PARAMS), fusedPool(o, F.O_PARAMS + 4), fusedPool(o, F.O_PARAMS + 12), fusedPool(o, F.O_PADDING));
       } else {
         need = <u64>conv2d_scratch_size(dim(x, 1), dim(x, 2), dim(w, 1), dim(w, 2), sw, pad);
       }
@@ -721,11 +725,11 @@ function runOp(o: i32, batch: i32): void {
   const ys = f32f(trec(y), F.T_SCALE), yz = i32f(trec(y), F.T_ZERO_POINT);
   if (type == F.OP_CONV2D && arr(oSparse, o)) {
     const w = i32f(r, F.O_WEIGHTS);
-    const p = fused == FUSED_CONV_MAXPOOL ? orec(o + 1) : 0;
+    const out = fused == FUSED_CONV_MAXPOOL ? i32f(orec(o + 1), F.O_OUTPUT) : y;
     conv2d_maxpool2d_s8_sparse(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, dim(w, 0), dim(w, 1), dim(w, 2),
       pad, i32f(trec(x), F.T_ZERO_POINT), ys, yz, act,
-      p ? i32f(p, F.O_PARAMS) : 1, p ? i32f(p, F.O_PARAMS + 4) : 1, p ? i32f(p, F.O_PARAMS + 8) : 1,
-      p ? i32f(p, F.O_PARAMS + 12) : 1, p ? i32f(p, F.O_PADDING) : 0, buf(p ? i32f(p, F.O_OUTPUT) : y, batch), scratch);
+      fusedPool(o, F.O_PARAMS), fusedPool(o, F.O_PARAMS + 4), fusedPool(o, F.O_PARAMS + 8),
+      fusedPool(o, F.O_PARAMS + 12), fusedPool(o, F.O_PADDING), buf(out, batch), scratch);
     return;
   }
   if (fused == FUSED_CONV_MAXPOOL) {
