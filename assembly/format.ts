@@ -74,6 +74,22 @@ export const OP_RESHAPE = 7;
 export const OP_SOFTMAX = 8;
 export const OP_LAST = 8;
 
+// O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
+export const ACT_NONE = 0;
+export const ACT_RELU = 1;
+export const ACT_RELU6 = 2;
+
+// O_ACTIVATION and the recurrent activation of lstm: float activations (2 is unused)
+export const ACT_F_LINEAR = 0;
+export const ACT_F_RELU = 1;
+export const ACT_F_TANH = 3;
+export const ACT_F_SIGMOID = 4;
+export const ACT_F_HARD_SIGMOID = 5;
+
+// O_PADDING
+export const PAD_VALID = 0;
+export const PAD_SAME = 1;
+
 // limits a valid file keeps to
 export const MAX_TENSORS = 4096;
 export const MAX_OPS = 1024;

@@ -6,9 +6,7 @@
 // no extended precision), so the scalar form and the f32x4 form below agree bit for bit
 // in every engine. This is XNNPACK's "fp32" requantization.
 
-export const ACT_NONE: i32 = 0;
-export const ACT_RELU: i32 = 1;
-export const ACT_RELU6: i32 = 2;
+import { ACT_NONE, ACT_RELU6 } from "./format";
 
 // f32(in_scale * weight_scale / out_scale), rounded once from f64. The multiplier
 // is computed here only, so every kernel variant and every host agrees on it.

@@ -17,12 +17,12 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset, take, type Dataset } from '../src/data/datasets.js';
-import { engineFile, loadModel } from '../src/node.js';
-import { loadLayersModelFile } from '../src/convert/load.js';
-import { lowerLayersModel } from '../src/convert/graph.js';
-import { quantizeGraph } from '../src/convert/quantize.js';
-import { encodeModel } from '../src/format/write.js';
+import { loadDataset, take, type Dataset } from '../src/toolchain/data/datasets.js';
+import { engineFile, loadModel } from '../src/runtime/node.js';
+import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
+import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
+import { quantizeGraph } from '../src/toolchain/convert/quantize.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
 import * as ort from 'onnxruntime-web';
 import { floatOnnx, int8Onnx } from './onnx.js';
 

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runConvert, type ConvertArgs, type ConvertReport } from '../src/cli/convert.js';
+import { runConvert, type ConvertArgs, type ConvertReport } from '../src/toolchain/cli/convert.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

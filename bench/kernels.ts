@@ -9,12 +9,12 @@
 import Benchmark from 'benchmark';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EngineBuild, EngineExports } from '../src/engine.js';
+import type { EngineBuild, EngineExports } from '../src/runtime/engine.js';
 import {
   Heap, prepareConv2d, prepareConv2dMaxPool, prepareDense, prepareLstm, preparePool2d,
   type Conv2dSpec, type ConvVariant, type MaxPoolSpec, type PreparedOp, type Variant,
-} from '../src/kernels.js';
-import { loadEngine } from '../src/node.js';
+} from '../test/helpers/kernels.js';
+import { loadEngine } from '../src/runtime/node.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {

@@ -4,8 +4,8 @@
 // CNN in int8 from the converter's quantization.
 // Protobuf by hand: ModelProto → GraphProto → NodeProto / TensorProto / ValueInfoProto.
 
-import type { FloatGraph } from '../src/convert/graph.js';
-import type { EdgeqModel } from '../src/format/model.js';
+import type { FloatGraph } from '../src/toolchain/convert/graph.js';
+import type { EdgeqModel } from '../src/toolchain/format/model.js';
 
 class Pb {
   private parts: number[] = [];

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { loadDataset, type Dataset } from '../src/data/datasets.js';
+import { loadDataset, type Dataset } from '../src/toolchain/data/datasets.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareActivation, prepareSoftmax, type FloatActivation } from '../src/kernels.js';
+import { prepareActivation, prepareSoftmax, type FloatActivation } from './helpers/kernels.js';
 import { BUILDS, dequantize, heapFor, maxAbsDiff, randomInt8, rng } from './helpers/quant.js';
 import { tfCpu } from './helpers/tf.js';
 

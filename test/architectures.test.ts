@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { referenceModel } from '../models/architectures.js';
-import { convertLayersModel } from '../src/convert/convert.js';
-import { loadModel } from '../src/node.js';
+import { convertLayersModel } from '../src/toolchain/convert/convert.js';
+import { loadModel } from '../src/runtime/node.js';
 
 // The reference architectures are DESIGN §5's exactly: the engine, which counts the
 // multiply-accumulates of the converted model, says so.

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundles, type BundleSizes } from '../examples/bundle.js';
-import { loadDataset } from '../src/data/datasets.js';
-import { loadModel } from '../src/node.js';
+import { buildBundles, type BundleSizes } from '../src/toolchain/bundle.js';
+import { loadDataset } from '../src/toolchain/data/datasets.js';
+import { loadModel } from '../src/runtime/node.js';
 import { CHROMIUM, launchChromium, serveDir } from './helpers/pages.js';
 
 const MODEL = new URL('../models/cnn-mnist.edgeq', import.meta.url);

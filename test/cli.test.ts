@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePng } from '../src/cli/image.js';
-import { main } from '../src/cli/main.js';
-import type { EdgeqModel } from '../src/format/model.js';
-import { encodeModel } from '../src/format/write.js';
-import { loadModel } from '../src/node.js';
+import { encodePng } from '../src/toolchain/cli/image.js';
+import { main } from '../src/runtime/cli/main.js';
+import type { EdgeqModel } from '../src/toolchain/format/model.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
+import { loadModel } from '../src/runtime/node.js';
 import { randomInt8, rng } from './helpers/quant.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -140,7 +140,7 @@ describe('edgeq CLI', () => {
   it('the executable sets the process exit code', () => {
     const run = (...args: string[]) => {
       try {
-        return { code: 0, out: execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/edgeq.ts', ...args], { encoding: 'utf8', stdio: 'pipe' }) };
+        return { code: 0, out: execFileSync(process.execPath, ['--import', 'tsx', 'src/runtime/cli/edgeq.ts', ...args], { encoding: 'utf8', stdio: 'pipe' }) };
       } catch (e) {
         return { code: (e as { status: number }).status, out: String((e as { stderr: string }).stderr) };
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   conv2dOutputShape, prepareConv2d, prepareConv2dMaxPool, type Conv2dSpec, type FusedActivation, type MaxPoolSpec, type Padding,
-} from '../src/kernels.js';
+} from './helpers/kernels.js';
 import {
   BUILDS, dequantize, firstMismatch, heapFor, maxAbsDiff, quantFor, quantize, quantizeRows,
   randomFloat, randomInt32, randomInt8, rng,

@@ -3,14 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import { compare, convertLayersModel, floatClasses, int8Classes } from '../src/convert/convert.js';
-import { lowerLayersModel, runFloat } from '../src/convert/graph.js';
-import { datasetInputs } from '../src/convert/inputs.js';
-import { loadLayersModelFile, normalizeTopology } from '../src/convert/load.js';
-import { pruneModel, prunableTensors } from '../src/convert/prune.js';
-import { FASHION_MNIST_DIR, loadDataset, take } from '../src/data/datasets.js';
-import { ConvertError, loadModel, UnsupportedOpError } from '../src/node.js';
+import { main } from '../src/runtime/cli/main.js';
+import { compare, convertLayersModel, floatClasses, int8Classes } from '../src/toolchain/convert/convert.js';
+import { lowerLayersModel, runFloat } from '../src/toolchain/convert/graph.js';
+import { datasetInputs } from '../src/toolchain/convert/inputs.js';
+import { loadLayersModelFile, normalizeTopology } from '../src/toolchain/convert/load.js';
+import { pruneModel, prunableTensors } from '../src/toolchain/convert/prune.js';
+import { FASHION_MNIST_DIR, loadDataset, take } from '../src/toolchain/data/datasets.js';
+import { ConvertError, loadModel, UnsupportedOpError } from '../src/runtime/node.js';
 import { rng } from './helpers/quant.js';
 
 const EXTERNAL = new URL('../../shared/external-models/', import.meta.url).pathname;
@@ -171,7 +171,7 @@ describe('datasets', () => {
 
   it('IDX files: gzipped or not; truncated and mismatched files are refused', async () => {
     const { gzipSync } = await import('node:zlib');
-    const { parseIdx } = await import('../src/data/idx.js');
+    const { parseIdx } = await import('../src/toolchain/data/idx.js');
     const idx = Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(parseIdx(idx, 'a').dims).toEqual([2, 2, 2]);
     expect(Array.from(parseIdx(gzipSync(idx), 'a').data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareDense, type DenseSpec, type FusedActivation } from '../src/kernels.js';
+import { prepareDense, type DenseSpec, type FusedActivation } from './helpers/kernels.js';
 import {
   BUILDS, dequantize, firstMismatch, heapFor, maxAbsDiff, quantFor, quantize, quantizeRows,
   randomFloat, randomInt32, randomInt8, rng,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { simdSupported } from '../src/engine.js';
-import { engineFile } from '../src/node.js';
+import { simdSupported } from '../src/runtime/engine.js';
+import { engineFile } from '../src/runtime/node.js';
 import { BUILDS, engine } from './helpers/quant.js';
 
 describe.each(BUILDS)('the %s engine build', (build) => {
@@ -40,7 +40,7 @@ describe('the SIMD probe', () => {
 
 describe('the version', () => {
   it('written into models is package.json\'s', async () => {
-    const { EDGEQ_VERSION } = await import('../src/version.js');
+    const { EDGEQ_VERSION } = await import('../src/runtime/version.js');
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(EDGEQ_VERSION).toBe(pkg.version);
   });

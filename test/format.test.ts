@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as F from '../assembly/format.js';
-import { crc32 } from '../src/format/crc32.js';
-import type { EdgeqModel } from '../src/format/model.js';
-import { encodeModel } from '../src/format/write.js';
+import { crc32 } from '../src/toolchain/format/crc32.js';
+import type { EdgeqModel } from '../src/toolchain/format/model.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
 import {
   DisposedError, EdgeqError, InputError, loadModel, ModelFormatError, ModelSpecError, UnsupportedOpError,
   UnsupportedVersionError, EDGEQ_VERSION,
-} from '../src/node.js';
+} from '../src/runtime/node.js';
 import { minModel } from './golden/min-model.js';
 import { randomInt8, rng } from './helpers/quant.js';
 

@@ -4,10 +4,10 @@
 
 import { describe, expect, it } from 'vitest';
 import * as F from '../assembly/format.js';
-import { crc32 } from '../src/format/crc32.js';
-import type { EdgeqModel } from '../src/format/model.js';
-import { encodeModel } from '../src/format/write.js';
-import { EdgeqError, loadEngine, loadModel } from '../src/node.js';
+import { crc32 } from '../src/toolchain/format/crc32.js';
+import type { EdgeqModel } from '../src/toolchain/format/model.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
+import { EdgeqError, loadEngine, loadModel } from '../src/runtime/node.js';
 import { minModel } from './golden/min-model.js';
 import { randomFloat, randomInt8, rng } from './helpers/quant.js';
 

@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import { runFloat } from '../src/convert/graph.js';
-import { loadGraphModelFile } from '../src/convert/graph-model.js';
-import { loadLayersModelFile } from '../src/convert/load.js';
-import { UnsupportedOpError } from '../src/node.js';
+import { main } from '../src/runtime/cli/main.js';
+import { runFloat } from '../src/toolchain/convert/graph.js';
+import { loadGraphModelFile } from '../src/toolchain/convert/graph-model.js';
+import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
+import { UnsupportedOpError } from '../src/runtime/node.js';
 import { writeGraphModel } from './helpers/graph-model.js';
 
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { EdgeqModel, WeightEncoding } from '../src/format/model.js';
-import { codeLengths, encodeRleHuffman } from '../src/format/huffman.js';
-import { encodeModel } from '../src/format/write.js';
-import { loadModel } from '../src/node.js';
+import type { EdgeqModel, WeightEncoding } from '../src/toolchain/format/model.js';
+import { codeLengths, encodeRleHuffman } from '../src/toolchain/format/huffman.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
+import { loadModel } from '../src/runtime/node.js';
 import { rng } from './helpers/quant.js';
 
 // A dense layer whose weights are the values under test: the engine decodes them, and

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EdgeqModel } from '../src/format/model.js';
-import { encodeModel } from '../src/format/write.js';
-import { loadModel } from '../src/node.js';
+import type { EdgeqModel } from '../src/toolchain/format/model.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
+import { loadModel } from '../src/runtime/node.js';
 import { randomInt8, rng } from './helpers/quant.js';
 
 function smallCnn(): Uint8Array {
@@ -59,7 +59,7 @@ describe('model lifecycle', () => {
 describe('engine sources', () => {
   it('accepts a precompiled WebAssembly.Module (as Workers require) and a fetch Response', async () => {
     const { readFileSync } = await import('node:fs');
-    const { engineFile } = await import('../src/node.js');
+    const { engineFile } = await import('../src/runtime/node.js');
     const module = new WebAssembly.Module(readFileSync(engineFile('scalar')));
     const bytes = smallCnn();
     const fromModule = await loadModel(bytes, { engine: module });

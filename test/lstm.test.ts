@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareLstm, type LstmSpec } from '../src/kernels.js';
+import { prepareLstm, type LstmSpec } from './helpers/kernels.js';
 import {
   BUILDS, dequantize, firstMismatch, heapFor, quantFor, quantize, quantizeRows,
   randomFloat, randomInt8, rng,

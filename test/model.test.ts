@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeModel } from '../src/format/write.js';
-import { loadModel, type Model } from '../src/node.js';
-import type { Conv2dLayer } from '../src/format/model.js';
-import { prepareConv2d, prepareConv2dMaxPool, type MaxPoolSpec } from '../src/kernels.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
+import { loadModel, type Model } from '../src/runtime/node.js';
+import type { Conv2dLayer } from '../src/toolchain/format/model.js';
+import { prepareConv2d, prepareConv2dMaxPool, type MaxPoolSpec } from './helpers/kernels.js';
 import { BUILDS, firstMismatch, heapFor, randomInt32, randomInt8, rng } from './helpers/quant.js';
 import { quadrantImages, sequences, trainCnn, trainLstm } from './helpers/models.js';
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
-import { loadDataset } from '../src/data/datasets.js';
-import { loadModel } from '../src/node.js';
+import { main } from '../src/runtime/cli/main.js';
+import { loadDataset } from '../src/toolchain/data/datasets.js';
+import { loadModel } from '../src/runtime/node.js';
 import { BUILDS } from './helpers/quant.js';
 
 // The shipped models still load and reproduce, in both engine builds, the int8

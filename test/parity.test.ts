@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDataset } from '../src/data/datasets.js';
-import { engineFile, loadModel } from '../src/node.js';
+import { loadDataset } from '../src/toolchain/data/datasets.js';
+import { engineFile, loadModel } from '../src/runtime/node.js';
 import { BUILDS } from './helpers/quant.js';
 
 const JSC = '/usr/bin/jsc';

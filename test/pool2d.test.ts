@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pool2dOutputShape, preparePool2d, type Padding, type Pool2dSpec } from '../src/kernels.js';
+import { pool2dOutputShape, preparePool2d, type Padding, type Pool2dSpec } from './helpers/kernels.js';
 import { BUILDS, dequantize, firstMismatch, heapFor, maxAbsDiff, randomInt8, rng } from './helpers/quant.js';
 import { tfCpu } from './helpers/tf.js';
 

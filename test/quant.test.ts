@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareDense, type DenseSpec, type FusedActivation } from '../src/kernels.js';
+import { prepareDense, type DenseSpec, type FusedActivation } from './helpers/kernels.js';
 import { BUILDS, engine, heapFor } from './helpers/quant.js';
 
 // One input, one weight 1, multiplier 0.5: output = round_half_even(x / 2) + zp, clamped.

@@ -5,9 +5,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../src/data/datasets.js';
-import { loadModel, type Model } from '../src/node.js';
-import { InferenceServer } from '../src/serve/server.js';
+import { loadDataset } from '../src/toolchain/data/datasets.js';
+import { loadModel, type Model } from '../src/runtime/node.js';
+import { InferenceServer } from '../src/runtime/serve.js';
 
 const MODEL = new URL('../models/cnn-mnist.edgeq', import.meta.url);
 
@@ -97,7 +97,7 @@ describe('edgeq serve', () => {
   });
 
   it('the command exits 0 on SIGTERM after serving', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/edgeq.ts', 'serve', new URL(MODEL).pathname, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/cli/edgeq.ts', 'serve', new URL(MODEL).pathname, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const line = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('http://')) resolve(d.toString()); });
       child.on('exit', (code) => reject(new Error(`exited ${code}`)));

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { referenceModel } from '../models/architectures.js';
-import { main } from '../src/cli/main.js';
-import { loadDataset, take } from '../src/data/datasets.js';
-import { chooseBackend, SWIFTSHADER_ICD } from '../src/train/backend.js';
-import { tensorsOf } from '../src/train/train.js';
+import { main } from '../src/runtime/cli/main.js';
+import { loadDataset, take } from '../src/toolchain/data/datasets.js';
+import { chooseBackend, SWIFTSHADER_ICD } from '../src/toolchain/train/backend.js';
+import { tensorsOf } from '../src/toolchain/train/train.js';
 
 describe('training', () => {
   it('the reference CNN trains on WebGPU: a few batches, and the loss goes down', async () => {

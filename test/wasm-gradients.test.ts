@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { registerWasmGradients } from '../src/train/wasm-gradients.js';
+import { registerWasmGradients } from '../src/toolchain/train/wasm-gradients.js';
 
 // edgeq's Conv2DBackpropFilter for TF.js's wasm backend against TF.js's own (cpu).
 describe('wasm Conv2DBackpropFilter', () => {

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { devices, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebview } from '../examples/build.js';
-import { loadDataset } from '../src/data/datasets.js';
-import { loadModel } from '../src/node.js';
+import { loadDataset } from '../src/toolchain/data/datasets.js';
+import { loadModel } from '../src/runtime/node.js';
 import { CHROMIUM, launchChromium, serveDir } from './helpers/pages.js';
 
 const have = existsSync(CHROMIUM);

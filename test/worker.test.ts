@@ -7,8 +7,8 @@ import { relative } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorker } from '../examples/worker/build.js';
-import { loadDataset } from '../src/data/datasets.js';
-import { loadModel } from '../src/node.js';
+import { loadDataset } from '../src/toolchain/data/datasets.js';
+import { loadModel } from '../src/runtime/node.js';
 
 describe('Cloudflare Worker (workerd)', () => {
   let mf: Miniflare, digits: Uint8Array, want: Float32Array;

@@ -4,10 +4,7 @@
 // in the same order, so they agree bit for bit (tested). exp is computed here rather
 // than taken from a math library so that no host and no SIMD width can change a bit.
 
-export const ACT_F_RELU: i32 = 1;
-export const ACT_F_TANH: i32 = 3;
-export const ACT_F_SIGMOID: i32 = 4;
-export const ACT_F_HARD_SIGMOID: i32 = 5;
+import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH } from "../format";
 
 const EXP_MIN: f32 = -87.0;
 const EXP_MAX: f32 = 88.0;

@@ -23,7 +23,8 @@
 
 import { MAGIC_BITS, quant_act_max, quant_act_min, quant_multiplier, requantize, requantize4 } from "../quant";
 import { GEMM_OUT_S32, GEMM_OUT_S8, gemm_multipliers, gemm_s8, storeTile } from "./gemm";
-import { PAD_SAME, window_out_size, window_pad_before } from "./window";
+import { PAD_SAME } from "../format";
+import { window_out_size, window_pad_before } from "./window";
 
 export function conv2d_s8_ref(
   x: usize, batch: i32, h: i32, w: i32, c: i32,

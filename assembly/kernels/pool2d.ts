@@ -7,7 +7,8 @@
 //           No over-read: the channel tail is scalar.
 
 import { roundedAverage } from "../quant";
-import { window_out_size, window_pad_before, PAD_VALID } from "./window";
+import { PAD_VALID } from "../format";
+import { window_out_size, window_pad_before } from "./window";
 
 export function maxpool2d_s8_ref(
   x: usize, batch: i32, h: i32, w: i32, c: i32,

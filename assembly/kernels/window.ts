@@ -1,7 +1,6 @@
 // Sliding-window geometry shared by conv2d and pooling (TensorFlow's rules).
 
-export const PAD_VALID: i32 = 0;
-export const PAD_SAME: i32 = 1;
+import { PAD_SAME } from "../format";
 
 // Output length along one axis; 0 when the window does not fit.
 export function window_out_size(size: i32, window: i32, stride: i32, pad: i32): i32 {

@@ -8,8 +8,9 @@
 
 import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
-import { ACT_NONE, ACT_RELU6, quant_multiplier, quantize } from "../quant";
-import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, softmax_s8_f32 } from "../kernels/activation";
+import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, ACT_NONE, ACT_RELU6, PAD_SAME } from "../format";
+import { quant_multiplier, quantize } from "../quant";
+import { softmax_s8_f32 } from "../kernels/activation";
 import {
   conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_s8_sparse, conv2d_maxpool2d_scratch_size, conv2d_s8_im2col,
   conv2d_scratch_size, conv2d_sparse_pack, conv2d_sparse_packed_size, conv2d_sparse_pairs, conv2d_sparse_scratch_size,
@@ -19,11 +20,11 @@ import { dense_s8_gemm } from "../kernels/dense";
 import { gemm_pack, gemm_packed_size } from "../kernels/gemm";
 import { lstm_pack, lstm_packed_size, lstm_s8_gemm, lstm_scratch_size } from "../kernels/lstm";
 import { avgpool2d_s8_c16, global_avgpool2d_s8_c16, maxpool2d_s8_c16 } from "../kernels/pool2d";
-import { PAD_SAME, window_out_size } from "../kernels/window";
+import { window_out_size } from "../kernels/window";
 import { crc32 } from "./crc32";
 import { rle_huffman_decode } from "./huffman";
 
-// status codes (negative); docs/FORMAT.md and src/errors.ts give their meaning
+// status codes (negative); docs/FORMAT.md and src/runtime/errors.ts give their meaning
 export const OK: i32 = 0;
 export const E_TRUNCATED: i32 = -1;
 export const E_MAGIC: i32 = -2;

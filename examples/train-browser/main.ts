@@ -1,7 +1,7 @@
 // The page's script: loads the MNIST slices served next to it and trains with
 // edgeq's browser trainer. window.edgeqTrain is also what the end-to-end test calls.
 
-import { trainInBrowser, type BrowserTrainOptions } from '../../src/train/browser.js';
+import { trainInBrowser, type BrowserTrainOptions } from '../../src/toolchain/train/browser.js';
 
 // [u32 count][count × 784 pixels][count labels], as examples/train-browser/README.md says
 async function slice(url: string, limit?: number): Promise<{ images: Uint8Array; labels: Uint8Array }> {

@@ -2,7 +2,7 @@
 // MNIST CNN in edgeq's engine, show the top 3 and the inference time. Served under a
 // Content-Security-Policy without 'unsafe-eval' (only 'wasm-unsafe-eval').
 
-import { loadModel, type Classification } from '../../src/browser.js';
+import { loadModel, type Classification } from '../../src/runtime/browser.js';
 
 const pad = document.getElementById('pad') as HTMLCanvasElement;
 const ctx = pad.getContext('2d', { willReadFrequently: true })!;

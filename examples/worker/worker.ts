@@ -11,7 +11,7 @@
 import scalarEngine from '../../build/edgeq.scalar.wasm';
 import simdEngine from '../../build/edgeq.simd.wasm';
 import modelBytes from '../../models/cnn-mnist.edgeq';
-import { EdgeqError, loadModel, type Model } from '../../src/index.js';
+import { EdgeqError, loadModel, type Model } from '../../src/runtime/index.js';
 
 const models = new Map<string, Promise<Model>>();
 

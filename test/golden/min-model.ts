@@ -1,6 +1,6 @@
 // The smallest model with a weighted layer: docs/FORMAT.md shows its bytes.
 // y = x through one dense unit (weight code 2, scale 0.5), no bias.
-import type { EdgeqModel } from '../../src/format/model.js';
+import type { EdgeqModel } from '../../src/toolchain/format/model.js';
 
 export const minModel: EdgeqModel = {
   metadata: { name: 'min', converter: { name: 'edgeq', version: '0.1.0' } },

@@ -2,9 +2,9 @@
 // few seconds, converted with the converter's quantizer, written with the writer.
 
 import * as tf from '@tensorflow/tfjs';
-import { lowerLayersModel } from '../../src/convert/graph.js';
-import { quantizeGraph } from '../../src/convert/quantize.js';
-import type { EdgeqModel } from '../../src/format/model.js';
+import { lowerLayersModel } from '../../src/toolchain/convert/graph.js';
+import { quantizeGraph } from '../../src/toolchain/convert/quantize.js';
+import type { EdgeqModel } from '../../src/toolchain/format/model.js';
 import { rng } from './quant.js';
 
 // 14×14 grey images, a bright blob in one of four quadrants over noise; pixels 0–255.

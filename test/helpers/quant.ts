@@ -1,11 +1,11 @@
 // Test-side quantization helpers: make random float tensors, quantize them the way the
 // converter will (docs/QUANTIZATION.md), and dequantize kernel outputs.
 
-import { Heap, type Quant } from '../../src/kernels.js';
-import type { EngineBuild, EngineExports } from '../../src/engine.js';
-import { loadEngine } from '../../src/node.js';
-import { activationQuant } from '../../src/convert/quantize.js';
-export { quantizeRows } from '../../src/convert/quantize.js';
+import { Heap, type Quant } from './kernels.js';
+import type { EngineBuild, EngineExports } from '../../src/runtime/engine.js';
+import { loadEngine } from '../../src/runtime/node.js';
+import { activationQuant } from '../../src/toolchain/convert/quantize.js';
+export { quantizeRows } from '../../src/toolchain/convert/quantize.js';
 
 export const BUILDS: EngineBuild[] = ['simd', 'scalar'];
 

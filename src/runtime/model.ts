@@ -1,0 +1,366 @@
+// The public runtime API: load a model from bytes, predict, classify, dispose.
+// No Node or npm dependency; hosts supply the engine (bytes, a compiled
+// WebAssembly.Module — required on Cloudflare Workers — or a loader).
+
+import * as F from '../../assembly/format.js';
+import type { EngineExports } from './engine.js';
+import { topClasses, type Classification } from './classes.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, PADDING } from './codes.js';
+import { simdSupported } from './engine.js';
+import {
+  DisposedError, EdgeqError, EngineError, InputError, ModelFormatError, UnsupportedOpError, UnsupportedVersionError,
+} from './errors.js';
+
+export type EngineBuildName = 'simd' | 'scalar';
+// Where the engine .wasm comes from: its bytes, a compiled module, or a function
+// returning either for the build edgeq chose.
+export type EngineSource =
+  | BufferSource | WebAssembly.Module
+  | ((build: EngineBuildName) => Promise<BufferSource | WebAssembly.Module> | BufferSource | WebAssembly.Module);
+
+export interface LoadOptions {
+  engine?: EngineSource;
+  // 'auto' (default): SIMD where this JavaScript engine validates it, else scalar.
+  build?: EngineBuildName | 'auto';
+}
+
+export interface TensorInfo {
+  shape: number[];
+  dtype: 'int8' | 'int32' | 'float32';
+  scale: number; // activations and per-tensor constants
+  zeroPoint: number;
+}
+
+export interface LayerInfo {
+  index: number;
+  type: string;
+  input: TensorInfo;
+  output: TensorInfo;
+  activation?: string;
+  padding?: 'valid' | 'same';
+  strides?: number[];
+  window?: number[];
+  returnSequences?: boolean;
+  recurrentActivation?: string;
+  weights?: WeightInfo[];
+  macs: number; // per batch item
+  packedBytes: number;
+  fusedWith?: number; // the op this one runs as one kernel with (conv2d + max pool)
+  kernel?: 'gemm' | 'sparse'; // conv2d: im2col + gemm, or the kernel that skips zero weights
+}
+
+export interface WeightInfo {
+  role: 'weights' | 'bias' | 'recurrent';
+  shape: number[];
+  dtype: 'int8' | 'int32' | 'float32';
+  encoding: 'raw' | 'bitmask' | 'huffman';
+  fileBytes: number;
+  nonZero: number | null; // int8 only
+  scales: number; // per-channel scale count (0: none)
+}
+
+export type { Classification };
+
+export interface ModelInfo {
+  build: EngineBuildName;
+  fileBytes: number;
+  weightBytes: number; // packed weights in engine memory
+  arenaBytes: number; // activations + scratch at batch 1
+  macs: number; // per batch item
+  inputNormalization: { mul: number; add: number };
+}
+
+
+const DTYPES = ['', 'int8', 'int32', 'float32'] as const;
+
+// ---- engine instances: compiled once per build, instances pooled --------------------
+
+interface Pool { module: WebAssembly.Module; idle: EngineExports[] }
+const pools = new Map<unknown, Promise<Pool>>();
+const MAX_IDLE = 4;
+
+let defaultSource: EngineSource | undefined;
+// Entry points (Node, browser bundle) call this once with where their engine files are.
+export function setDefaultEngine(source: EngineSource): void {
+  defaultSource = source;
+}
+
+async function poolFor(source: EngineSource, build: EngineBuildName): Promise<Pool> {
+  const key = typeof source === 'function' ? `${build}:${String(source)}` : source;
+  let p = pools.get(key);
+  if (!p) {
+    p = (async () => {
+      let s: BufferSource | WebAssembly.Module;
+      try {
+        s = typeof source === 'function' ? await source(build) : source;
+      } catch (e) {
+        throw new EngineError('E_ENGINE_MISSING', `cannot get the ${build} engine: ${(e as Error).message}`);
+      }
+      try {
+        const module = s instanceof WebAssembly.Module ? s : await WebAssembly.compile(s);
+        return { module, idle: [] };
+      } catch (e) {
+        throw new EngineError('E_ENGINE_COMPILE', `the ${build} engine does not compile here: ${(e as Error).message}`);
+      }
+    })();
+    pools.set(key, p);
+    p.catch(() => pools.delete(key));
+  }
+  return p;
+}
+
+async function acquire(pool: Pool): Promise<EngineExports> {
+  const e = pool.idle.pop();
+  if (e) return e;
+  try {
+    const instance = await WebAssembly.instantiate(pool.module, {});
+    return instance.exports as unknown as EngineExports;
+  } catch (err) {
+    throw new EngineError('E_ENGINE_INSTANTIATE', `cannot start the engine: ${(err as Error).message}`);
+  }
+}
+
+function release(pool: Pool, e: EngineExports): void {
+  e.mem_reset();
+  if (pool.idle.length < MAX_IDLE) pool.idle.push(e);
+}
+
+// ---- status codes → typed errors ---------------------------------------------------
+
+const REASONS: Record<number, string> = {
+  1: 'a field has a value outside its allowed set',
+  2: 'an offset or size points outside its section',
+  3: 'an offset is not aligned',
+  4: 'shapes are inconsistent',
+  5: 'a scale or zero point is invalid',
+  6: 'encoded weight data is inconsistent',
+  7: 'it refers to a missing tensor or one of the wrong kind',
+  8: 'a tensor is used before it is produced, or produced twice',
+  9: 'an op parameter is invalid',
+  10: 'a size limit is exceeded',
+};
+
+function loadError(status: number, e: EngineExports, bytes: Uint8Array): EdgeqError {
+  const index = e.model_error_index();
+  const reason = REASONS[e.model_error_reason()] ?? 'unknown reason';
+  const fix = 're-convert the model with `edgeq convert`, or check that the file was copied completely';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (status) {
+    case -1: {
+      const want = bytes.length >= 12 ? view.getUint32(8, true) : 64;
+      return new ModelFormatError('E_TRUNCATED', `model file is truncated: it has ${bytes.length} bytes, its header says ${want}; ${fix}`);
+    }
+    case -2: {
+      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      return new ModelFormatError('E_MAGIC', `not an .edgeq model: it starts with bytes ${got}, an .edgeq file starts with 45 44 47 51 ("EDGQ")`);
+    }
+    case -3:
+      return new UnsupportedVersionError('E_VERSION', `model format version ${view.getUint32(4, true)} is not supported: this edgeq reads version 1; upgrade edgeq or re-convert the model with this version`);
+    case -4:
+      return new ModelFormatError('E_CHECKSUM', `model file is corrupted: its checksum does not match its contents; ${fix}`);
+    case -5:
+      return new ModelFormatError('E_HEADER', `model header is invalid: ${reason}; ${fix}`);
+    case -6:
+      return new ModelFormatError('E_TENSOR', `model tensor ${index} is invalid: ${reason}; ${fix}`);
+    case -7:
+      return new ModelFormatError('E_OP', `model layer ${index} is invalid: ${reason}; ${fix}`);
+    case -8: {
+      const opsAt = view.getUint32(56, true);
+      const type = opsAt + index * 64 + 4 <= bytes.length ? view.getInt32(opsAt + index * 64, true) : -1;
+      return new UnsupportedOpError('E_UNSUPPORTED_OP', `model layer ${index} has op type ${type}, which this engine does not run (supported: ${Object.keys(OP).join(', ')}); upgrade edgeq or convert without that layer`);
+    }
+    case -9:
+      return new ModelFormatError('E_GRAPH', `model graph is invalid${index >= 0 ? ` at tensor/layer ${index}` : ''}: ${reason}; ${fix}`);
+    case -10:
+      return new EngineError('E_MEMORY', 'not enough memory to load the model: free other models or use a device with more memory');
+    default:
+      return new EngineError('E_ENGINE', `engine returned status ${status}`);
+  }
+}
+
+// ---- the model -----------------------------------------------------------------------
+
+export class Model {
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly labels: readonly string[];
+  readonly info: Readonly<ModelInfo>;
+  private e: EngineExports | null;
+  private readonly inputLength: number;
+  private readonly outputLength: number;
+
+  /** @internal use loadModel */
+  constructor(private readonly pool: Pool, e: EngineExports, build: EngineBuildName, fileBytes: number) {
+    this.e = e;
+    const inT = e.model_input_tensor(), outT = e.model_output_tensor();
+    this.inputShape = Object.freeze(shapeOf(e, inT));
+    this.outputShape = Object.freeze(shapeOf(e, outT));
+    this.inputLength = e.model_tensor_info(inT, 12);
+    this.outputLength = e.model_tensor_info(outT, 12);
+    let meta: Record<string, unknown> = {};
+    try {
+      const raw = new Uint8Array(e.memory.buffer, e.model_metadata_ptr(), e.model_metadata_size());
+      const parsed: unknown = JSON.parse(new TextDecoder().decode(raw));
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) meta = parsed as Record<string, unknown>;
+      else throw new Error('not an object');
+    } catch (err) {
+      throw new ModelFormatError('E_METADATA', `model metadata is not a JSON object (${(err as Error).message}); re-convert the model`);
+    }
+    this.metadata = Object.freeze(meta);
+    const labels = Array.isArray(meta.labels) ? meta.labels.map(String) : [];
+    this.labels = Object.freeze(labels);
+    let macs = 0;
+    for (let o = 0; o < e.model_op_count(); o++) macs += e.model_op_info(o, 13) >>> 0;
+    this.info = Object.freeze({
+      build, fileBytes, macs,
+      weightBytes: e.model_weight_bytes(),
+      arenaBytes: e.model_arena_bytes(),
+      inputNormalization: { mul: e.model_input_mul(), add: e.model_input_add() },
+    });
+  }
+
+  get name(): string {
+    return typeof this.metadata.name === 'string' ? this.metadata.name : '';
+  }
+
+  private engine(): EngineExports {
+    if (!this.e) throw new DisposedError('E_DISPOSED', 'this model was disposed: load it again with loadModel()');
+    return this.e;
+  }
+
+  // input: `batch` items one after another, NHWC. Uint8Array / Uint8ClampedArray are
+  // pixels (0–255, normalized as the model says); other arrays are real values.
+  predict(input: ArrayLike<number>, options: { batch?: number } = {}): Float32Array {
+    const e = this.engine();
+    const batch = options.batch ?? 1;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 65536) {
+      throw new InputError('E_BATCH', `batch must be an integer from 1 to 65536, got ${batch}`);
+    }
+    if (!input || typeof (input as ArrayLike<number>).length !== 'number') {
+      throw new InputError('E_INPUT_TYPE', 'input must be an array or typed array of numbers');
+    }
+    const want = batch * this.inputLength;
+    if (input.length !== want) {
+      throw new InputError('E_INPUT_LENGTH', `input has ${input.length} values; the model takes ${batch === 1 ? '' : `${batch} × `}[${this.inputShape.join(', ')}] = ${want}${batch === 1 && input.length % this.inputLength === 0 && input.length > 0 ? ` (for ${input.length / this.inputLength} items pass { batch: ${input.length / this.inputLength} })` : ''}`);
+    }
+    const pixels = input instanceof Uint8Array || input instanceof Uint8ClampedArray;
+    if (!pixels) {
+      for (let i = 0; i < input.length; i++) {
+        const v = input[i];
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new InputError('E_INPUT_VALUE', `input value ${i} is ${String(v)}: every value must be a finite number`);
+        }
+      }
+    }
+    const status = e.model_prepare(batch);
+    if (status !== 0) throw new EngineError('E_MEMORY', `not enough memory for a batch of ${batch}: use a smaller batch`);
+    const at = e.model_input_ptr();
+    if (pixels) new Uint8Array(e.memory.buffer, at, want).set(input as Uint8Array);
+    else new Float32Array(e.memory.buffer, at, want).set(input);
+    const run = e.model_run(batch, pixels ? 1 : 0);
+    if (run !== 0) throw new EngineError('E_ENGINE', `the engine failed to run (status ${run})`);
+    return new Float32Array(e.memory.buffer, e.model_output_ptr(), batch * this.outputLength).slice();
+  }
+
+  // Top-k classes of one item, best first.
+  classify(input: ArrayLike<number>, k = 3): Classification[] {
+    const scores = this.predict(input);
+    if (!Number.isInteger(k) || k < 1) throw new InputError('E_TOP_K', `k must be a positive integer, got ${k}`);
+    return topClasses(scores, this.labels, k);
+  }
+
+  // Layers with shapes, quantization, weight encodings and sizes (what `edgeq inspect` prints).
+  layers(): LayerInfo[] {
+    const e = this.engine();
+    const out: LayerInfo[] = [];
+    for (let o = 0; o < e.model_op_count(); o++) {
+      const f = (field: number) => e.model_op_info(o, field);
+      const type = f(0);
+      const info: LayerInfo = {
+        index: o, type: nameOf(OP, type) ?? String(type),
+        input: tensorInfo(e, f(1)), output: tensorInfo(e, f(2)),
+        macs: f(13) >>> 0, packedBytes: f(12) >>> 0,
+      };
+      if (type === F.OP_CONV2D) info.kernel = f(15) === 1 ? 'sparse' : 'gemm';
+      if (f(14) === 1) info.fusedWith = o + 1;
+      if (f(14) === 2) info.fusedWith = o - 1;
+      if (type === F.OP_CONV2D || type === F.OP_DENSE) info.activation = nameOf(FUSED_ACTIVATION, f(6));
+      if (type === F.OP_CONV2D || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = nameOf(PADDING, f(7));
+      if (type === F.OP_CONV2D) info.strides = [f(8), f(9)];
+      if (type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) { info.window = [f(8), f(9)]; info.strides = [f(10), f(11)]; }
+      if (type === F.OP_LSTM) { info.activation = nameOf(FLOAT_ACTIVATION, f(6)); info.returnSequences = f(8) === 1; info.recurrentActivation = nameOf(FLOAT_ACTIVATION, f(9)); }
+      const weights: WeightInfo[] = [];
+      for (const [field, role] of [[3, 'weights'], [4, 'bias'], [5, 'recurrent']] as const) {
+        const t = f(field);
+        if (t < 0) continue;
+        const ti = (x: number) => e.model_tensor_info(t, x);
+        const dtype = DTYPES[ti(0)] as WeightInfo['dtype'];
+        weights.push({
+          role, dtype, shape: shapeOf(e, t), encoding: (['raw', 'bitmask', 'huffman'] as const)[ti(3)],
+          fileBytes: ti(9) + ti(10) * 4, nonZero: dtype === 'int8' ? ti(11) : null, scales: ti(10),
+        });
+      }
+      if (weights.length) info.weights = weights;
+      out.push(info);
+    }
+    return out;
+  }
+
+  get disposed(): boolean {
+    return this.e === null;
+  }
+
+  dispose(): void {
+    if (!this.e) return;
+    release(this.pool, this.e);
+    this.e = null;
+  }
+}
+
+function shapeOf(e: EngineExports, t: number): number[] {
+  const rank = e.model_tensor_info(t, 2);
+  return Array.from({ length: rank }, (_, d) => e.model_tensor_info(t, 4 + d));
+}
+
+function tensorInfo(e: EngineExports, t: number): TensorInfo {
+  return { shape: shapeOf(e, t), dtype: DTYPES[e.model_tensor_info(t, 0)] as TensorInfo['dtype'], scale: e.model_tensor_scale(t, 0), zeroPoint: e.model_tensor_info(t, 8) };
+}
+
+async function bytesOf(source: Uint8Array | ArrayBuffer | ArrayBufferView | Response): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) throw new ModelFormatError('E_FETCH', `fetching the model failed: HTTP ${source.status} ${source.statusText}`);
+    return new Uint8Array(await source.arrayBuffer());
+  }
+  throw new InputError('E_SOURCE', 'loadModel takes a Uint8Array, an ArrayBuffer, a typed array or a fetch Response');
+}
+
+// Loads an .edgeq model. Throws ModelFormatError, UnsupportedVersionError,
+// UnsupportedOpError or EngineError, each saying what is wrong.
+export async function loadModel(source: Uint8Array | ArrayBuffer | ArrayBufferView | Response, options: LoadOptions = {}): Promise<Model> {
+  const bytes = await bytesOf(source);
+  const engineSource = options.engine ?? defaultSource;
+  if (!engineSource) {
+    throw new EngineError('E_ENGINE_MISSING', 'no engine given: pass { engine } (the .wasm bytes, a WebAssembly.Module, or a loader) or import edgeq from its Node or browser entry');
+  }
+  // only a loader function can choose; bytes and modules are the build they are
+  const build: EngineBuildName = options.build === 'simd' || options.build === 'scalar' ? options.build
+    : simdSupported() ? 'simd' : 'scalar';
+  const pool = await poolFor(engineSource, build);
+  const e = await acquire(pool);
+  try {
+    e.mem_reset();
+    const at = e.mem_alloc(bytes.length);
+    if (!at) throw new EngineError('E_MEMORY', `not enough memory for a ${bytes.length}-byte model`);
+    new Uint8Array(e.memory.buffer, at, bytes.length).set(bytes);
+    const status = e.model_load(at, bytes.length);
+    if (status !== 0) throw loadError(status, e, bytes);
+    return new Model(pool, e, e.engine_simd() ? 'simd' : 'scalar', bytes.length);
+  } catch (err) {
+    release(pool, e);
+    throw err;
+  }
+}

@@ -1,0 +1,235 @@
+// The converter's float graph: a TF.js Layers model lowered to edgeq's ops, still in
+// float. Dropout is removed, BatchNormalization folded into the convolution or dense
+// layer before it, Activation / ReLU layers fused into it, a softmax split off.
+// runFloat evaluates the graph with TF.js so that every rewrite can be checked.
+
+import * as tf from '@tensorflow/tfjs';
+import { UnsupportedOpError } from '../../runtime/errors.js';
+import type { FusedActivation, Padding } from '../../runtime/codes.js';
+
+export type FloatLayer =
+  | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
+  | { type: 'dense'; name: string; units: number; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
+  | { type: 'maxPool2d' | 'avgPool2d'; name: string; pool: [number, number]; strides: [number, number]; padding: Padding }
+  | { type: 'globalAvgPool2d' | 'flatten' | 'softmax'; name: string }
+  | { type: 'reshape'; name: string; shape: number[] }
+  | { type: 'lstm'; name: string; units: number; activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid'; returnSequences: boolean; kernel: Float32Array; recurrent: Float32Array; bias: Float32Array };
+
+// conv2d weights are OHWI, dense [units][inputs], LSTM [4·units][features] and
+// [4·units][units]: the engine's layouts.
+export interface FloatGraph { inputShape: number[]; layers: FloatLayer[] }
+
+export const SUPPORTED_LAYERS = 'InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused)';
+
+type Config = Record<string, unknown>;
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
+const actName = (v: unknown): string => (typeof v === 'string' ? v : 'linear');
+
+function transpose(x: Float32Array, a: number, b: number): Float32Array {
+  const t = new Float32Array(x.length);
+  for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) t[j * a + i] = x[i * b + j];
+  return t;
+}
+
+export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
+  const inputShape = model.inputs[0]?.shape.slice(1);
+  if (!inputShape || inputShape.some((d) => d === null)) {
+    throw new UnsupportedOpError('E_INPUT_SHAPE', `the model's input shape [${inputShape}] must be fully known (besides the batch)`);
+  }
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new UnsupportedOpError('E_GRAPH', `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; edgeq converts models with one of each`);
+  }
+  const out: FloatLayer[] = [];
+  const layers = model.layers;
+  layers.forEach((layer, i) => {
+    const cls = layer.getClassName();
+    const cfg = layer.getConfig() as Config;
+    const where = `layer ${i} '${layer.name}' (${cls})`;
+    // a linear chain: each layer reads the one before it
+    const inbound = (layer as unknown as { inboundNodes: { inboundLayers: unknown[] }[] }).inboundNodes;
+    if (inbound.length > 1 || (inbound[0]?.inboundLayers.length ?? 0) > 1) {
+      throw new UnsupportedOpError('E_GRAPH', `${where} has several inputs or is shared; edgeq converts linear (sequential) graphs`);
+    }
+    const w = layer.getWeights().map((t) => t.dataSync() as Float32Array);
+    const shapes = layer.getWeights().map((t) => t.shape);
+    const prev = out[out.length - 1];
+    const fusable = prev && (prev.type === 'conv2d' || prev.type === 'dense') && prev.activation === 'none' ? prev : undefined;
+    const unsupportedActivation = (name: string) => new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION',
+      `${where}: activation '${name}' is not supported (linear, relu, relu6, and softmax at the end)`);
+    const fusedOf = (name: string): FusedActivation => {
+      if (name === 'linear') return 'none';
+      if (name === 'relu' || name === 'relu6') return name;
+      throw unsupportedActivation(name);
+    };
+    switch (cls) {
+      case 'InputLayer':
+      case 'Dropout':
+      case 'SpatialDropout1D':
+      case 'SpatialDropout2D':
+        return;
+      case 'Flatten':
+        out.push({ type: 'flatten', name: layer.name });
+        return;
+      case 'Reshape':
+        out.push({ type: 'reshape', name: layer.name, shape: (layer.outputShape as number[]).slice(1) });
+        return;
+      case 'Conv2D': {
+        if (cfg.dataFormat !== 'channelsLast') throw new UnsupportedOpError('E_UNSUPPORTED_LAYOUT', `${where}: only channels-last convolutions are supported`);
+        if (pair(cfg.dilationRate).some((d) => d !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_DILATION', `${where}: dilated convolutions are not supported`);
+        if ((cfg.groups as number | undefined) !== undefined && cfg.groups !== 1) throw new UnsupportedOpError('E_UNSUPPORTED_GROUPS', `${where}: grouped convolutions are not supported`);
+        const [kh, kw, c, f] = shapes[0];
+        const ohwi = new Float32Array(f * kh * kw * c);
+        for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) for (let o = 0; o < f; o++) {
+          ohwi[((o * kh + y) * kw + x) * c + ci] = w[0][((y * kw + x) * c + ci) * f + o];
+        }
+        const act = actName(cfg.activation);
+        out.push({
+          type: 'conv2d', name: layer.name, filters: f, kernel: [kh, kw], strides: pair(cfg.strides), padding: cfg.padding === 'same' ? 'same' : 'valid',
+          activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: ohwi, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(f),
+        });
+        return;
+      }
+      case 'Dense': {
+        if (layer.inputSpec?.[0] && (model.layers[i].input as tf.SymbolicTensor).shape.length > 2) {
+          throw new UnsupportedOpError('E_DENSE_RANK', `${where}: a Dense layer on a ${(model.layers[i].input as tf.SymbolicTensor).shape.length - 1}-D input is not supported: add a Flatten before it`);
+        }
+        const [k, n] = shapes[0];
+        const act = actName(cfg.activation);
+        out.push({ type: 'dense', name: layer.name, units: n, activation: act === 'softmax' ? 'none' : fusedOf(act), weights: transpose(w[0], k, n), bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(n) });
+        if (act === 'softmax') out.push({ type: 'softmax', name: `${layer.name}/softmax` });
+        return;
+      }
+      case 'BatchNormalization': {
+        const axis = cfg.axis as number;
+        if (axis !== -1 && axis !== (layer.inputSpec?.[0]?.ndim ?? 0) - 1 && axis !== (model.layers[i].input as tf.SymbolicTensor).shape.length - 1) {
+          throw new UnsupportedOpError('E_BATCHNORM_AXIS', `${where}: only batch normalization over the last (channel) axis can be folded`);
+        }
+        if (!fusable) {
+          throw new UnsupportedOpError('E_BATCHNORM_FOLD', `${where}: batch normalization can only be folded into a Conv2D or Dense layer directly before it that has no activation (move the activation after the BatchNormalization)`);
+        }
+        // weights in order: gamma (if scale), beta (if center), moving mean, moving variance
+        let j = 0;
+        const channels = fusable.type === 'conv2d' ? fusable.filters : fusable.units;
+        const gamma = cfg.scale !== false ? w[j++] : new Float32Array(channels).fill(1);
+        const beta = cfg.center !== false ? w[j++] : new Float32Array(channels);
+        const mean = w[j++], variance = w[j++];
+        const eps = (cfg.epsilon as number) ?? 1e-3;
+        const per = fusable.weights.length / channels;
+        for (let o = 0; o < channels; o++) {
+          const s = gamma[o] / Math.sqrt(variance[o] + eps);
+          for (let q = 0; q < per; q++) fusable.weights[o * per + q] *= s;
+          fusable.bias[o] = (fusable.bias[o] - mean[o]) * s + beta[o];
+        }
+        return;
+      }
+      case 'Activation':
+      case 'ReLU': {
+        let act = cls === 'ReLU' ? 'relu' : actName(cfg.activation);
+        if (cls === 'ReLU') {
+          if ((cfg.negativeSlope as number) || (cfg.threshold as number)) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: leaky or thresholded ReLU is not supported`);
+          if (cfg.maxValue === 6) act = 'relu6';
+          else if (cfg.maxValue != null) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: ReLU with max value ${cfg.maxValue} is not supported (6 or none)`);
+        }
+        if (act === 'linear') return;
+        if (act === 'softmax') {
+          out.push({ type: 'softmax', name: layer.name });
+          return;
+        }
+        if (!fusable) throw new UnsupportedOpError('E_ACTIVATION_FUSE', `${where}: a separate ${act} is supported only right after a Conv2D or Dense layer without an activation`);
+        fusable.activation = fusedOf(act);
+        return;
+      }
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        const pool = pair(cfg.poolSize);
+        out.push({ type: cls === 'MaxPooling2D' ? 'maxPool2d' : 'avgPool2d', name: layer.name, pool, strides: cfg.strides ? pair(cfg.strides) : pool, padding: cfg.padding === 'same' ? 'same' : 'valid' });
+        return;
+      }
+      case 'GlobalAveragePooling2D':
+        if (cfg.keepdims) throw new UnsupportedOpError('E_UNSUPPORTED_KEEPDIMS', `${where}: keepdims is not supported`);
+        out.push({ type: 'globalAvgPool2d', name: layer.name });
+        return;
+      case 'LSTM': {
+        if (cfg.goBackwards || cfg.stateful || cfg.returnState) throw new UnsupportedOpError('E_UNSUPPORTED_LSTM', `${where}: goBackwards, stateful and returnState LSTMs are not supported`);
+        const units = cfg.units as number;
+        const [feat] = shapes[0];
+        const act = actName(cfg.activation), rec = actName(cfg.recurrentActivation);
+        if (act !== 'tanh' && act !== 'relu') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: LSTM activation '${act}' is not supported (tanh, relu)`);
+        if (rec !== 'sigmoid' && rec !== 'hardSigmoid') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: LSTM recurrent activation '${rec}' is not supported (sigmoid, hardSigmoid)`);
+        out.push({
+          type: 'lstm', name: layer.name, units, activation: act, recurrentActivation: rec, returnSequences: cfg.returnSequences === true,
+          kernel: transpose(w[0], feat, 4 * units), recurrent: transpose(w[1], units, 4 * units), bias: w[2] ? Float32Array.from(w[2]) : new Float32Array(4 * units),
+        });
+        return;
+      }
+      default:
+        throw new UnsupportedOpError('E_UNSUPPORTED_LAYER', `${where} is not supported; supported layers: ${SUPPORTED_LAYERS}`);
+    }
+  });
+  if (!out.some((l) => l.type !== 'flatten' && l.type !== 'reshape')) throw new UnsupportedOpError('E_GRAPH', 'the model has no layer edgeq can run');
+  return { inputShape: inputShape as number[], layers: out };
+}
+
+function fusedActivation(x: tf.Tensor, a: FusedActivation): tf.Tensor {
+  return a === 'relu' ? tf.relu(x) : a === 'relu6' ? tf.relu6(x) : x;
+}
+
+function floatAct(x: tf.Tensor, a: string): tf.Tensor {
+  if (a === 'relu') return tf.relu(x);
+  if (a === 'tanh') return tf.tanh(x);
+  if (a === 'sigmoid') return tf.sigmoid(x);
+  return tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1); // hardSigmoid, as TF.js
+}
+
+// Every layer's output for input x (batch first). The caller disposes them.
+export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
+  const outs: tf.Tensor[] = [];
+  let h = x;
+  for (const l of graph.layers) {
+    h = tf.tidy(() => {
+      switch (l.type) {
+        case 'conv2d': {
+          const [kh, kw] = l.kernel;
+          const c = l.weights.length / (l.filters * kh * kw);
+          const filter = tf.tensor4d(l.weights, [l.filters, kh, kw, c]).transpose([1, 2, 3, 0]) as tf.Tensor4D;
+          return fusedActivation(tf.conv2d(h as tf.Tensor4D, filter, l.strides, l.padding).add(tf.tensor1d(l.bias)), l.activation);
+        }
+        case 'dense':
+          return fusedActivation(tf.matMul(h as tf.Tensor2D, tf.tensor2d(l.weights, [l.units, l.weights.length / l.units]), false, true).add(tf.tensor1d(l.bias)), l.activation);
+        case 'maxPool2d':
+          return tf.maxPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
+        case 'avgPool2d':
+          return tf.avgPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
+        case 'globalAvgPool2d':
+          return tf.mean(h, [1, 2]);
+        case 'flatten':
+          return h.reshape([h.shape[0], -1]);
+        case 'reshape':
+          return h.reshape([h.shape[0], ...l.shape]);
+        case 'softmax':
+          return tf.softmax(h);
+        case 'lstm': {
+          const [batch, steps] = h.shape as number[];
+          const u = l.units;
+          const wx = tf.tensor2d(l.kernel, [4 * u, l.kernel.length / (4 * u)]);
+          const wh = tf.tensor2d(l.recurrent, [4 * u, u]);
+          const b = tf.tensor1d(l.bias);
+          let hs = tf.zeros([batch, u]);
+          let cs = tf.zeros([batch, u]);
+          const seq: tf.Tensor[] = [];
+          for (let t = 0; t < steps; t++) {
+            const xt = h.slice([0, t, 0], [batch, 1, -1]).reshape([batch, -1]);
+            const z = tf.matMul(xt, wx, false, true).add(tf.matMul(hs, wh, false, true)).add(b);
+            const [zi, zf, zc, zo] = tf.split(z, 4, 1);
+            cs = floatAct(zf, l.recurrentActivation).mul(cs).add(floatAct(zi, l.recurrentActivation).mul(floatAct(zc, l.activation)));
+            hs = floatAct(zo, l.recurrentActivation).mul(floatAct(cs, l.activation));
+            seq.push(hs);
+          }
+          return l.returnSequences ? tf.stack(seq, 1) : hs;
+        }
+      }
+    });
+    outs.push(h);
+  }
+  return outs;
+}

@@ -1,0 +1,148 @@
+// Magnitude pruning of a TF.js Layers model's kernels: one shot, or gradually during
+// fine-tuning with masks on a polynomial schedule (TF Model Optimization's
+// PolynomialDecay: s(t) = s_f + (s_i − s_f)·(1 − t/T)^3).
+
+import * as tf from '@tensorflow/tfjs';
+import { ConvertError } from '../../runtime/errors.js';
+import type { FloatGraph } from './graph.js';
+
+export type PruneMode = 'layer' | 'global';
+
+export interface PruneOptions {
+  sparsity: number; // fraction of prunable weights set to zero, 0 ≤ s < 1
+  mode?: PruneMode; // 'layer' (default): each layer to `sparsity`; 'global': one threshold
+  // keep small layers that accuracy depends on dense: the first weighted layer and the
+  // classifier, when each holds under 5 % of the weights ('auto', default), or none
+  protect?: 'auto' | 'none';
+}
+
+export interface PrunedTensor {
+  layer: string;
+  weight: string; // 'kernel' or 'recurrent_kernel'
+  index: number; // in layer.getWeights()
+  count: number;
+  protected: boolean;
+}
+
+// The kernels pruning touches, in model order.
+export function prunableTensors(model: tf.LayersModel, protect: 'auto' | 'none' = 'auto'): PrunedTensor[] {
+  const list: PrunedTensor[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    const w = layer.getWeights();
+    if (cls === 'Conv2D' || cls === 'Dense') list.push({ layer: layer.name, weight: 'kernel', index: 0, count: w[0].size, protected: false });
+    if (cls === 'LSTM') {
+      list.push({ layer: layer.name, weight: 'kernel', index: 0, count: w[0].size, protected: false });
+      list.push({ layer: layer.name, weight: 'recurrent_kernel', index: 1, count: w[1].size, protected: false });
+    }
+  }
+  protectedTensors(list.map((t) => t.count), protect).forEach((p, i) => { list[i].protected = p; });
+  return list;
+}
+
+// Magnitude thresholds, one per tensor: weights with |w| ≤ threshold become zero
+// (−1: keep all). 'layer': each unprotected tensor to `sparsity`; 'global': one
+// threshold over the unprotected tensors, sized so that the zeros over all tensors
+// reach the target.
+export function magnitudeThresholds(tensors: Float32Array[], protect: boolean[], sparsity: number, mode: PruneMode): number[] {
+  const sorted = tensors.map((t) => Float32Array.from(t, Math.abs).sort());
+  const cut = (s: Float32Array, k: number) => (k <= 0 ? -1 : s[Math.min(s.length, k) - 1]);
+  if (mode === 'layer') return sorted.map((s, i) => (protect[i] ? -1 : cut(s, Math.round(sparsity * s.length))));
+  const total = tensors.reduce((a, t) => a + t.length, 0);
+  const pool = Float32Array.from(sorted.filter((_, i) => !protect[i]).flatMap((v) => Array.from(v))).sort();
+  const t = cut(pool, Math.round(sparsity * total));
+  return tensors.map((_, i) => (protect[i] ? -1 : t));
+}
+
+// Which of these weight tensors (in model order) 'auto' protection keeps dense: the
+// first and the last when each holds under 5 % of all the weights.
+export function protectedTensors(sizes: number[], protect: 'auto' | 'none'): boolean[] {
+  const flags = sizes.map(() => false);
+  if (protect === 'auto' && sizes.length > 1) {
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (sizes[0] < 0.05 * total) flags[0] = true;
+    if (sizes[sizes.length - 1] < 0.05 * total) flags[sizes.length - 1] = true;
+  }
+  return flags;
+}
+
+// Applies magnitude pruning in place; returns the masks (1 keep, 0 pruned).
+export function pruneModel(model: tf.LayersModel, options: PruneOptions): { tensors: PrunedTensor[]; masks: tf.Tensor[] } {
+  const { sparsity, mode = 'layer', protect = 'auto' } = options;
+  if (!(sparsity >= 0 && sparsity < 1)) throw new ConvertError('E_SPARSITY', `sparsity must be at least 0 and below 1, got ${sparsity}`);
+  const tensors = prunableTensors(model, protect);
+  const values = tensors.map((t) => model.getLayer(t.layer).getWeights()[t.index].dataSync() as Float32Array);
+  const cuts = magnitudeThresholds(values, tensors.map((t) => t.protected), sparsity, mode);
+  const masks = tensors.map((t, i) => tf.tidy(() => {
+    const layer = model.getLayer(t.layer);
+    const weights = layer.getWeights();
+    const mask = tf.abs(weights[t.index]).greater(cuts[i]).cast('float32');
+    layer.setWeights(weights.map((w, j) => (j === t.index ? w.mul(mask) : w)));
+    return mask;
+  }));
+  return { tensors, masks };
+}
+
+export interface FineTuneOptions extends PruneOptions {
+  epochs: number;
+  batchSize?: number;
+  learningRate?: number;
+  initialSparsity?: number; // default 0
+  // recompute masks every this many batches (default: 1/20 of the schedule)
+  frequency?: number;
+  onEpoch?: (epoch: number, logs: { loss: number; acc?: number; sparsity: number }) => void;
+}
+
+// Gradual magnitude pruning while training: the sparsity follows the polynomial
+// schedule over the first 3/4 of the steps and holds at the target after; masks are
+// re-applied after every batch so pruned weights stay zero.
+export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: FineTuneOptions): Promise<void> {
+  const batchSize = options.batchSize ?? 64;
+  const steps = Math.ceil(x.shape[0] / batchSize) * options.epochs;
+  const end = Math.max(1, Math.floor(0.75 * steps));
+  const frequency = options.frequency ?? Math.max(1, Math.floor(end / 20));
+  const s0 = options.initialSparsity ?? 0;
+  const target = (step: number) => options.sparsity + (s0 - options.sparsity) * (1 - Math.min(step, end) / end) ** 3;
+  let step = 0;
+  let masks = pruneModel(model, { ...options, sparsity: target(0) }).masks;
+  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const tensors = prunableTensors(model, options.protect);
+  await model.fit(x, y, {
+    epochs: options.epochs, batchSize, shuffle: true, verbose: 0,
+    callbacks: {
+      onBatchEnd: async () => {
+        step++;
+        if (step % frequency === 0 || step === end) {
+          masks.forEach((m) => m.dispose());
+          masks = pruneModel(model, { ...options, sparsity: target(step) }).masks;
+        } else {
+          tensors.forEach((t, i) => tf.tidy(() => {
+            const layer = model.getLayer(t.layer);
+            const w = layer.getWeights();
+            layer.setWeights(w.map((v, j) => (j === t.index ? v.mul(masks[i]) : v)));
+          }));
+        }
+      },
+      onEpochEnd: async (epoch, logs) => {
+        options.onEpoch?.(epoch, { loss: logs?.loss ?? NaN, acc: logs?.acc ?? logs?.accuracy, sparsity: target(step) });
+      },
+    },
+  });
+  // end exactly at the target
+  masks.forEach((m) => m.dispose());
+  pruneModel(model, options).masks.forEach((m) => m.dispose());
+}
+
+// One-shot magnitude pruning of a float graph's kernels, in place (models that only
+// exist as graphs, e.g. TF.js Graph models).
+export function pruneFloatGraph(graph: FloatGraph, options: PruneOptions): void {
+  const { sparsity, mode = 'layer', protect = 'auto' } = options;
+  if (!(sparsity >= 0 && sparsity < 1)) throw new ConvertError('E_SPARSITY', `sparsity must be at least 0 and below 1, got ${sparsity}`);
+  const tensors: Float32Array[] = [];
+  for (const l of graph.layers) {
+    if (l.type === 'conv2d' || l.type === 'dense') tensors.push(l.weights);
+    if (l.type === 'lstm') tensors.push(l.kernel, l.recurrent);
+  }
+  const cuts = magnitudeThresholds(tensors, protectedTensors(tensors.map((t) => t.length), protect), sparsity, mode);
+  tensors.forEach((t, i) => { for (let j = 0; j < t.length; j++) if (Math.abs(t[j]) <= cuts[i]) t[j] = 0; });
+}

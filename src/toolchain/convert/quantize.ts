@@ -1,0 +1,118 @@
+// Float graph + calibration → EdgeqModel: activation ranges from representative
+// inputs, int8 weights per output channel, int32 biases (docs/QUANTIZATION.md).
+
+import * as tf from '@tensorflow/tfjs';
+import type { EdgeqModel, Layer, ModelMetadata, WeightEncoding } from '../format/model.js';
+import type { Quant } from '../format/model.js';
+import { runFloat, type FloatGraph } from './graph.js';
+
+export type CalibrationMethod = 'minmax' | 'percentile';
+
+export interface QuantizeOptions {
+  metadata: ModelMetadata;
+  // how raw input (e.g. pixels 0–255) maps to the float model's input
+  normalization?: { mul: number; add: number };
+  // 'minmax' (default) or 'percentile': clip the range to the [p, 100 − p] percentiles
+  calibration?: CalibrationMethod;
+  percentile?: number; // default 0.01 (%)
+  encoding?: WeightEncoding;
+}
+
+// Asymmetric int8 parameters covering [lo, hi] and 0 (so that ReLU's 0 and padding
+// are exact).
+export function activationQuant(lo: number, hi: number): Quant {
+  lo = Math.min(lo, 0);
+  hi = Math.max(hi, 0);
+  const scale = Math.fround((hi - lo) / 255 || 1e-8);
+  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
+  return { scale, zeroPoint };
+}
+
+// Symmetric per-row int8 codes of a [rows][cols] float matrix.
+export function quantizeRows(w: Float32Array, rows: number, cols: number): { codes: Int8Array; scales: Float32Array } {
+  const codes = new Int8Array(rows * cols);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    for (let i = 0; i < cols; i++) m = Math.max(m, Math.abs(w[r * cols + i]));
+    const s = Math.fround(m / 127 || 1);
+    scales[r] = s;
+    for (let i = 0; i < cols; i++) codes[r * cols + i] = Math.max(-127, Math.min(127, Math.round(w[r * cols + i] / s)));
+  }
+  return { codes, scales };
+}
+
+function quantizeBias(b: Float32Array, inScale: number, scales: Float32Array): Int32Array {
+  return Int32Array.from(b, (v, c) => Math.max(-2147483648, Math.min(2147483647, Math.round(v / (inScale * scales[c])))));
+}
+
+function range(values: Float32Array, method: CalibrationMethod, percentile: number): [number, number] {
+  if (method === 'minmax' || values.length < 2) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
+  }
+  const sorted = Float32Array.from(values).sort();
+  const k = Math.min(sorted.length - 1, Math.floor((percentile / 100) * sorted.length));
+  return [sorted[k], sorted[sorted.length - 1 - k]];
+}
+
+// Activation ranges of the input and of every layer's output on the calibration set.
+export function calibrate(graph: FloatGraph, x: tf.Tensor, method: CalibrationMethod = 'minmax', percentile = 0.01): { input: Quant; outputs: Quant[] } {
+  const outs = runFloat(graph, x);
+  try {
+    return {
+      input: activationQuant(...range(x.dataSync() as Float32Array, method, percentile)),
+      outputs: outs.map((t) => activationQuant(...range(t.dataSync() as Float32Array, method, percentile))),
+    };
+  } finally {
+    outs.forEach((t) => t.dispose());
+  }
+}
+
+export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options: QuantizeOptions): EdgeqModel {
+  const { input, outputs } = calibrate(graph, calibration, options.calibration, options.percentile);
+  const layers: Layer[] = [];
+  let inQuant = input;
+  graph.layers.forEach((l, i) => {
+    const output = outputs[i];
+    const encoding = options.encoding;
+    switch (l.type) {
+      case 'conv2d': {
+        const k = l.weights.length / l.filters;
+        const { codes, scales } = quantizeRows(l.weights, l.filters, k);
+        layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        inQuant = output;
+        break;
+      }
+      case 'dense': {
+        const { codes, scales } = quantizeRows(l.weights, l.units, l.weights.length / l.units);
+        layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        inQuant = output;
+        break;
+      }
+      case 'lstm': {
+        const n = 4 * l.units;
+        const kx = quantizeRows(l.kernel, n, l.kernel.length / n);
+        const kh = quantizeRows(l.recurrent, n, l.units);
+        layers.push({ type: 'lstm', units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias: l.bias, output, encoding });
+        inQuant = output;
+        break;
+      }
+      case 'maxPool2d':
+      case 'avgPool2d':
+        layers.push({ type: l.type, pool: l.pool, strides: l.strides, padding: l.padding });
+        break;
+      case 'reshape':
+        layers.push({ type: 'reshape', shape: l.shape });
+        break;
+      default:
+        layers.push({ type: l.type });
+    }
+  });
+  return {
+    metadata: options.metadata,
+    input: { shape: graph.inputShape, quant: input, normalization: options.normalization },
+    layers,
+  };
+}

@@ -1,0 +1,85 @@
+// The in-memory description of a model that the writer encodes: a sequence of layers
+// with int8 weights and the quantization parameters of every activation.
+
+import type { FusedActivation, Padding } from '../../runtime/codes.js';
+
+// real = scale × (q − zeroPoint)
+export interface Quant { scale: number; zeroPoint: number }
+
+export type WeightEncoding = 'raw' | 'bitmask' | 'huffman' | 'auto';
+
+export interface ModelMetadata {
+  name: string;
+  description?: string;
+  labels?: string[];
+  source?: { format: string; file?: string; bytes?: number };
+  // anything else the converter wants to keep (training log, accuracy, ...)
+  [key: string]: unknown;
+}
+
+export interface ModelInput {
+  shape: number[]; // one item, without the batch axis: [h, w, c] or [steps, features] or [n]
+  quant: Quant;
+  // real input = value · mul + add, before quantization (pixels 0–255 → 0–1: mul 1/255)
+  normalization?: { mul: number; add: number };
+}
+
+export interface Conv2dLayer {
+  type: 'conv2d';
+  filters: number;
+  kernel: [number, number];
+  strides: [number, number];
+  padding: Padding;
+  activation: FusedActivation;
+  weights: Int8Array; // OHWI
+  weightScales: Float32Array; // [filters]
+  bias?: Int32Array; // [filters], scale input · weightScales
+  output: Quant;
+  encoding?: WeightEncoding;
+}
+
+export interface DenseLayer {
+  type: 'dense';
+  units: number;
+  activation: FusedActivation;
+  weights: Int8Array; // [units][inputs]
+  weightScales: Float32Array;
+  bias?: Int32Array;
+  output: Quant;
+  encoding?: WeightEncoding;
+}
+
+export interface Pool2dLayer {
+  type: 'maxPool2d' | 'avgPool2d';
+  pool: [number, number];
+  strides: [number, number];
+  padding: Padding;
+}
+
+export interface GlobalAvgPool2dLayer { type: 'globalAvgPool2d' }
+export interface FlattenLayer { type: 'flatten' }
+export interface ReshapeLayer { type: 'reshape'; shape: number[] }
+export interface SoftmaxLayer { type: 'softmax' }
+
+export interface LstmLayer {
+  type: 'lstm';
+  units: number;
+  activation: 'relu' | 'tanh';
+  recurrentActivation: 'sigmoid' | 'hardSigmoid';
+  returnSequences: boolean;
+  kernel: Int8Array; // [4·units][features], gates i, f, c, o
+  kernelScales: Float32Array;
+  recurrent: Int8Array; // [4·units][units]
+  recurrentScales: Float32Array;
+  bias: Float32Array; // [4·units]
+  output: Quant;
+  encoding?: WeightEncoding;
+}
+
+export type Layer = Conv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer;
+
+export interface EdgeqModel {
+  metadata: ModelMetadata;
+  input: ModelInput;
+  layers: Layer[];
+}

@@ -1,0 +1,257 @@
+// The .edgeq writer (docs/FORMAT.md). The engine holds the one reader.
+
+import * as F from '../../../assembly/format.js';
+import { ModelSpecError } from '../../runtime/errors.js';
+import { EDGEQ_VERSION } from '../../runtime/version.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING } from '../../runtime/codes.js';
+import { crc32 } from './crc32.js';
+import { encodeRleHuffman } from './huffman.js';
+import type { EdgeqModel, Layer, WeightEncoding, Quant } from './model.js';
+import { windowOut } from './shapes.js';
+
+
+interface TensorRec {
+  dtype: number; kind: number; dims: number[]; encoding: number;
+  scale: number; zeroPoint: number; data?: Uint8Array; scales?: Float32Array;
+  dataOffset?: number; scalesOffset?: number;
+}
+interface OpRec {
+  type: number; input: number; output: number; weights?: number; bias?: number; recurrent?: number;
+  activation?: number; padding?: number; params?: number[];
+}
+
+function fail(where: string, what: string): never {
+  throw new ModelSpecError('E_MODEL_SPEC', `${where}: ${what}`);
+}
+
+function bitmask(values: Int8Array): Uint8Array {
+  const nnz = values.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+  const maskBytes = Math.ceil(values.length / 8);
+  const out = new Uint8Array(maskBytes + nnz);
+  let j = maskBytes;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] !== 0) {
+      out[i >> 3] |= 1 << (i & 7);
+      out[j++] = values[i] & 0xff;
+    }
+  }
+  return out;
+}
+
+// int8 weights in the requested encoding ('auto': the smallest; ties go to the
+// simpler encoding: raw, then bitmask).
+function encodeWeights(values: Int8Array, encoding: WeightEncoding = 'auto'): { encoding: number; data: Uint8Array } {
+  const raw = { encoding: F.ENCODING_RAW, data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  if (encoding === 'raw') return raw;
+  const mask = { encoding: F.ENCODING_BITMASK, data: bitmask(values) };
+  if (encoding === 'bitmask') return mask;
+  const huffman = { encoding: F.ENCODING_RLE_HUFFMAN, data: encodeRleHuffman(values) };
+  if (encoding === 'huffman') return huffman;
+  return [raw, mask, huffman].reduce((best, e) => (e.data.length < best.data.length ? e : best));
+}
+
+const bytesOf = (a: Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function checkQuant(where: string, q: Quant): void {
+  if (!(q.scale > 0) || !Number.isFinite(q.scale)) fail(where, `scale must be a positive finite number, got ${q.scale}`);
+  if (!Number.isInteger(q.zeroPoint) || q.zeroPoint < -128 || q.zeroPoint > 127) fail(where, `zero point must be an integer in [-128, 127], got ${q.zeroPoint}`);
+}
+
+function checkScales(where: string, s: Float32Array, n: number): void {
+  if (s.length !== n) fail(where, `expected ${n} weight scales, got ${s.length}`);
+  s.forEach((v, i) => { if (!(v > 0) || !Number.isFinite(v)) fail(where, `weight scale ${i} must be positive and finite, got ${v}`); });
+}
+
+export function encodeModel(model: EdgeqModel): Uint8Array {
+  const tensors: TensorRec[] = [];
+  const ops: OpRec[] = [];
+  const { input } = model;
+  checkQuant('input', input.quant);
+  if (input.shape.length < 1 || input.shape.length > 4 || input.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    fail('input', `shape must have 1 to 4 positive integer dimensions, got [${input.shape}]`);
+  }
+  tensors.push({ dtype: F.DTYPE_INT8, kind: F.KIND_ACTIVATION, dims: input.shape, encoding: 0, scale: input.quant.scale, zeroPoint: input.quant.zeroPoint });
+  let cur = 0;
+  const shape = () => tensors[cur].dims;
+  const quant = (): Quant => ({ scale: tensors[cur].scale, zeroPoint: tensors[cur].zeroPoint });
+  const act = (dims: number[], q: Quant, dtype = F.DTYPE_INT8) => {
+    tensors.push({ dtype, kind: F.KIND_ACTIVATION, dims, encoding: 0, scale: q.scale, zeroPoint: q.zeroPoint });
+    return tensors.length - 1;
+  };
+  const weights = (values: Int8Array, dims: number[], scales: Float32Array, enc?: WeightEncoding) => {
+    const { encoding, data } = encodeWeights(values, enc);
+    tensors.push({ dtype: F.DTYPE_INT8, kind: F.KIND_CONSTANT, dims, encoding, scale: 0, zeroPoint: 0, data, scales });
+    return tensors.length - 1;
+  };
+  const constant = (dtype: number, values: Int32Array | Float32Array) => {
+    tensors.push({ dtype, kind: F.KIND_CONSTANT, dims: [values.length], encoding: F.ENCODING_RAW, scale: 0, zeroPoint: 0, data: bytesOf(values) });
+    return tensors.length - 1;
+  };
+
+  model.layers.forEach((layer: Layer, i: number) => {
+    const where = `layer ${i} (${layer.type})`;
+    const s = shape();
+    if (tensors[cur].dtype !== F.DTYPE_INT8) fail(where, 'follows a softmax; softmax must be the last layer');
+    switch (layer.type) {
+      case 'conv2d': {
+        if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
+        const [h, w, c] = s;
+        const [kh, kw] = layer.kernel;
+        const [sh, sw] = layer.strides;
+        if (layer.weights.length !== layer.filters * kh * kw * c) fail(where, `weights have ${layer.weights.length} values, expected ${layer.filters}×${kh}×${kw}×${c}`);
+        checkScales(where, layer.weightScales, layer.filters);
+        checkQuant(where, layer.output);
+        if (layer.bias && layer.bias.length !== layer.filters) fail(where, `bias has ${layer.bias.length} values, expected ${layer.filters}`);
+        const oh = windowOut(h, kh, sh, layer.padding), ow = windowOut(w, kw, sw, layer.padding);
+        if (oh < 1 || ow < 1) fail(where, `a ${kh}×${kw} kernel does not fit a ${h}×${w} input`);
+        const wt = weights(layer.weights, [layer.filters, kh, kw, c], layer.weightScales, layer.encoding);
+        const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
+        const y = act([oh, ow, layer.filters], layer.output);
+        ops.push({ type: F.OP_CONV2D, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw] });
+        cur = y;
+        break;
+      }
+      case 'dense': {
+        if (s.length !== 1) fail(where, `needs a flat input, got [${s}]: add a flatten layer before it`);
+        const k = s[0];
+        if (layer.weights.length !== layer.units * k) fail(where, `weights have ${layer.weights.length} values, expected ${layer.units}×${k}`);
+        checkScales(where, layer.weightScales, layer.units);
+        checkQuant(where, layer.output);
+        if (layer.bias && layer.bias.length !== layer.units) fail(where, `bias has ${layer.bias.length} values, expected ${layer.units}`);
+        const wt = weights(layer.weights, [layer.units, k], layer.weightScales, layer.encoding);
+        const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
+        const y = act([layer.units], layer.output);
+        ops.push({ type: F.OP_DENSE, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation] });
+        cur = y;
+        break;
+      }
+      case 'maxPool2d':
+      case 'avgPool2d': {
+        if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
+        const oh = windowOut(s[0], layer.pool[0], layer.strides[0], layer.padding);
+        const ow = windowOut(s[1], layer.pool[1], layer.strides[1], layer.padding);
+        if (oh < 1 || ow < 1) fail(where, `a ${layer.pool[0]}×${layer.pool[1]} window does not fit a ${s[0]}×${s[1]} input`);
+        const y = act([oh, ow, s[2]], quant());
+        ops.push({ type: layer.type === 'maxPool2d' ? F.OP_MAX_POOL2D : F.OP_AVG_POOL2D, input: cur, output: y, padding: PADDING[layer.padding], params: [...layer.pool, ...layer.strides] });
+        cur = y;
+        break;
+      }
+      case 'globalAvgPool2d': {
+        if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
+        const y = act([s[2]], quant());
+        ops.push({ type: F.OP_GLOBAL_AVG_POOL2D, input: cur, output: y });
+        cur = y;
+        break;
+      }
+      case 'flatten':
+      case 'reshape': {
+        const n = s.reduce((a, b) => a * b, 1);
+        const dims = layer.type === 'flatten' ? [n] : layer.shape;
+        if (dims.length < 1 || dims.length > 4 || dims.reduce((a, b) => a * b, 1) !== n) fail(where, `cannot reshape [${s}] to [${dims}]`);
+        const y = act(dims, quant());
+        ops.push({ type: F.OP_RESHAPE, input: cur, output: y });
+        cur = y;
+        break;
+      }
+      case 'softmax': {
+        if (s.length !== 1) fail(where, `needs a flat input, got [${s}]`);
+        const y = act([s[0]], { scale: 0, zeroPoint: 0 }, F.DTYPE_FLOAT32);
+        ops.push({ type: F.OP_SOFTMAX, input: cur, output: y });
+        cur = y;
+        break;
+      }
+      case 'lstm': {
+        if (s.length !== 2) fail(where, `needs a [steps, features] input, got [${s}]`);
+        const [steps, feat] = s;
+        const n = 4 * layer.units;
+        if (layer.kernel.length !== n * feat) fail(where, `kernel has ${layer.kernel.length} values, expected ${n}×${feat}`);
+        if (layer.recurrent.length !== n * layer.units) fail(where, `recurrent kernel has ${layer.recurrent.length} values, expected ${n}×${layer.units}`);
+        if (layer.bias.length !== n || layer.bias.some((v) => !Number.isFinite(v))) fail(where, `bias must have ${n} finite values`);
+        checkScales(where, layer.kernelScales, n);
+        checkScales(where, layer.recurrentScales, n);
+        checkQuant(where, layer.output);
+        const wx = weights(layer.kernel, [n, feat], layer.kernelScales, layer.encoding);
+        const wh = weights(layer.recurrent, [n, layer.units], layer.recurrentScales, layer.encoding);
+        const bt = constant(F.DTYPE_FLOAT32, layer.bias);
+        const y = act(layer.returnSequences ? [steps, layer.units] : [layer.units], layer.output);
+        ops.push({ type: F.OP_LSTM, input: cur, output: y, weights: wx, bias: bt, recurrent: wh, activation: FLOAT_ACTIVATION[layer.activation],
+          params: [layer.returnSequences ? 1 : 0, FLOAT_ACTIVATION[layer.recurrentActivation]] });
+        cur = y;
+        break;
+      }
+      default:
+        fail(where, `unknown layer type '${(layer as { type: string }).type}'`);
+    }
+  });
+  if (ops.length === 0) fail('model', 'has no layers');
+
+  const meta = new TextEncoder().encode(JSON.stringify({
+    ...model.metadata,
+    converter: model.metadata.converter ?? { name: 'edgeq', version: EDGEQ_VERSION },
+  }));
+  const align = (n: number) => (n + 15) & ~15;
+  const tensorsAt = F.HEADER_SIZE;
+  const opsAt = tensorsAt + tensors.length * F.TENSOR_RECORD_SIZE;
+  const metaAt = opsAt + ops.length * F.OP_RECORD_SIZE;
+  const dataAt = align(metaAt + meta.length);
+  let dataLen = 0;
+  for (const t of tensors) {
+    if (t.data) { t.dataOffset = dataLen; dataLen = align(dataLen + t.data.length); }
+    if (t.scales) { t.scalesOffset = dataLen; dataLen = align(dataLen + t.scales.byteLength); }
+  }
+  const size = dataAt + dataLen;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  const u32 = (at: number, v: number) => view.setUint32(at, v >>> 0, true);
+  u32(F.H_MAGIC, F.MAGIC);
+  u32(F.H_VERSION, F.VERSION);
+  u32(F.H_FILE_SIZE, size);
+  u32(F.H_FLAGS, 0);
+  u32(F.H_TENSOR_COUNT, tensors.length);
+  u32(F.H_OP_COUNT, ops.length);
+  u32(F.H_INPUT, 0);
+  u32(F.H_OUTPUT, cur);
+  view.setFloat32(F.H_INPUT_MUL, input.normalization?.mul ?? 1, true);
+  view.setFloat32(F.H_INPUT_ADD, input.normalization?.add ?? 0, true);
+  u32(F.H_META_OFFSET, metaAt);
+  u32(F.H_META_SIZE, meta.length);
+  u32(F.H_TENSORS_OFFSET, tensorsAt);
+  u32(F.H_OPS_OFFSET, opsAt);
+  u32(F.H_DATA_OFFSET, dataAt);
+  tensors.forEach((t, i) => {
+    const r = tensorsAt + i * F.TENSOR_RECORD_SIZE;
+    bytes[r + F.T_DTYPE] = t.dtype;
+    bytes[r + F.T_KIND] = t.kind;
+    bytes[r + F.T_RANK] = t.dims.length;
+    bytes[r + F.T_ENCODING] = t.encoding;
+    t.dims.forEach((d, j) => u32(r + F.T_DIMS + 4 * j, d));
+    view.setFloat32(r + F.T_SCALE, t.scale, true);
+    view.setInt32(r + F.T_ZERO_POINT, t.zeroPoint, true);
+    if (t.data) {
+      u32(r + F.T_DATA_OFFSET, t.dataOffset!);
+      u32(r + F.T_DATA_SIZE, t.data.length);
+      bytes.set(t.data, dataAt + t.dataOffset!);
+    }
+    if (t.scales) {
+      u32(r + F.T_SCALES_OFFSET, t.scalesOffset!);
+      u32(r + F.T_SCALE_COUNT, t.scales.length);
+      bytes.set(bytesOf(t.scales), dataAt + t.scalesOffset!);
+    }
+  });
+  ops.forEach((o, i) => {
+    const r = opsAt + i * F.OP_RECORD_SIZE;
+    const i32 = (at: number, v: number) => view.setInt32(r + at, v, true);
+    i32(F.O_TYPE, o.type);
+    i32(F.O_INPUT, o.input);
+    i32(F.O_OUTPUT, o.output);
+    i32(F.O_WEIGHTS, o.weights ?? F.NONE);
+    i32(F.O_BIAS, o.bias ?? F.NONE);
+    i32(F.O_RECURRENT, o.recurrent ?? F.NONE);
+    i32(F.O_ACTIVATION, o.activation ?? 0);
+    i32(F.O_PADDING, o.padding ?? 0);
+    (o.params ?? []).forEach((p, j) => i32(F.O_PARAMS + 4 * j, p));
+  });
+  bytes.set(meta, metaAt);
+  u32(F.H_CRC32, crc32(bytes.subarray(16)));
+  return bytes;
+}

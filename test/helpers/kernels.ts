@@ -1,0 +1,259 @@
+// Host-side wrappers over the engine's kernel exports: copy tensors into wasm memory,
+// Prepare once (pack weights, size scratch), run cheaply, read results back.
+// Used by the tests and the kernel benchmark; the model engine calls the same exports.
+//
+// Memory: every prepare* allocates on the engine heap; engine.mem_reset() frees all.
+
+import type { EngineExports } from '../../src/runtime/engine.js';
+
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING, type FloatActivation, type FusedActivation, type Padding } from '../../src/runtime/codes.js';
+import type { Quant } from '../../src/toolchain/format/model.js';
+
+export type { FloatActivation, FusedActivation, Padding, Quant };
+// 'ref': the plain reference kernel; 'opt': the optimized kernel of this build
+// (SIMD in the SIMD build, the same packed loops in scalar form in the scalar build).
+export type Variant = 'ref' | 'opt';
+// conv2d also has 'sparse': work only for non-zero weights (stride 1 only).
+export type ConvVariant = Variant | 'sparse';
+
+export interface PreparedOp<Out extends Int8Array | Float32Array = Int8Array> {
+  readonly inputLength: number;
+  readonly outputLength: number;
+  setInput(x: ArrayLike<number>): void;
+  run(): void;
+  output(): Out;
+}
+
+export class Heap {
+  constructor(readonly e: EngineExports) {}
+  alloc(bytes: number): number {
+    const p = this.e.mem_alloc(Math.max(bytes, 1));
+    if (!p) throw new RangeError(`engine heap: cannot allocate ${bytes} bytes`);
+    return p;
+  }
+  put(a: Int8Array | Int32Array | Float32Array | Uint8Array): number {
+    const p = this.alloc(a.byteLength);
+    new Uint8Array(this.e.memory.buffer, p, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    return p;
+  }
+  write(ptr: number, a: ArrayLike<number>, kind: 'i8' | 'f32'): void {
+    const view = kind === 'i8' ? new Int8Array(this.e.memory.buffer, ptr, a.length)
+      : new Float32Array(this.e.memory.buffer, ptr, a.length);
+    view.set(a);
+  }
+  i8(ptr: number, n: number): Int8Array { return new Int8Array(this.e.memory.buffer, ptr, n).slice(); }
+  f32(ptr: number, n: number): Float32Array { return new Float32Array(this.e.memory.buffer, ptr, n).slice(); }
+}
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new RangeError(what);
+}
+
+function op<Out extends Int8Array | Float32Array>(
+  heap: Heap, inLength: number, inKind: 'i8' | 'f32', outLength: number, outKind: 'i8' | 'f32',
+  body: (x: number, y: number) => () => void,
+): PreparedOp<Out> {
+  const x = heap.alloc(inLength * (inKind === 'i8' ? 1 : 4));
+  const y = heap.alloc(outLength * (outKind === 'i8' ? 1 : 4));
+  const run = body(x, y);
+  return {
+    inputLength: inLength,
+    outputLength: outLength,
+    setInput(a) {
+      check(a.length === inLength, `input has ${a.length} elements, expected ${inLength}`);
+      heap.write(x, a, inKind);
+    },
+    run,
+    output: () => (outKind === 'i8' ? heap.i8(y, outLength) : heap.f32(y, outLength)) as Out,
+  };
+}
+
+export interface Conv2dSpec {
+  batch: number; height: number; width: number; channels: number;
+  filters: number; kernel: [number, number]; strides: [number, number];
+  padding: Padding; activation: FusedActivation;
+  input: Quant; output: Quant;
+  weights: Int8Array; // OHWI: [filters][kh][kw][channels]
+  weightScales: Float32Array; // [filters]
+  bias: Int32Array; // [filters], scale input.scale · weightScales[o]
+}
+
+export function conv2dOutputShape(e: EngineExports, s: Conv2dSpec): [number, number, number, number] {
+  const pad = PADDING[s.padding];
+  return [s.batch, e.window_out_size(s.height, s.kernel[0], s.strides[0], pad),
+    e.window_out_size(s.width, s.kernel[1], s.strides[1], pad), s.filters];
+}
+
+export function prepareConv2d(heap: Heap, s: Conv2dSpec, variant: ConvVariant): PreparedOp {
+  if (variant === 'sparse') return prepareConv2dMaxPool(heap, s, { pool: [1, 1], strides: [1, 1], padding: 'valid' }, 'sparse');
+  const e = heap.e;
+  const [kh, kw] = s.kernel;
+  const [sh, sw] = s.strides;
+  const pad = PADDING[s.padding];
+  const act = FUSED_ACTIVATION[s.activation];
+  const k = kh * kw * s.channels;
+  check(s.weights.length === s.filters * k, 'conv2d: weights length');
+  check(s.weightScales.length === s.filters && s.bias.length === s.filters, 'conv2d: scales / bias length');
+  const outLength = conv2dOutputShape(e, s).reduce((a, b) => a * b, 1);
+  const inLength = s.batch * s.height * s.width * s.channels;
+  const w = heap.put(s.weights), bias = heap.put(s.bias), ws = heap.put(s.weightScales);
+  return op(heap, inLength, 'i8', outLength, 'i8', (x, y) => {
+    if (variant === 'ref') {
+      return () => e.conv2d_s8_ref(x, s.batch, s.height, s.width, s.channels, w, bias, ws, s.filters,
+        kh, kw, sh, sw, pad, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y);
+    }
+    const packed = heap.alloc(e.gemm_packed_size(s.filters, k));
+    e.gemm_pack(w, s.filters, k, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
+    const scratch = heap.alloc(e.conv2d_scratch_size(s.width, s.channels, kh, kw, sw, pad));
+    return () => e.conv2d_s8_im2col(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
+      kh, kw, sh, sw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y, scratch);
+  });
+}
+
+// The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
+export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
+
+// 'ref' runs conv2d_s8_ref then maxpool2d_s8_ref through an intermediate tensor.
+export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, variant: ConvVariant): PreparedOp {
+  const e = heap.e;
+  const [kh, kw] = s.kernel;
+  const [sh, sw] = s.strides;
+  const [pkh, pkw] = p.pool;
+  const [psh, psw] = p.strides;
+  const pad = PADDING[s.padding], ppad = PADDING[p.padding];
+  const act = FUSED_ACTIVATION[s.activation];
+  const k = kh * kw * s.channels;
+  check(s.weights.length === s.filters * k, 'conv2d: weights length');
+  check(s.weightScales.length === s.filters && s.bias.length === s.filters, 'conv2d: scales / bias length');
+  const [, oh, ow] = conv2dOutputShape(e, s);
+  const pooled = pool2dOutputShape(e, { kind: 'max', batch: s.batch, height: oh, width: ow, channels: s.filters, ...p });
+  check(pooled[1] > 0 && pooled[2] > 0, 'conv2d + max pool: the pool window does not fit');
+  const inLength = s.batch * s.height * s.width * s.channels;
+  const w = heap.put(s.weights), bias = heap.put(s.bias), ws = heap.put(s.weightScales);
+  return op(heap, inLength, 'i8', pooled.reduce((a, b) => a * b, 1), 'i8', (x, y) => {
+    if (variant === 'ref') {
+      const mid = heap.alloc(s.batch * oh * ow * s.filters);
+      return () => {
+        e.conv2d_s8_ref(x, s.batch, s.height, s.width, s.channels, w, bias, ws, s.filters,
+          kh, kw, sh, sw, pad, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, mid);
+        e.maxpool2d_s8_ref(mid, s.batch, oh, ow, s.filters, pkh, pkw, psh, psw, ppad, y);
+      };
+    }
+    if (variant === 'sparse') {
+      check(sh === 1 && sw === 1, 'conv2d sparse: stride 1 only');
+      const packed = heap.alloc(e.conv2d_sparse_packed_size(s.filters, e.conv2d_sparse_pairs(w, s.filters, k)));
+      e.conv2d_sparse_pack(w, s.filters, kh, kw, s.channels, s.height, s.width, pad, bias, ws,
+        s.input.scale, s.input.zeroPoint, s.output.scale, packed);
+      const scratch = heap.alloc(e.conv2d_sparse_scratch_size(s.height, s.width, s.channels, s.filters, kh, kw, pad, pkh, psh, ppad));
+      return () => e.conv2d_maxpool2d_s8_sparse(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
+        kh, kw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, pkh, pkw, psh, psw, ppad, y, scratch);
+    }
+    const packed = heap.alloc(e.gemm_packed_size(s.filters, k));
+    e.gemm_pack(w, s.filters, k, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
+    const scratch = heap.alloc(e.conv2d_maxpool2d_scratch_size(s.width, s.channels, s.filters, kh, kw, sw, pad, pkh, pkw, psw, ppad));
+    return () => e.conv2d_maxpool2d_s8_im2col(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
+      kh, kw, sh, sw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act,
+      pkh, pkw, psh, psw, ppad, y, scratch);
+  });
+}
+
+export interface DenseSpec {
+  batch: number; inputs: number; units: number; activation: FusedActivation;
+  input: Quant; output: Quant;
+  weights: Int8Array; // [units][inputs]
+  weightScales: Float32Array; bias: Int32Array;
+}
+
+export function prepareDense(heap: Heap, s: DenseSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const act = FUSED_ACTIVATION[s.activation];
+  check(s.weights.length === s.units * s.inputs, 'dense: weights length');
+  check(s.weightScales.length === s.units && s.bias.length === s.units, 'dense: scales / bias length');
+  const w = heap.put(s.weights), bias = heap.put(s.bias), ws = heap.put(s.weightScales);
+  return op(heap, s.batch * s.inputs, 'i8', s.batch * s.units, 'i8', (x, y) => {
+    if (variant === 'ref') {
+      return () => e.dense_s8_ref(x, s.batch, s.inputs, w, bias, ws, s.units,
+        s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y);
+    }
+    const packed = heap.alloc(e.gemm_packed_size(s.units, s.inputs));
+    e.gemm_pack(w, s.units, s.inputs, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
+    return () => e.dense_s8_gemm(x, s.batch, s.inputs, packed, s.units, s.output.scale, s.output.zeroPoint, act, y);
+  });
+}
+
+export interface Pool2dSpec {
+  kind: 'max' | 'avg' | 'globalAvg';
+  batch: number; height: number; width: number; channels: number;
+  pool: [number, number]; strides: [number, number]; padding: Padding;
+}
+
+export function pool2dOutputShape(e: EngineExports, s: Pool2dSpec): [number, number, number, number] {
+  if (s.kind === 'globalAvg') return [s.batch, 1, 1, s.channels];
+  const pad = PADDING[s.padding];
+  return [s.batch, e.window_out_size(s.height, s.pool[0], s.strides[0], pad),
+    e.window_out_size(s.width, s.pool[1], s.strides[1], pad), s.channels];
+}
+
+export function preparePool2d(heap: Heap, s: Pool2dSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const outLength = pool2dOutputShape(e, s).reduce((a, b) => a * b, 1);
+  return op(heap, s.batch * s.height * s.width * s.channels, 'i8', outLength, 'i8', (x, y) => {
+    if (s.kind === 'globalAvg') {
+      const f = variant === 'ref' ? e.global_avgpool2d_s8_ref : e.global_avgpool2d_s8_c16;
+      return () => f(x, s.batch, s.height, s.width, s.channels, y);
+    }
+    const f = s.kind === 'max'
+      ? (variant === 'ref' ? e.maxpool2d_s8_ref : e.maxpool2d_s8_c16)
+      : (variant === 'ref' ? e.avgpool2d_s8_ref : e.avgpool2d_s8_c16);
+    const pad = PADDING[s.padding];
+    return () => f(x, s.batch, s.height, s.width, s.channels, s.pool[0], s.pool[1], s.strides[0], s.strides[1], pad, y);
+  });
+}
+
+export interface LstmSpec {
+  batch: number; steps: number; features: number; units: number;
+  activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid';
+  returnSequences: boolean;
+  input: Quant; output: Quant;
+  kernel: Int8Array; // Wx: [4·units][features], gate order i, f, c, o
+  kernelScales: Float32Array; // [4·units]
+  recurrent: Int8Array; // Wh: [4·units][units]
+  recurrentScales: Float32Array; // [4·units]
+  bias: Float32Array; // [4·units], real values
+}
+
+export function prepareLstm(heap: Heap, s: LstmSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const n = 4 * s.units;
+  check(s.kernel.length === n * s.features && s.recurrent.length === n * s.units, 'lstm: weights length');
+  check(s.kernelScales.length === n && s.recurrentScales.length === n && s.bias.length === n, 'lstm: scales / bias length');
+  const act = FLOAT_ACTIVATION[s.activation];
+  const rec = FLOAT_ACTIVATION[s.recurrentActivation];
+  const seq = s.returnSequences ? 1 : 0;
+  const outLength = s.batch * (s.returnSequences ? s.steps : 1) * s.units;
+  const wx = heap.put(s.kernel), wxs = heap.put(s.kernelScales);
+  const wh = heap.put(s.recurrent), whs = heap.put(s.recurrentScales);
+  const bias = heap.put(s.bias);
+  const scratch = heap.alloc(e.lstm_scratch_size(s.batch, s.steps, s.units));
+  return op(heap, s.batch * s.steps * s.features, 'i8', outLength, 'i8', (x, y) => {
+    if (variant === 'ref') {
+      return () => e.lstm_s8_ref(x, s.batch, s.steps, s.features, s.units, wx, wxs, wh, whs, bias,
+        s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, rec, seq, y, scratch);
+    }
+    const packed = heap.alloc(e.lstm_packed_size(s.features, s.units));
+    e.lstm_pack(wx, wxs, wh, whs, s.features, s.units, s.input.scale, s.input.zeroPoint, packed);
+    return () => e.lstm_s8_gemm(x, s.batch, s.steps, s.features, s.units, packed, bias,
+      s.output.scale, s.output.zeroPoint, act, rec, seq, y, scratch);
+  });
+}
+
+export function prepareActivation(heap: Heap, act: FloatActivation, n: number, variant: Variant): PreparedOp<Float32Array> {
+  const e = heap.e;
+  const code = FLOAT_ACTIVATION[act];
+  return op(heap, n, 'f32', n, 'f32', (x, y) =>
+    variant === 'ref' ? () => e.activation_f32_ref(code, x, n, y) : () => e.activation_f32_x4(code, x, n, y));
+}
+
+export function prepareSoftmax(heap: Heap, rows: number, n: number, input: Quant): PreparedOp<Float32Array> {
+  return op(heap, rows * n, 'i8', rows * n, 'f32', (x, y) => () => heap.e.softmax_s8_f32(x, rows, n, input.scale, y));
+}
