@@ -2,17 +2,20 @@
 // so the engine is imported as a compiled module (wrangler's CompiledWasm rule) and the
 // model as data (the Data rule); both ship inside the Worker.
 //
-//   POST /predict   a JSON array of 784 numbers (pixels 0–255), {"instances": [...]}, or
-//                   784 raw bytes per image → {"top": [[{index, label, score}, ...]]}
-//   GET  /health    {"status": "ok", "model": ..., "build": ...}
-// ?build=scalar runs the engine build for hosts without wasm SIMD (workerd has SIMD);
-// ?probabilities=1 adds every class's probability.
+//   POST /v1/models/cnn-mnist:predict   the predict protocol of `edgeq serve`
+//                                        (src/runtime/protocol.ts): JSON instances or raw
+//                                        pixels → {"model", "predictions", "top"}
+//   GET  /health                         {"status": "ok", "model": ..., "build": ...}
+// ?build=scalar runs the engine build for hosts without wasm SIMD (workerd has SIMD).
 
 import scalarEngine from '../../build/edgeq.scalar.wasm';
 import simdEngine from '../../build/edgeq.simd.wasm';
 import modelBytes from '../../models/cnn-mnist.edgeq';
-import { EdgeqError, loadModel, type Model } from '../../src/runtime/index.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import { errorStatus, parsePredictBody, predictResponse, PREDICT_PATH } from '../../src/runtime/protocol.js';
 
+const NAME = 'cnn-mnist';
+const MAX_ITEMS = 64;
 const models = new Map<string, Promise<Model>>();
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -28,37 +31,17 @@ export default {
     const m = await models.get(build)!;
     if (url.pathname === '/health') {
       if (request.method !== 'GET') return json(405, { error: 'use GET /health' });
-      return json(200, { status: 'ok', model: m.name, build: m.info.build });
+      return json(200, { status: 'ok', model: NAME, build: m.info.build });
     }
-    if (url.pathname !== '/predict') return json(404, { error: `no route ${url.pathname}: POST /predict or GET /health` });
-    if (request.method !== 'POST') return json(405, { error: 'POST an image to /predict' });
-    const per = m.inputShape.reduce((a, b) => a * b, 1);
-    const body = new Uint8Array(await request.arrayBuffer());
-    if (body.length > 64 * per) return json(413, { error: `at most 64 images (${64 * per} bytes) per request` });
-    let input: Uint8Array | Float32Array;
-    let items: number;
-    if ((request.headers.get('content-type') ?? '').startsWith('application/json')) {
-      let parsed: unknown;
-      try { parsed = JSON.parse(new TextDecoder().decode(body)); } catch { return json(400, { error: 'the body is not JSON: send an array of numbers or {"instances": [...]}' }); }
-      const instances = Array.isArray(parsed) && typeof parsed[0] === 'number' ? [parsed] : (parsed as { instances?: unknown })?.instances;
-      if (!Array.isArray(instances) || instances.length === 0) return json(400, { error: 'send an array of numbers or {"instances": [[...], ...]}' });
-      const flat = instances.flat(8);
-      if (flat.length !== instances.length * per || flat.some((v) => typeof v !== 'number')) return json(400, { error: `each instance must have ${per} numbers` });
-      input = Float32Array.from(flat as number[]);
-      items = instances.length;
-    } else {
-      if (body.length === 0 || body.length % per !== 0) return json(400, { error: `raw input must be a multiple of ${per} bytes, got ${body.length}` });
-      input = body;
-      items = body.length / per;
-    }
+    const route = PREDICT_PATH.exec(url.pathname);
+    if (!route || decodeURIComponent(route[1]) !== NAME) return json(404, { error: `no route ${url.pathname}: POST /v1/models/${NAME}:predict or GET /health` });
+    if (request.method !== 'POST') return json(405, { error: 'predict takes POST' });
     try {
-      const y = m.predict(input, { batch: items });
-      const classes = m.outputShape[0];
-      const top = Array.from({ length: items }, (_, i) => Array.from(y.subarray(i * classes, (i + 1) * classes), (score, index) => ({ index, label: m.labels[index] ?? String(index), score }))
-        .sort((a, b) => b.score - a.score).slice(0, 3));
-      return json(200, url.searchParams.get('probabilities') === '1' ? { top, probabilities: Array.from(y) } : { top });
+      const body = new Uint8Array(await request.arrayBuffer());
+      const { input, items } = parsePredictBody(body, request.headers.get('content-type') ?? '', m.inputShape, MAX_ITEMS);
+      return json(200, predictResponse(NAME, m, m.predict(input, { batch: items }), items, 3));
     } catch (e) {
-      return json(e instanceof EdgeqError ? 400 : 500, { error: (e as Error).message });
+      return json(errorStatus(e), { error: (e as Error).message });
     }
   },
 };

@@ -2,14 +2,13 @@
 // else). Requests to one model are batched: they queue for up to `batchWaitMs` or until
 // `maxBatch` items, then run as one engine call.
 //
-//   POST /v1/models/<name>:predict   JSON {"instances": [[…], …]} (or one flat array),
-//                                    or raw bytes (application/octet-stream: pixels)
+//   POST /v1/models/<name>:predict   the predict protocol (src/runtime/protocol.ts)
 //   GET  /health                     {"status": "ok", "models": [...]}
 //   GET  /metrics                    requests, errors, latency percentiles, batches
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EdgeqError } from './errors.js';
+import { errorStatus, parsePredictBody, predictResponse, PREDICT_PATH, ProtocolError } from './protocol.js';
 import type { Model } from './model.js';
 
 export interface ServeOptions {
@@ -69,10 +68,6 @@ class Batcher {
   }
 }
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
 }
@@ -125,35 +120,28 @@ export class InferenceServer {
     this.requests++;
     this.inFlight++;
     try {
-      if (this.closing) throw new HttpError(503, 'the server is shutting down');
+      if (this.closing) throw new ProtocolError(503, 'the server is shutting down');
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/health') {
-        if (req.method !== 'GET') throw new HttpError(405, 'use GET /health');
+        if (req.method !== 'GET') throw new ProtocolError(405, 'use GET /health');
         return send(res, 200, { status: 'ok', models: [...this.models.keys()] });
       }
       if (url.pathname === '/metrics') {
-        if (req.method !== 'GET') throw new HttpError(405, 'use GET /metrics');
+        if (req.method !== 'GET') throw new ProtocolError(405, 'use GET /metrics');
         return send(res, 200, this.metrics());
       }
-      const m = /^\/v1\/models\/([^/:]+):predict$/.exec(url.pathname);
-      if (!m) throw new HttpError(404, `no route ${url.pathname}: use POST /v1/models/<name>:predict, GET /health, GET /metrics`);
-      if (req.method !== 'POST') throw new HttpError(405, 'predict takes POST');
+      const m = PREDICT_PATH.exec(url.pathname);
+      if (!m) throw new ProtocolError(404, `no route ${url.pathname}: use POST /v1/models/<name>:predict, GET /health, GET /metrics`);
+      if (req.method !== 'POST') throw new ProtocolError(405, 'predict takes POST');
       const name = decodeURIComponent(m[1]);
       const model = this.models.get(name), batcher = this.batchers.get(name);
-      if (!model || !batcher) throw new HttpError(404, `no model '${name}': this server has ${[...this.models.keys()].join(', ')}`);
+      if (!model || !batcher) throw new ProtocolError(404, `no model '${name}': this server has ${[...this.models.keys()].join(', ')}`);
       const body = await readBody(req, this.o.maxBodyBytes);
-      const per = model.inputShape.reduce((a, b) => a * b, 1);
-      const { input, items } = parseInput(body, req.headers['content-type'] ?? '', per, model.inputShape, this.o.maxBatch * 16);
-      const y = await batcher.run(input, items);
-      const out = model.outputShape.reduce((a, b) => a * b, 1);
-      const predictions = Array.from({ length: items }, (_, i) => Array.from(y.subarray(i * out, (i + 1) * out)));
-      const top = predictions.map((p) => p.map((score, index) => ({ index, label: model.labels[index] ?? String(index), score }))
-        .sort((a, b) => b.score - a.score || a.index - b.index).slice(0, this.o.topK));
-      send(res, 200, { model: name, predictions, top });
+      const { input, items } = parsePredictBody(body, req.headers['content-type'] ?? '', model.inputShape, this.o.maxBatch * 16);
+      send(res, 200, predictResponse(name, model, await batcher.run(input, items), items, this.o.topK));
     } catch (e) {
       this.errors++;
-      const status = e instanceof HttpError ? e.status : e instanceof EdgeqError ? 400 : 500;
-      send(res, status, { error: (e as Error).message });
+      send(res, errorStatus(e), { error: (e as Error).message });
     } finally {
       this.inFlight--;
       if (this.latencies.length >= 10000) this.latencies.shift();
@@ -172,42 +160,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) { req.resume(); reject(new HttpError(413, `the body is ${declared} bytes; the limit is ${limit}`)); return; }
+    if (declared > limit) { req.resume(); reject(new ProtocolError(413, `the body is ${declared} bytes; the limit is ${limit}`)); return; }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) { req.destroy(); reject(new HttpError(413, `the body is over the ${limit}-byte limit`)); return; }
+      if (size > limit) { req.destroy(); reject(new ProtocolError(413, `the body is over the ${limit}-byte limit`)); return; }
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', () => reject(new HttpError(400, 'the request body broke off')));
+    req.on('error', () => reject(new ProtocolError(400, 'the request body broke off')));
   });
-}
-
-function parseInput(body: Buffer, type: string, per: number, shape: readonly number[], maxItems: number): { input: Float32Array | Uint8Array; items: number } {
-  if (type.startsWith('application/octet-stream')) {
-    if (body.length === 0 || body.length % per !== 0) throw new HttpError(400, `raw input has ${body.length} bytes: send a multiple of ${per} (one byte per value of [${shape.join(', ')}])`);
-    if (body.length / per > maxItems) throw new HttpError(413, `at most ${maxItems} items per request`);
-    return { input: new Uint8Array(body), items: body.length / per };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new HttpError(400, `the body is not JSON (${(e as Error).message}): send {"instances": [[...]]} or raw bytes as application/octet-stream`);
-  }
-  const instances = Array.isArray(json) ? [json] : (json as { instances?: unknown })?.instances;
-  if (!Array.isArray(instances) || instances.length === 0) throw new HttpError(400, 'send {"instances": [input, ...]}, each input an array of numbers');
-  if (instances.length > maxItems) throw new HttpError(413, `at most ${maxItems} instances per request`);
-  const input = new Float32Array(instances.length * per);
-  instances.forEach((inst, i) => {
-    const flat = Array.isArray(inst) ? (inst as unknown[]).flat(8) : [];
-    if (flat.length !== per) throw new HttpError(400, `instance ${i} has ${flat.length} values; the model takes [${shape.join(', ')}] = ${per}`);
-    flat.forEach((v, j) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, `instance ${i} value ${j} is not a finite number`);
-      input[i * per + j] = v;
-    });
-  });
-  return { input, items: instances.length };
 }
