@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodePng } from '../src/toolchain/cli/image.js';
+import { encodePng } from '../src/toolchain/data/image.js';
 import { main } from '../src/runtime/cli/main.js';
 import type { EdgeqModel } from '../src/toolchain/format/model.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
@@ -128,7 +128,7 @@ describe('edgeq CLI', () => {
       [['run', join(dir, 'missing.edgeq'), join(dir, 'six.png')], /model file not found/],
       [['inspect', join(dir, 'broken.edgeq')], /truncated: it has 100 bytes/],
       [['run', modelFile, join(dir, 'short.bin')], /has 10 bytes; the model takes 36 values/],
-      [['run', modelFile, modelFile], /not a PNG or PGM image/],
+      [['run', modelFile, modelFile], /not a PNG, JPEG or PGM image/],
     ];
     for (const [argv, message] of cases) {
       const res = await cli(...argv);

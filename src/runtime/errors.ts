@@ -32,3 +32,8 @@ export class ModelSpecError extends EdgeqError {}
 // The float model handed to the converter cannot be read: malformed model.json,
 // missing or short weight shards, an unknown dataset.
 export class ConvertError extends EdgeqError {}
+
+// Examples (calibration, evaluation or fine-tuning data, `edgeq run` inputs) cannot be
+// read: a malformed .npy, image or CSV file, values that are not finite, labels that do
+// not match the examples. The message names the file and the row, item or pixel.
+export class DataError extends EdgeqError {}

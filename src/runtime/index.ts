@@ -5,7 +5,7 @@ export type {
 } from './model.js';
 export {
   EdgeqError, ModelFormatError, UnsupportedVersionError, UnsupportedOpError, InputError, DisposedError, EngineError,
-  ModelSpecError, ConvertError,
+  ModelSpecError, ConvertError, DataError,
 } from './errors.js';
 export { simdSupported } from './engine.js';
 export { EDGEQ_VERSION } from './version.js';

@@ -1,5 +1,5 @@
 // `edgeq run`: one input through a model, top classes and latency. A toolchain command:
-// it decodes images (PNG, PGM), which the runtime does not.
+// it decodes images (PNG, JPEG, PGM), which the runtime does not.
 
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -7,14 +7,14 @@ import { kb, parse, shape, UsageError, type Command } from '../../runtime/cli/ar
 import { topClasses } from '../../runtime/classes.js';
 import { InputError } from '../../runtime/errors.js';
 import { loadModelFile, type Model } from '../../runtime/node.js';
-import { decodeImage, fitImage } from './image.js';
+import { decodeImage, fitImage } from '../data/image.js';
 
 const RUN_HELP = `usage: edgeq run <model.edgeq> <input> [--top K] [--invert] [--repeat N] [--build simd|scalar] [--json]
 
 Classifies one input and prints the top K classes with their scores and the latency.
 
 <input> is one of:
-  image.png, image.pgm   resized to the model's input and converted to its channels
+  image.png, .jpg, .pgm  resized to the model's input and converted to its channels
                          (grey models: luminance; [steps, features] models: rows)
   input.bin              raw: one byte per value (pixels), or little-endian float32
   input.json             an array of numbers (nested arrays are flattened)
