@@ -170,7 +170,6 @@ function outputCount(graph: import('../convert/graph.js').FloatGraph): number {
   return dense && dense.type === 'dense' ? dense.units : 0;
 }
 
-export { INPUT_RANGES };
 
 export const command: Command = async (args, io) => {
   const { values, positionals } = parse(args, {
@@ -181,7 +180,6 @@ export const command: Command = async (args, io) => {
     encoding: { type: 'string' }, name: { type: 'string' }, labels: { type: 'string' }, 'data-dir': { type: 'string' },
     json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
-  const { CONVERT_HELP, INPUT_RANGES, runConvert } = await import('../../toolchain/cli/convert.js');
   if (values.help) { io.out(CONVERT_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`convert takes one model.json, got ${positionals.length}`);
   if (!values.out) throw new UsageError('convert needs --out <file.edgeq>');

@@ -53,7 +53,6 @@ export async function runTrain(a: TrainArgs, out: (s: string) => void, progressW
   ].join('\n'));
 }
 
-export { ARCHS };
 
 export const command: Command = async (args, io) => {
   const { values, positionals } = parse(args, {
@@ -61,7 +60,6 @@ export const command: Command = async (args, io) => {
     batch: { type: 'string' }, lr: { type: 'string' }, subset: { type: 'string' }, backend: { type: 'string' },
     seed: { type: 'string' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' },
   });
-  const { TRAIN_HELP, ARCHS, runTrain } = await import('../../toolchain/cli/train.js');
   if (values.help) { io.out(TRAIN_HELP); return 0; }
   if (positionals.length) throw new UsageError(`train takes no positional arguments, got '${positionals[0]}'`);
   if (!values.arch || !ARCHS.includes(values.arch as 'cnn')) throw new UsageError(`train needs --arch ${ARCHS.join(' or ')}`);
