@@ -1,11 +1,13 @@
-// A minimal ONNX writer for the benchmark: the reference models as ONNX, float (Conv,
-// Relu, MaxPool, Gemm, LSTM, Softmax) built from the same float graph the converter
-// uses, so that ONNX Runtime Web runs exactly the model edgeq and TF.js run, and the
-// CNN in int8 from the converter's quantization.
+// A minimal ONNX writer for the benchmark: the reference models as ONNX, built from the
+// same float graph the converter uses (float) and from the converter's quantization
+// (int8: the same int8 weights and scales as the unpruned .edgeq file), so that ONNX
+// Runtime Web runs exactly the model edgeq and TF.js run. Each model comes in several
+// layouts; the benchmark times them all and reports the fastest, so that ONNX Runtime
+// gets the graph it runs best, not one we happened to write.
 // Protobuf by hand: ModelProto → GraphProto → NodeProto / TensorProto / ValueInfoProto.
 
 import type { FloatGraph } from '../src/toolchain/convert/graph.js';
-import type { EdgeqModel } from '../src/toolchain/format/model.js';
+import type { EdgeqModel, Quant } from '../src/toolchain/format/model.js';
 
 class Pb {
   private parts: number[] = [];
@@ -21,7 +23,7 @@ class Pb {
   done(): Uint8Array { return Uint8Array.from(this.parts); }
 }
 
-const FLOAT = 1, INT64 = 7;
+const FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6, INT64 = 7;
 
 function tensor(name: string, dims: number[], type: number, raw: Uint8Array): Pb {
   const t = new Pb();
@@ -32,10 +34,10 @@ function tensor(name: string, dims: number[], type: number, raw: Uint8Array): Pb
 function attrInts(name: string, v: number[]): Pb { const a = new Pb().str(1, name).int(20, 7); for (const x of v) a.int(8, x); return a; }
 function attrInt(name: string, v: number): Pb { return new Pb().str(1, name).int(20, 2).int(3, v); }
 
-function valueInfo(name: string, dims: (number | string)[]): Pb {
+function valueInfo(name: string, dims: (number | string)[], type: number): Pb {
   const shape = new Pb();
   for (const d of dims) shape.msg(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().str(2, d));
-  return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, FLOAT).msg(2, shape)));
+  return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, type).msg(2, shape)));
 }
 
 // A GraphProto under construction: nodes chained from `cur`, constants as initializers.
@@ -61,15 +63,26 @@ class Graph {
     this.g.msg(5, tensor(name, dims, type, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
     return name;
   }
+  f32(v: number): string { return this.init([], FLOAT, new Float32Array([v])); }
+  shape(v: number[]): string { return this.init([v.length], INT64, BigInt64Array.from(v, BigInt)); }
   toNchw(): void { if (!this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 3, 1, 2])]); this.nchw = true; } }
   toNhwc(): void { if (this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 2, 3, 1])]); this.nchw = false; } }
-  maxPool(pool: number[], strides: number[]): void { this.toNchw(); this.node('MaxPool', [this.cur], [attrInts('kernel_shape', pool), attrInts('strides', strides)]); }
-  flatten(): void { this.toNhwc(); this.node('Reshape', [this.cur, this.init([2], INT64, new BigInt64Array([0n, -1n]))]); }
-  model(inputShape: number[]): Uint8Array {
-    this.g.msg(11, valueInfo('input', ['N', ...inputShape]));
-    this.g.msg(12, valueInfo(this.cur, ['N', 10]));
+  model(inputShape: number[], inputType = FLOAT): Uint8Array {
+    this.g.msg(11, valueInfo('input', ['N', ...inputShape], inputType));
+    this.g.msg(12, valueInfo(this.cur, ['N', 10], FLOAT));
     return new Pb().int(1, 8).str(2, 'edgeq bench').msg(7, this.g).msg(8, new Pb().str(1, '').int(2, 13)).done();
   }
+}
+
+// One ONNX version of a model: what the benchmark feeds it and how it is laid out.
+export interface OnnxVariant {
+  layout: string; // short name, recorded in the JSON
+  description: string;
+  bytes: Uint8Array;
+  // 'float32': pixels / 255, normalized in JavaScript like TF.js's input; 'uint8': the
+  // pixels as they are (the graph quantizes, or its input quantization is the identity)
+  input: 'float32' | 'uint8';
+  shape: number[]; // one item, without the batch axis
 }
 
 // OHWI → OIHW
@@ -80,9 +93,29 @@ function oihw<T extends Float32Array | Int8Array>(w: T, filters: number, kh: num
   return { data: out, c };
 }
 
-// NHWC input [N, ...inputShape] like the other runtimes; convolutions run in NCHW.
-export function floatOnnx(graph: FloatGraph): Uint8Array {
+// Dense weights [units][h·w·c] (Keras flattens NHWC) → [units][c·h·w] (NCHW flatten), so
+// that an NCHW graph flattens without a Transpose.
+function chwColumns<T extends Float32Array | Int8Array>(w: T, units: number, [h, wd, c]: number[]): T {
+  const out = w.slice() as T;
+  const k = h * wd * c;
+  for (let o = 0; o < units; o++) for (let y = 0; y < h; y++) for (let x = 0; x < wd; x++) for (let ci = 0; ci < c; ci++) out[o * k + (ci * h + y) * wd + x] = w[o * k + (y * wd + x) * c + ci];
+  return out;
+}
+
+// The [h, w, c] shape through valid convolutions and pools.
+const outSize = (n: number, k: number, s: number) => Math.floor((n - k) / s) + 1;
+
+// The float model. layout 'nchw': NCHW input (for one channel the same bytes as NHWC),
+// no Transpose anywhere (dense weights permuted to the NCHW flatten order);
+// 'nhwc-transpose': NHWC input, a Transpose into NCHW before the first convolution and
+// back before the flatten (the benchmark's graph until 2026-12). LSTM: one layout.
+export function floatOnnx(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpose' = 'nchw'): OnnxVariant {
   const b = new Graph('edgeq-bench');
+  const image = graph.inputShape.length === 3;
+  const nchw = layout === 'nchw' && image;
+  if (nchw && graph.inputShape[2] !== 1) throw new Error('the NCHW layout takes one-channel images (NCHW and NHWC are then the same bytes)');
+  if (nchw) b.nchw = true;
+  let hwc = graph.inputShape.slice();
   graph.layers.forEach((l) => {
     if (l.type === 'conv2d') {
       b.toNchw();
@@ -91,13 +124,21 @@ export function floatOnnx(graph: FloatGraph): Uint8Array {
       if (l.padding !== 'valid' || l.activation === 'relu6') throw new Error('the ONNX writer handles valid padding and ReLU only');
       b.node('Conv', [b.cur, b.init([l.filters, c, kh, kw], FLOAT, data), b.init([l.filters], FLOAT, l.bias)], [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
       if (l.activation === 'relu') b.node('Relu', [b.cur]);
+      hwc = [outSize(hwc[0], kh, l.strides[0]), outSize(hwc[1], kw, l.strides[1]), l.filters];
     } else if (l.type === 'maxPool2d') {
-      b.maxPool(l.pool, l.strides);
+      if (l.padding !== 'valid') throw new Error('the ONNX writer handles valid pooling only');
+      b.toNchw();
+      b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
+      hwc = [outSize(hwc[0], l.pool[0], l.strides[0]), outSize(hwc[1], l.pool[1], l.strides[1]), hwc[2]];
     } else if (l.type === 'flatten') {
-      b.flatten();
+      if (!nchw) b.toNhwc();
+      b.node('Reshape', [b.cur, b.shape([0, -1])]);
     } else if (l.type === 'dense') {
-      b.node('Gemm', [b.cur, b.init([l.units, l.weights.length / l.units], FLOAT, l.weights), b.init([l.units], FLOAT, l.bias)], [attrInt('transB', 1)]);
+      const k = l.weights.length / l.units;
+      const w = nchw && hwc.length === 3 ? chwColumns(l.weights, l.units, hwc) : l.weights;
+      b.node('Gemm', [b.cur, b.init([l.units, k], FLOAT, w), b.init([l.units], FLOAT, l.bias)], [attrInt('transB', 1)]);
       if (l.activation === 'relu') b.node('Relu', [b.cur]);
+      hwc = [l.units];
     } else if (l.type === 'softmax') {
       b.node('Softmax', [b.cur], [attrInt('axis', 1)]);
     } else if (l.type === 'lstm' && !l.returnSequences) {
@@ -129,24 +170,110 @@ export function floatOnnx(graph: FloatGraph): Uint8Array {
       }
       b.g.msg(1, p);
       b.cur = out; // Y_h: [1, N, units]
-      b.node('Reshape', [b.cur, b.init([2], INT64, new BigInt64Array([-1n, BigInt(u)]))]);
+      b.node('Reshape', [b.cur, b.shape([-1, u])]);
+      hwc = [u];
     } else {
       throw new Error(`the ONNX writer has no ${l.type}`);
     }
   });
-  return b.model(graph.inputShape);
+  const shape = nchw ? [graph.inputShape[2], graph.inputShape[0], graph.inputShape[1]] : graph.inputShape;
+  return {
+    layout: image ? layout : 'time-major LSTM',
+    description: layout === 'nchw' || !image ? 'float, NCHW input, no Transpose (dense weights in NCHW flatten order)' : 'float, NHWC input, Transpose to NCHW before the first conv and back before the flatten',
+    bytes: b.model(shape), input: 'float32', shape,
+  };
 }
 
-const UINT8 = 2, INT8 = 3, INT32 = 6;
+export type Int8Layout = 'qlinear-u8' | 'qlinear-s8' | 'qdq-u8' | 'qdq-s8' | 'matmulinteger-u8-nhwc';
+export const INT8_LAYOUTS: Int8Layout[] = ['qlinear-u8', 'qlinear-s8', 'qdq-u8', 'qdq-s8', 'matmulinteger-u8-nhwc'];
+const INT8_DESCRIPTIONS: Record<Int8Layout, string> = {
+  'qlinear-u8': 'QLinearConv everywhere (dense layers as 1×1 QLinearConv with int32 bias and per-channel scales), uint8 activations, int8 weights, uint8 pixels in, NCHW, no Transpose, MaxPool on uint8',
+  'qlinear-s8': 'the same with int8 activations (the uint8 pixels shifted to int8 in the graph)',
+  'qdq-u8': 'QDQ form (DequantizeLinear → Conv / Gemm → QuantizeLinear, per-channel int8 weights, int32 bias) that ONNX Runtime fuses into its quantized kernels at load; uint8 activations, NCHW, no Transpose',
+  'qdq-s8': 'QDQ form with int8 activations',
+  'matmulinteger-u8-nhwc': 'the benchmark\'s graph until 2026-12: float NHWC input, QuantizeLinear, Transpose into NCHW, QLinearConv (uint8 activations), Transpose back before the flatten, dense as MatMulInteger + Cast + Mul + Add + Relu + QuantizeLinear',
+};
 
-// The same model in int8, from the converter's quantized model (same scales and int8
-// weights as the .edgeq file): QuantizeLinear → QLinearConv → MaxPool → … →
-// MatMulInteger (+ scale, bias, ReLU, re-quantize) → Softmax. Activations are uint8
-// with the zero point moved by 128 (the same real values): ONNX Runtime's fast path is
-// uint8 × int8. Input: NHWC floats, normalized as for the float model.
-export function int8Onnx(model: EdgeqModel): Uint8Array {
+// The converter's int8 model (same int8 weights and scales as the .edgeq file) as ONNX.
+// edgeq's activations are int8 with zero point z; uint8 activations hold the same real
+// values with zero point z + 128. ReLU needs no node: the converter's output range for a
+// ReLU layer starts at the real 0, so quantization clamps at it. The last layer's int8
+// logits are dequantized for the float Softmax.
+export function int8Onnx(model: EdgeqModel, layout: Int8Layout = 'qlinear-u8'): OnnxVariant {
+  if (layout === 'matmulinteger-u8-nhwc') return int8OnnxMatMulInteger(model);
+  const b = new Graph(`edgeq-bench-int8-${layout}`);
+  const u8 = layout.endsWith('u8');
+  const qdq = layout.startsWith('qdq');
+  const [h0, w0, c0] = model.input.shape;
+  if (model.input.shape.length !== 3 || c0 !== 1) throw new Error('the int8 ONNX writer takes one-channel images');
+  const zp = (q: Quant) => (u8 ? b.init([], UINT8, new Uint8Array([q.zeroPoint + 128])) : b.init([], INT8, new Int8Array([q.zeroPoint])));
+  const zeros = (n: number, type: number) => b.init(n === 1 ? [] : [n], type, type === INT32 ? new Int32Array(n) : new Int8Array(n));
+  // uint8 pixels in: the input quantization must be the identity on pixels (scale 1/255,
+  // zero point −128, as the converter calibrates 0–1 inputs) or the graph requantizes
+  let q = model.input.quant;
+  const identity = Math.abs(q.scale * 255 - 1) < 1e-6 && q.zeroPoint === -128 && model.input.normalization?.mul !== undefined && Math.abs(model.input.normalization.mul * 255 - 1) < 1e-6 && model.input.normalization.add === 0;
+  const pixels: Quant = { scale: 1 / 255, zeroPoint: -128 };
+  if (!identity || !u8) {
+    const dq = b.node('DequantizeLinear', [b.cur, b.f32(pixels.scale), b.init([], UINT8, new Uint8Array([0]))]);
+    b.node('QuantizeLinear', [dq, b.f32(q.scale), zp(q)]);
+  }
+  const dq = (x: string, s: Quant) => b.node('DequantizeLinear', [x, b.f32(s.scale), zp(s)]);
+  const qz = (x: string, s: Quant) => b.node('QuantizeLinear', [x, b.f32(s.scale), zp(s)]);
+  // a convolution (dense layers: 1×1 over [N, k, 1, 1]) from quantized in to quantized out
+  const conv = (filters: number, c: number, kh: number, kw: number, strides: number[], w: Int8Array, scales: Float32Array, bias: Int32Array | undefined, relu: boolean, out: Quant) => {
+    const attrs = [attrInts('strides', strides), attrInts('kernel_shape', [kh, kw])];
+    const weights = b.init([filters, c, kh, kw], INT8, w);
+    const biasQ = bias ?? new Int32Array(filters);
+    if (qdq) {
+      const x = dq(b.cur, q);
+      const wf = b.node('DequantizeLinear', [weights, b.init([filters], FLOAT, scales), zeros(filters, INT8)], [attrInt('axis', 0)]);
+      const bf = b.node('DequantizeLinear', [b.init([filters], INT32, biasQ), b.init([filters], FLOAT, Float32Array.from(scales, (s) => s * q.scale)), zeros(filters, INT32)], [attrInt('axis', 0)]);
+      b.node('Conv', [x, wf, bf], attrs);
+      if (relu) b.node('Relu', [b.cur]);
+      qz(b.cur, out);
+    } else {
+      b.node('QLinearConv', [b.cur, b.f32(q.scale), zp(q), weights, b.init([filters], FLOAT, scales), zeros(filters, INT8), b.f32(out.scale), zp(out), b.init([filters], INT32, biasQ)], attrs);
+    }
+    q = out;
+  };
+  let hwc = [h0, w0, c0];
+  model.layers.forEach((l) => {
+    if (l.type === 'conv2d') {
+      if (l.padding !== 'valid' || l.activation === 'relu6') throw new Error('the int8 ONNX writer handles valid padding and ReLU only');
+      const [kh, kw] = l.kernel;
+      const { data, c } = oihw(l.weights, l.filters, kh, kw, (n) => new Int8Array(n));
+      conv(l.filters, c, kh, kw, l.strides, data, l.weightScales, l.bias, l.activation === 'relu', l.output);
+      hwc = [outSize(hwc[0], kh, l.strides[0]), outSize(hwc[1], kw, l.strides[1]), l.filters];
+    } else if (l.type === 'maxPool2d') {
+      if (l.padding !== 'valid') throw new Error('the int8 ONNX writer handles valid pooling only');
+      const attrs = [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)];
+      if (qdq) { b.node('MaxPool', [dq(b.cur, q)], attrs); qz(b.cur, q); } else b.node('MaxPool', [b.cur], attrs);
+      hwc = [outSize(hwc[0], l.pool[0], l.strides[0]), outSize(hwc[1], l.pool[1], l.strides[1]), hwc[2]];
+    } else if (l.type === 'flatten') {
+      b.node('Reshape', [b.cur, b.shape([0, -1, 1, 1])]);
+    } else if (l.type === 'dense') {
+      const k = l.weights.length / l.units;
+      const w = hwc.length === 3 ? chwColumns(l.weights, l.units, hwc) : l.weights;
+      conv(l.units, k, 1, 1, [1, 1], w, l.weightScales, l.bias, l.activation === 'relu', l.output);
+      hwc = [l.units];
+    } else if (l.type === 'softmax') {
+      b.node('Reshape', [b.cur, b.shape([0, -1])]);
+      dq(b.cur, q);
+      b.node('Softmax', [b.cur], [attrInt('axis', 1)]);
+    } else {
+      throw new Error(`the int8 ONNX writer has no ${l.type}`);
+    }
+  });
+  const shape = [c0, h0, w0];
+  return { layout, description: INT8_DESCRIPTIONS[layout], bytes: b.model(shape, UINT8), input: 'uint8', shape };
+}
+
+// The benchmark's int8 graph until 2026-12, kept to show what the layout costs:
+// QuantizeLinear → Transpose → QLinearConv → MaxPool → … → Transpose → MatMulInteger
+// (+ scale, bias, ReLU, re-quantize) → Softmax, NHWC float input.
+function int8OnnxMatMulInteger(model: EdgeqModel): OnnxVariant {
   const b = new Graph('edgeq-bench-int8');
-  const f32 = (v: number) => b.init([], FLOAT, new Float32Array([v]));
+  const f32 = (v: number) => b.f32(v);
   const i8 = (v: number) => b.init([], INT8, new Int8Array([v]));
   const u8 = (zeroPoint: number) => b.init([], UINT8, new Uint8Array([zeroPoint + 128]));
   let q = model.input.quant;
@@ -156,15 +283,16 @@ export function int8Onnx(model: EdgeqModel): Uint8Array {
       b.toNchw();
       const [kh, kw] = l.kernel;
       const { data, c } = oihw(l.weights, l.filters, kh, kw, (n) => new Int8Array(n));
-      // ReLU needs no node: the output range starts at the real 0 (zero point −128)
       b.node('QLinearConv', [b.cur, f32(q.scale), u8(q.zeroPoint), b.init([l.filters, c, kh, kw], INT8, data), b.init([l.filters], FLOAT, l.weightScales),
         b.init([l.filters], INT8, new Int8Array(l.filters)), f32(l.output.scale), u8(l.output.zeroPoint), b.init([l.filters], INT32, l.bias ?? new Int32Array(l.filters))],
       [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
       q = l.output;
     } else if (l.type === 'maxPool2d') {
-      b.maxPool(l.pool, l.strides);
+      b.toNchw();
+      b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
     } else if (l.type === 'flatten') {
-      b.flatten();
+      b.toNhwc();
+      b.node('Reshape', [b.cur, b.shape([0, -1])]);
     } else if (l.type === 'dense') {
       const kk = l.weights.length / l.units;
       const kn = new Int8Array(l.weights.length);
@@ -182,5 +310,5 @@ export function int8Onnx(model: EdgeqModel): Uint8Array {
       throw new Error(`the int8 ONNX writer has no ${l.type}`);
     }
   });
-  return b.model(model.input.shape);
+  return { layout: 'matmulinteger-u8-nhwc', description: INT8_DESCRIPTIONS['matmulinteger-u8-nhwc'], bytes: b.model(model.input.shape), input: 'float32', shape: model.input.shape };
 }
