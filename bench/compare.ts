@@ -1,93 +1,88 @@
-// edgeq against TF.js's wasm backend (XNNPACK, SIMD, one thread), TF.js's cpu backend,
-// and ONNX Runtime Web (wasm, one thread; ONNX models built here from the same weights:
-// float for both models, int8 for the CNN), side by side in one process on the shipped
-// reference models and the same inputs. For the CNN, edgeq also runs the int8 model
-// ONNX Runtime gets (quantized here, not pruned), to show what pruning adds.
+// edgeq against TF.js's wasm backend (XNNPACK, SIMD, one thread) and ONNX Runtime Web
+// (wasm, one thread), in one process, on the same inputs and the same test set.
 //
-//   npx tsx bench/compare.ts [--quick] [--json FILE] [--svg FILE]
+//   npx tsx bench/compare.ts [--quick] [--json FILE]
 //
-// Figures: latency at batch 1 (median, p90), throughput at batch 64, cold start (model
-// bytes to first result, engine compile included), memory, sizes, test accuracy; each
-// also as a ratio against TF.js-wasm. Not a test: it prints and asserts nothing.
+// Like for like: the headline edgeq row runs the unpruned int8 model (the converter's
+// quantization of the float weights, 500 calibration images) and ONNX Runtime Web int8
+// runs exactly those int8 weights and scales. The shipped, pruned .edgeq file is its own
+// row, labelled pruned, with its own accuracy. TF.js and ORT float run the float model.
+// ONNX Runtime gets several graph layouts (bench/onnx.ts); all are timed, the fastest at
+// batch 1 is its row, and the JSON records every layout tried.
+// One statistic for every runtime: the same warm-up, then the timed runs interleaved
+// across runtimes in rounds (so that noise from other processes falls on all of them),
+// median and p90 per call at batch 1 and batch 64. Cold start: fresh Node processes per
+// runtime (bench/cold.mjs), several each, median of (a) process spawn → first result and
+// (b) runtime import done → first result. Not a test: it prints and asserts nothing.
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import Benchmark from 'benchmark';
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import * as ort from 'onnxruntime-web';
 import { loadDataset, take, type Dataset } from '../src/toolchain/data/datasets.js';
 import { engineFile, loadModel } from '../src/runtime/node.js';
 import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
 import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { quantizeGraph } from '../src/toolchain/convert/quantize.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
-import * as ort from 'onnxruntime-web';
-import { floatOnnx, int8Onnx } from './onnx.js';
+import { floatOnnx, int8Onnx, INT8_LAYOUTS, type OnnxVariant } from './onnx.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
-  console.log('usage: npx tsx bench/compare.ts [--quick] [--json FILE] [--svg FILE]\n  --quick  shorter sampling, 1,000 test images for accuracy');
+  console.log('usage: npx tsx bench/compare.ts [--quick] [--json FILE]\n  --quick  fewer timed runs and cold starts, 1,000 test images for accuracy');
   process.exit(0);
 }
 const quick = args.includes('--quick');
 const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-const maxTime = quick ? 0.3 : 1.5;
 const root = new URL('..', import.meta.url).pathname;
+// the one timing protocol: warm-up calls per runtime, then timed calls in rounds
+const T = quick
+  ? { warmup: 20, runs1: 200, runs64: 20, rounds: 4, cold: 3 }
+  : { warmup: 50, runs1: 1000, runs64: 100, rounds: 10, cold: 7 };
 
-// onnx: which ONNX versions ONNX Runtime Web runs. The LSTM has no int8 version: ONNX's
-// int8 LSTM (DynamicQuantizeLSTM) is a com.microsoft contrib op that ORT-web lacks.
-interface Case { name: string; edgeq: string; float: string; data: string; shape: number[]; onnx: ('float' | 'int8')[] }
+interface Case { name: string; edgeq: string; float: string; data: string; shape: number[]; int8: boolean }
 const cases: Case[] = [
-  { name: 'reference CNN (Fashion-MNIST)', edgeq: 'models/cnn-fashion-mnist.edgeq', float: 'models/float/cnn-fashion-mnist/model.json', data: 'fashion-mnist', shape: [28, 28, 1], onnx: ['float', 'int8'] },
-  { name: 'reference LSTM (mnist rows)', edgeq: 'models/lstm-mnist.edgeq', float: 'models/float/lstm-mnist/model.json', data: 'mnist', shape: [28, 28], onnx: ['float'] },
+  { name: 'reference CNN (Fashion-MNIST)', edgeq: 'models/cnn-fashion-mnist.edgeq', float: 'models/float/cnn-fashion-mnist/model.json', data: 'fashion-mnist', shape: [28, 28, 1], int8: true },
+  // ONNX's int8 LSTM (DynamicQuantizeLSTM) is a com.microsoft contrib op that ORT-web lacks
+  { name: 'reference LSTM (mnist rows)', edgeq: 'models/lstm-mnist.edgeq', float: 'models/float/lstm-mnist/model.json', data: 'mnist', shape: [28, 28], int8: false },
 ];
 ort.env.wasm.numThreads = 1;
-const ortWasm = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-web')), 'ort-wasm-simd-threaded.wasm');
-
-async function asyncQuantiles(fn: () => Promise<unknown>, runs: number): Promise<{ median: number; p90: number }> {
-  for (let i = 0; i < 10; i++) await fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) { const s = performance.now(); await fn(); t.push(performance.now() - s); }
-  t.sort((a, b) => a - b);
-  return { median: t[t.length >> 1], p90: t[Math.floor(0.9 * t.length)] };
-}
-
-function time(fn: () => void): Promise<Benchmark.Stats> {
-  return new Promise((resolve, reject) => {
-    const b = new Benchmark('x', fn, { maxTime, minSamples: 10, onComplete: () => resolve(b.stats), onError: (e: unknown) => reject(e) });
-    b.run();
-  });
-}
-
-function quantiles(fn: () => void, runs: number): { median: number; p90: number } {
-  for (let i = 0; i < 20; i++) fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) { const s = performance.now(); fn(); t.push(performance.now() - s); }
-  t.sort((a, b) => a - b);
-  return { median: t[t.length >> 1], p90: t[Math.floor(0.9 * t.length)] };
-}
-
-interface Row {
-  runtime: string; case: string;
-  batch1: { median: number; p90: number }; // ms
-  batch64: number; // images per second
-  coldStartMs: number; accuracy: number;
-  modelBytes: number; runtimeWasm: { raw: number; gzip: number };
-  memoryBytes: number | null; // engine arena + weights (edgeq only)
-  rssDelta: number; // process RSS after loading and the first run, minus before
-}
-
-const gz = (p: string) => { const b = readFileSync(p); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
 const require = createRequire(import.meta.url);
+const ortWasm = join(dirname(require.resolve('onnxruntime-web')), 'ort-wasm-simd-threaded.wasm');
 const tfjsWasm = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist', 'tfjs-backend-wasm-simd.wasm');
+const gz = (p: string) => { const b = readFileSync(p); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
 
-function accuracyOf(predict: (x: Uint8Array, n: number) => Float32Array, d: Dataset): number {
+type Run = (x: Uint8Array, n: number) => Float32Array | Promise<Float32Array>;
+interface Stat { median: number; p90: number; runs: number }
+const stat = (t: number[]): Stat => { const s = t.slice().sort((a, b) => a - b); return { median: s[s.length >> 1], p90: s[Math.floor(0.9 * s.length)], runs: s.length }; };
+
+// The shared timing routine: every runtime gets the same warm-up and the same number of
+// timed calls, each call awaited, interleaved in rounds. Batch 1 cycles through 64 images.
+async function timeAll(runs: Run[], images: Uint8Array, batch: number, count: number): Promise<Stat[]> {
+  const px = 784;
+  const input = (k: number) => (batch === 1 ? images.subarray((k % 64) * px, (k % 64 + 1) * px) : images.subarray(0, 64 * px));
+  for (const r of runs) for (let k = 0; k < T.warmup; k++) await r(input(k), batch);
+  const times: number[][] = runs.map(() => []);
+  const per = Math.ceil(count / T.rounds);
+  for (let round = 0; round < T.rounds; round++) {
+    for (let i = 0; i < runs.length; i++) {
+      for (let k = 0; k < per; k++) { const x = input(k); const s = performance.now(); await runs[i](x, batch); times[i].push(performance.now() - s); }
+    }
+  }
+  return times.map(stat);
+}
+
+async function accuracyOf(run: Run, d: Dataset): Promise<number> {
   let ok = 0;
   for (let i = 0; i < d.count; i += 250) {
     const n = Math.min(250, d.count - i);
-    const y = predict(d.images.subarray(i * 784, (i + n) * 784), n);
+    const y = await run(d.images.subarray(i * 784, (i + n) * 784), n);
     for (let j = 0; j < n; j++) {
       let best = 0;
       for (let c = 1; c < 10; c++) if (y[j * 10 + c] > y[j * 10 + best]) best = c;
@@ -97,118 +92,126 @@ function accuracyOf(predict: (x: Uint8Array, n: number) => Float32Array, d: Data
   return ok / d.count;
 }
 
+// edgeq's Node runtime as one ESM file for the cold-start processes (the engine bytes
+// are passed to loadModel, as an application that ships its own copy would)
+const coldDir = join(tmpdir(), 'edgeq-bench-cold');
+mkdirSync(coldDir, { recursive: true });
+const bundle = join(coldDir, 'edgeq.mjs');
+await esbuild.build({ entryPoints: [join(root, 'src/runtime/node.ts')], bundle: true, format: 'esm', platform: 'node', outfile: bundle, logLevel: 'error' });
+
+interface Cold { spawnToFirstMs: number; importToFirstMs: number; rssMB: number }
+function coldStart(spec: Record<string, unknown>): Cold {
+  const a: number[] = [], b: number[] = [], m: number[] = [];
+  for (let i = 0; i < T.cold; i++) {
+    const t0 = performance.timeOrigin + performance.now();
+    const r = JSON.parse(execFileSync(process.execPath, [join(root, 'bench/cold.mjs'), JSON.stringify(spec)], { cwd: root, encoding: 'utf8' }));
+    a.push(r.firstResultAt - t0); b.push(r.importToFirstMs); m.push(r.rss / 1048576);
+  }
+  return { spawnToFirstMs: stat(a).median, importToFirstMs: stat(b).median, rssMB: stat(m).median };
+}
+
+interface Row {
+  case: string; runtime: string; weights: string; layout?: string; testSet: string;
+  batch1: Stat; batch64: Stat & { imgPerSec: number }; accuracy: number;
+  cold: Cold; modelBytes: number; runtimeWasm: { raw: number; gzip: number } | null;
+}
+interface Layout { case: string; runtime: string; layout: string; description: string; batch1: Stat; batch64: Stat & { imgPerSec: number }; accuracy: number; modelBytes: number; chosen: boolean }
 const rows: Row[] = [];
+const layouts: Layout[] = [];
+
+await tf.setBackend('wasm');
 tf.enableProdMode();
 for (const c of cases) {
   const full = await loadDataset(c.data, 'test');
-  const d = quick ? { ...full, count: 1000, images: full.images.subarray(0, 1000 * 784), labels: full.labels.subarray(0, 1000) } : full;
-  const one = d.images.subarray(0, 784);
-  const batch = d.images.subarray(0, 64 * 784);
-  const edgeq = async (runtime: string, bytes: Uint8Array, build: 'simd' | 'scalar') => {
-    // cold start: compile the engine from bytes, load the model, first result
-    const rss0 = process.memoryUsage().rss;
-    const t0 = performance.now();
-    const module = await WebAssembly.compile(readFileSync(engineFile(build)));
-    const m = await loadModel(bytes, { engine: module });
-    m.predict(one);
-    const coldStartMs = performance.now() - t0;
-    const rssDelta = process.memoryUsage().rss - rss0;
-    const batch1 = quantiles(() => m.predict(one), quick ? 300 : 2000);
-    const s64 = await time(() => m.predict(batch, { batch: 64 }));
-    rows.push({
-      runtime, case: c.name, batch1, batch64: 64 / s64.mean, coldStartMs,
-      accuracy: accuracyOf((x, n) => m.predict(x, { batch: n }), d),
-      modelBytes: bytes.length, runtimeWasm: gz(engineFile(build)), memoryBytes: m.info.arenaBytes + m.info.weightBytes, rssDelta,
-    });
-    m.dispose();
-  };
-  const bytes = readFileSync(join(root, c.edgeq));
-  for (const build of ['simd', 'scalar'] as const) await edgeq(`edgeq ${build}`, bytes, build);
+  const d = quick ? take(full, 1000) : full;
+  const testSet = `${c.data} test, ${d.count.toLocaleString('en-US')} images`;
+  process.stderr.write(`${c.name}: ${testSet}\n`);
+  const { model } = await loadLayersModelFile(join(root, c.float));
+  const graph = lowerLayersModel(model);
   const floatBytes = readFileSync(join(root, c.float)).length + statSync(join(root, dirname(c.float), 'weights.bin')).size;
-  for (const backend of ['wasm', 'cpu'] as const) {
-    await tf.setBackend(backend);
-    const rss0 = process.memoryUsage().rss;
-    const t0 = performance.now();
-    const { model } = await loadLayersModelFile(join(root, c.float));
-    const run = (x: Uint8Array, n: number) => tf.tidy(() => (model.predict(tf.tensor(x, [n, ...c.shape], 'float32').div(255)) as tf.Tensor).dataSync() as Float32Array);
-    run(one, 1);
-    const coldStartMs = performance.now() - t0;
-    const rssDelta = process.memoryUsage().rss - rss0;
-    const batch1 = quantiles(() => run(one, 1), backend === 'cpu' ? 50 : quick ? 100 : 500);
-    const s64 = backend === 'cpu' ? { mean: quantiles(() => run(batch, 64), 3).median / 1000 } : await time(() => run(batch, 64));
-    rows.push({
-      runtime: `TF.js ${backend}`, case: c.name, batch1, batch64: 64 / s64.mean, coldStartMs,
-      accuracy: accuracyOf(run, backend === 'cpu' ? { ...d, count: Math.min(d.count, 500) } : d),
-      modelBytes: floatBytes, runtimeWasm: backend === 'wasm' ? gz(tfjsWasm) : { raw: 0, gzip: 0 }, memoryBytes: null, rssDelta,
-    });
-    if (backend === 'cpu' && c.onnx.length) {
-      // ONNX Runtime Web on the same weights: float, and int8 with the converter's scales
-      const graph = lowerLayersModel(model);
-      const variants: [string, Uint8Array][] = [['ORT-web float', floatOnnx(graph)]];
-      if (c.onnx.includes('int8')) {
-        const train = take(await loadDataset(c.data, 'train'), 500);
-        const cal = tf.tensor(train.images, [500, ...c.shape], 'float32').div(255);
-        const int8 = quantizeGraph(graph, cal, { metadata: { name: c.name }, normalization: { mul: 1 / 255, add: 0 } });
-        cal.dispose();
-        variants.push(['ORT-web int8', int8Onnx(int8)]);
-        // the same int8 weights on edgeq, not pruned: its dense kernels, like for like
-        await edgeq('edgeq simd, not pruned', encodeModel(int8), 'simd');
-      }
-      for (const [runtime, onnx] of variants) {
-        const rss1 = process.memoryUsage().rss;
-        const t1 = performance.now();
-        const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'] });
-        const runOrt = async (x: Uint8Array, n: number) => {
-          const r = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x, (v) => v / 255), [n, ...c.shape]) });
-          return Object.values(r)[0].data as Float32Array;
-        };
-        await runOrt(one, 1);
-        const coldStartMs = performance.now() - t1;
-        const rssDelta = process.memoryUsage().rss - rss1;
-        const batch1 = await asyncQuantiles(() => runOrt(one, 1), quick ? 300 : 1000);
-        const b64 = await asyncQuantiles(() => runOrt(batch, 64), quick ? 20 : 100);
-        let ok = 0;
-        for (let i = 0; i < d.count; i += 250) {
-          const m = Math.min(250, d.count - i);
-          const y = await runOrt(d.images.subarray(i * 784, (i + m) * 784), m);
-          for (let j = 0; j < m; j++) { let b = 0; for (let k = 1; k < 10; k++) if (y[j * 10 + k] > y[j * 10 + b]) b = k; if (b === d.labels[i + j]) ok++; }
-        }
-        rows.push({ runtime, case: c.name, batch1, batch64: 64 / (b64.median / 1000), coldStartMs, accuracy: ok / d.count, modelBytes: onnx.length, runtimeWasm: gz(ortWasm), memoryBytes: null, rssDelta });
-        await session.release();
-      }
-    }
-    model.dispose();
+
+  interface Cand { runtime: string; weights: string; run: Run; modelBytes: number; wasm: string | null; cold: Record<string, unknown>; variant?: OnnxVariant }
+  const cands: Cand[] = [];
+  const edgeqCand = async (runtime: string, weights: string, bytes: Uint8Array, file: string) => {
+    const m = await loadModel(bytes, { engine: readFileSync(engineFile('simd')) });
+    cands.push({ runtime, weights, run: (x, n) => m.predict(x, { batch: n }), modelBytes: bytes.length, wasm: engineFile('simd'), cold: { runtime: 'edgeq', bundle, engine: engineFile('simd'), model: file } });
+  };
+  if (c.int8) {
+    // the int8 weights ORT-web int8 also gets: the converter's quantization, unpruned
+    const train = take(await loadDataset(c.data, 'train'), 500);
+    const cal = tf.tensor(train.images, [500, ...c.shape], 'float32').div(255);
+    const int8 = quantizeGraph(graph, cal, { metadata: { name: c.name }, normalization: { mul: 1 / 255, add: 0 } });
+    cal.dispose();
+    // pixels 0–255 → 0–1 (the format's pixel rule; older writers call it normalization)
+    Object.assign(int8.input, { pixelRule: { mul: [1 / 255], add: [0] } });
+    const dense = encodeModel(int8);
+    const file = join(coldDir, 'dense.edgeq');
+    writeFileSync(file, dense);
+    await edgeqCand('edgeq', 'int8, dense (the weights ORT int8 gets)', dense, file);
+    for (const layout of INT8_LAYOUTS) cands.push(await ortCand('ORT-web int8', 'int8, dense', int8Onnx(int8, layout)));
+  } else {
+    await edgeqCand('edgeq', 'int8, dense', readFileSync(join(root, c.edgeq)), join(root, c.edgeq));
   }
+  if (c.int8) await edgeqCand('edgeq', 'int8, pruned (the shipped .edgeq file)', readFileSync(join(root, c.edgeq)), join(root, c.edgeq));
+  cands.push({
+    runtime: 'TF.js wasm', weights: 'float', modelBytes: floatBytes, wasm: tfjsWasm,
+    run: (x, n) => tf.tidy(() => (model.predict(tf.tensor(x, [n, ...c.shape], 'float32').div(255)) as tf.Tensor).dataSync() as Float32Array),
+    cold: { runtime: 'tfjs', model: join(root, c.float), weights: join(root, dirname(c.float), 'weights.bin'), shape: c.shape },
+  });
+  for (const layout of c.shape.length === 3 ? (['nchw', 'nhwc-transpose'] as const) : (['nchw'] as const)) cands.push(await ortCand('ORT-web float', 'float', floatOnnx(graph, layout)));
+
+  async function ortCand(runtime: string, weights: string, v: OnnxVariant): Promise<Cand> {
+    const session = await ort.InferenceSession.create(v.bytes, { executionProviders: ['wasm'] });
+    const run = async (x: Uint8Array, n: number) => {
+      const t = v.input === 'uint8' ? new ort.Tensor('uint8', x, [n, ...v.shape]) : new ort.Tensor('float32', Float32Array.from(x, (p) => p / 255), [n, ...v.shape]);
+      return Object.values(await session.run({ input: t }))[0].data as Float32Array;
+    };
+    const file = join(coldDir, `${runtime.replace(/\W+/g, '-')}-${v.layout.replace(/\W+/g, '-')}.onnx`);
+    writeFileSync(file, v.bytes);
+    return { runtime, weights, run, modelBytes: v.bytes.length, wasm: ortWasm, variant: v, cold: { runtime: 'ort', model: file, input: v.input, shape: v.shape } };
+  }
+
+  const s1 = await timeAll(cands.map((x) => x.run), d.images, 1, T.runs1);
+  const s64 = await timeAll(cands.map((x) => x.run), d.images, 64, T.runs64);
+  const acc: number[] = [];
+  for (const x of cands) acc.push(await accuracyOf(x.run, d));
+  // per ORT runtime, the layout fastest at batch 1
+  const chosen = new Set<number>();
+  for (const rt of new Set(cands.map((x) => x.runtime))) {
+    const idx = cands.map((_, i) => i).filter((i) => cands[i].runtime === rt);
+    idx.filter((i) => cands[i].variant === undefined).forEach((i) => chosen.add(i));
+    const ortIdx = idx.filter((i) => cands[i].variant);
+    if (ortIdx.length) chosen.add(ortIdx.reduce((a, b) => (s1[b].median < s1[a].median ? b : a)));
+  }
+  cands.forEach((x, i) => {
+    const b64 = { ...s64[i], imgPerSec: 64000 / s64[i].median };
+    if (x.variant) layouts.push({ case: c.name, runtime: x.runtime, layout: x.variant.layout, description: x.variant.description, batch1: s1[i], batch64: b64, accuracy: acc[i], modelBytes: x.modelBytes, chosen: chosen.has(i) });
+  });
+  for (const i of [...chosen].sort((a, b) => a - b)) {
+    const x = cands[i];
+    process.stderr.write(`  cold starts: ${x.runtime}${x.variant ? ` (${x.variant.layout})` : ''}, ${x.weights}\n`);
+    rows.push({
+      case: c.name, runtime: x.runtime, weights: x.weights, layout: x.variant?.layout, testSet,
+      batch1: s1[i], batch64: { ...s64[i], imgPerSec: 64000 / s64[i].median }, accuracy: acc[i],
+      cold: coldStart(x.cold), modelBytes: x.modelBytes, runtimeWasm: x.wasm ? gz(x.wasm) : null,
+    });
+  }
+  model.dispose();
 }
 
-// Whether this engine validates a relaxed-SIMD instruction (i16x8.relaxed_dot_i8x16_i7x16_s).
-// edgeq ships no relaxed build either way: README, "Against TF.js and ONNX Runtime Web".
-const relaxedSimd = WebAssembly.validate(new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
-  0x01, 0x07, 0x01, 0x60, 0x02, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128, v128) -> v128
-  0x03, 0x02, 0x01, 0x00, // one function of that type
-  0x0a, 0x0b, 0x01, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0xfd, 0x92, 0x02, 0x0b, // body
-]));
+// Node's own start (a process that imports nothing): the floor under cold start (a)
+const nodeBaseline = coldStart({ runtime: 'none' });
 
 const f = (v: number, d = 2) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-const lines = [`edgeq vs TF.js — ${new Date().toISOString()} — Node ${process.version}, one thread${quick ? ', --quick' : ''}`, ''];
-lines.push('| model | runtime | batch 1 median (p90), ms | × TF.js-wasm | batch 64, img/s | × TF.js-wasm | cold start, ms | accuracy | model size | runtime wasm (gzip) | arena + weights | RSS change |');
-lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
-  const ref = rows.find((x) => x.case === r.case && x.runtime === 'TF.js wasm')!;
-  lines.push(`| ${r.case} | ${r.runtime} | ${f(r.batch1.median, 3)} (${f(r.batch1.p90, 3)}) | ${f(ref.batch1.median / r.batch1.median, 1)}× | ${f(r.batch64, 0)} | ${f(r.batch64 / ref.batch64, 1)}× | ${f(r.coldStartMs, 1)} | ${f(100 * r.accuracy)} % | ${f(r.modelBytes / 1024, 1)} KB | ${r.runtimeWasm.raw ? `${f(r.runtimeWasm.raw / 1024, 1)} KB (${f(r.runtimeWasm.gzip / 1024, 1)} KB)` : '–'} | ${r.memoryBytes ? `${f(r.memoryBytes / 1024, 1)} KB` : '–'} | ${f(r.rssDelta / 1048576, 1)} MB |`);
-}
-lines.push('', `relaxed SIMD in this engine: ${relaxedSimd ? 'yes' : 'no'}. edgeq has no relaxed-SIMD build: its int8 dot product is defined for a 7-bit operand only, so 8-bit weights would not give the same bits everywhere (README).`);
-console.log(lines.join('\n'));
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}`;
+console.log(`\nedgeq vs TF.js-wasm vs ONNX Runtime Web — ${new Date().toISOString()} — ${machine}, Node ${process.version}, one thread${quick ? ', --quick' : ''}\n`);
+console.log('| model | runtime | weights | batch 1 median (p90), ms | batch 64 median (p90), ms | img/s | cold start: spawn → result, import → result, ms | accuracy |');
+console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) console.log(`| ${r.case} | ${r.runtime}${r.layout ? ` (${r.layout})` : ''} | ${r.weights} | ${f(r.batch1.median, 3)} (${f(r.batch1.p90, 3)}) | ${f(r.batch64.median, 2)} (${f(r.batch64.p90, 2)}) | ${f(r.batch64.imgPerSec, 0)} | ${f(r.cold.spawnToFirstMs, 0)}, ${f(r.cold.importToFirstMs, 1)} | ${f(100 * r.accuracy)} % |`);
+console.log(`\nNode alone, spawn → exit-ready: ${f(nodeBaseline.spawnToFirstMs, 0)} ms\n\nONNX Runtime Web layouts tried:\n`);
+for (const l of layouts) console.log(`${l.chosen ? '*' : ' '} ${l.case} ${l.runtime} ${l.layout}: batch 1 ${f(l.batch1.median, 3)} ms, batch 64 ${f(l.batch64.imgPerSec, 0)} img/s, ${f(100 * l.accuracy)} %`);
 const json = opt('--json');
-if (json) { mkdirSync(dirname(json), { recursive: true }); writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, relaxedSimd, rows }, null, 2)); }
-const svg = opt('--svg');
-if (svg) {
-  // speed-up over TF.js-wasm at batch 1, one bar per runtime and model
-  const bars = rows.map((r) => ({ label: `${r.case.split(' (')[0]} · ${r.runtime}`, v: rows.find((x) => x.case === r.case && x.runtime === 'TF.js wasm')!.batch1.median / r.batch1.median }));
-  const max = Math.max(...bars.map((b) => b.v));
-  const W = 720, bh = 22, left = 260;
-  const body = bars.map((b, i) => `<text x="${left - 8}" y="${40 + i * (bh + 6) + 15}" text-anchor="end">${b.label}</text><rect x="${left}" y="${40 + i * (bh + 6)}" width="${((W - left - 80) * b.v) / max}" height="${bh}" fill="${b.label.includes('edgeq') ? '#2a7' : '#888'}"/><text x="${left + ((W - left - 80) * b.v) / max + 6}" y="${40 + i * (bh + 6) + 15}">${b.v.toFixed(1)}×</text>`).join('');
-  mkdirSync(dirname(svg), { recursive: true });
-  writeFileSync(svg, `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${60 + bars.length * (bh + 6)}" font-family="sans-serif" font-size="13"><text x="10" y="22" font-weight="bold">Speed at batch 1, relative to TF.js-wasm (higher is faster)</text>${body}</svg>`);
+if (json) {
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), machine, cores: cpus().length, node: process.version, threads: 1, quick, protocol: T, nodeBaseline, rows, layouts }, null, 2) + '\n');
 }

@@ -179,7 +179,7 @@ export function floatOnnx(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpose' =
   const shape = nchw ? [graph.inputShape[2], graph.inputShape[0], graph.inputShape[1]] : graph.inputShape;
   return {
     layout: image ? layout : 'time-major LSTM',
-    description: layout === 'nchw' || !image ? 'float, NCHW input, no Transpose (dense weights in NCHW flatten order)' : 'float, NHWC input, Transpose to NCHW before the first conv and back before the flatten',
+    description: !image ? 'float, one ONNX LSTM node after a Transpose to time-major, Reshape, Gemm, Softmax' : layout === 'nchw' ? 'float, NCHW input, no Transpose (dense weights in NCHW flatten order)' : 'float, NHWC input, Transpose to NCHW before the first conv and back before the flatten',
     bytes: b.model(shape), input: 'float32', shape,
   };
 }
@@ -189,7 +189,7 @@ export const INT8_LAYOUTS: Int8Layout[] = ['qlinear-u8', 'qlinear-s8', 'qdq-u8',
 const INT8_DESCRIPTIONS: Record<Int8Layout, string> = {
   'qlinear-u8': 'QLinearConv everywhere (dense layers as 1×1 QLinearConv with int32 bias and per-channel scales), uint8 activations, int8 weights, uint8 pixels in, NCHW, no Transpose, MaxPool on uint8',
   'qlinear-s8': 'the same with int8 activations (the uint8 pixels shifted to int8 in the graph)',
-  'qdq-u8': 'QDQ form (DequantizeLinear → Conv / Gemm → QuantizeLinear, per-channel int8 weights, int32 bias) that ONNX Runtime fuses into its quantized kernels at load; uint8 activations, NCHW, no Transpose',
+  'qdq-u8': 'QDQ form (DequantizeLinear → Conv → Relu → QuantizeLinear, dense layers as 1×1 Conv, per-channel int8 weights, int32 bias) that ONNX Runtime fuses into its quantized kernels at load; uint8 activations, uint8 pixels in, NCHW, no Transpose',
   'qdq-s8': 'QDQ form with int8 activations',
   'matmulinteger-u8-nhwc': 'the benchmark\'s graph until 2026-12: float NHWC input, QuantizeLinear, Transpose into NCHW, QLinearConv (uint8 activations), Transpose back before the flatten, dense as MatMulInteger + Cast + Mul + Add + Relu + QuantizeLinear',
 };
@@ -211,7 +211,8 @@ export function int8Onnx(model: EdgeqModel, layout: Int8Layout = 'qlinear-u8'): 
   // uint8 pixels in: the input quantization must be the identity on pixels (scale 1/255,
   // zero point −128, as the converter calibrates 0–1 inputs) or the graph requantizes
   let q = model.input.quant;
-  const identity = Math.abs(q.scale * 255 - 1) < 1e-6 && q.zeroPoint === -128 && model.input.normalization?.mul !== undefined && Math.abs(model.input.normalization.mul * 255 - 1) < 1e-6 && model.input.normalization.add === 0;
+  // (the graph assumes pixels / 255 is the float input, as for the reference models)
+  const identity = Math.abs(q.scale * 255 - 1) < 1e-6 && q.zeroPoint === -128;
   const pixels: Quant = { scale: 1 / 255, zeroPoint: -128 };
   if (!identity || !u8) {
     const dq = b.node('DequantizeLinear', [b.cur, b.f32(pixels.scale), b.init([], UINT8, new Uint8Array([0]))]);
