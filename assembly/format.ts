@@ -2,7 +2,7 @@
 // types), so the engine's reader and the TypeScript writer import this one file.
 
 export const MAGIC = 0x51474445; // bytes 45 44 47 51, "EDGQ"
-export const VERSION = 1;
+export const VERSION = 2; // the version written; readers take 1 and 2 (docs/FORMAT.md, version history)
 export const NONE = -1; // stored as ff ff ff ff: "no tensor"
 
 export const HEADER_SIZE = 64;
@@ -20,6 +20,10 @@ export const H_TENSOR_COUNT = 20;
 export const H_OP_COUNT = 24;
 export const H_INPUT = 28;
 export const H_OUTPUT = 32;
+// version 2: the pixel rule tensor (NONE: the model takes float inputs only), then 0
+export const H_PIXEL_RULE = 36;
+export const H_RESERVED = 40;
+// version 1: one scale and offset applied to every input, pixels and floats alike
 export const H_INPUT_MUL = 36;
 export const H_INPUT_ADD = 40;
 export const H_META_OFFSET = 44;

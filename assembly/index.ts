@@ -29,7 +29,7 @@ export {
   model_load, model_prepare, model_run, model_error_index, model_error_reason,
   model_input_ptr, model_output_ptr, model_arena_bytes, model_weight_bytes,
   model_metadata_ptr, model_metadata_size, model_tensor_count, model_op_count,
-  model_input_tensor, model_output_tensor, model_input_mul, model_input_add,
+  model_input_tensor, model_output_tensor, model_format_version, model_pixel_channels, model_pixel_rule,
   model_tensor_info, model_tensor_scale, model_op_info,
 } from "./model/model";
 export { mem_release } from "./memory";

@@ -9,6 +9,8 @@ import {
   UnsupportedVersionError, EDGEQ_VERSION,
 } from '../src/runtime/node.js';
 import { minModel } from './golden/min-model.js';
+import { upgradeToV2 } from '../src/toolchain/format/upgrade.js';
+import { argmaxRows } from '../src/runtime/classes.js';
 import { randomInt8, rng } from './helpers/quant.js';
 
 function goldenFromSpec(): Uint8Array {
@@ -37,7 +39,7 @@ function allLayers(): EdgeqModel {
   const sparse = randomInt8(r, 16 * 3 * 3 * 4, -127, 127).map((v, i) => (i % 10 === 0 ? v : 0));
   return {
     metadata: { name: 'all', labels: ['zero', 'one', 'two'], description: 'test', source: { format: 'test' } },
-    input: { shape: [9, 9, 4], quant: { scale: 0.02, zeroPoint: -128 }, normalization: { mul: 1 / 255, add: 0 } },
+    input: { shape: [9, 9, 4], quant: { scale: 0.02, zeroPoint: -128 }, pixelRule: { mul: [1 / 255], add: [0] } },
     layers: [
       { type: 'conv2d', filters: 16, kernel: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu6', weights: sparse, weightScales: new Float32Array(16).fill(0.01), bias: new Int32Array(16).fill(7), output: { scale: 6 / 255, zeroPoint: -128 } },
       { type: 'maxPool2d', pool: [2, 2], strides: [2, 2], padding: 'same' },
@@ -49,11 +51,28 @@ function allLayers(): EdgeqModel {
   };
 }
 
+// The dump format of docs/FORMAT.md (hexdump -C).
+function hexdump(bytes: Uint8Array): string {
+  const lines: string[] = [];
+  for (let at = 0; at < bytes.length; at += 16) {
+    const row = Array.from(bytes.subarray(at, at + 16));
+    const hex = row.map((b) => b.toString(16).padStart(2, '0'));
+    const text = row.map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    lines.push(`${at.toString(16).padStart(8, '0')}  ${hex.slice(0, 8).join(' ')}  ${hex.slice(8).join(' ')}`.padEnd(58) + `  |${text}|`);
+  }
+  return lines.join('\n');
+}
+
 describe('the .edgeq format', () => {
   it('writes the smallest model byte for byte as docs/FORMAT.md shows it, and runs it', async () => {
     const golden = goldenFromSpec();
+    const written = encodeModel(minModel);
+    // the dump does not carry the package version: the golden model names its converter
+    expect(minModel.metadata.converter).toEqual({ name: 'edgeq', version: 'golden' });
+    expect(new TextDecoder().decode(written)).not.toContain(`"version":"${EDGEQ_VERSION}"`);
+    expect(hexdump(golden), "docs/FORMAT.md's golden dump (between its golden markers) must be the writer's output").toBe(hexdump(written));
     expect(golden.length).toBe(368);
-    expect(Array.from(encodeModel(minModel))).toEqual(Array.from(golden));
+    expect(Array.from(written)).toEqual(Array.from(golden));
     const model = await loadModel(golden);
     expect(Array.from(model.predict([5, -3, 0, 127], { batch: 4 }))).toEqual([5, -3, 0, 127]);
     model.dispose();
@@ -69,7 +88,8 @@ describe('the .edgeq format', () => {
     expect(model.metadata.source).toEqual({ format: 'test' });
     expect(model.inputShape).toEqual([9, 9, 4]);
     expect(model.outputShape).toEqual([3]);
-    expect(model.info.inputNormalization.mul).toBe(Math.fround(1 / 255));
+    expect(model.info.pixelRule).toEqual({ mul: [Math.fround(1 / 255)], add: [0] });
+    expect([model.info.formatVersion, model.info.floatInputsScaled]).toEqual([2, false]);
     expect(model.info.fileBytes).toBe(bytes.length);
     const layers = model.layers();
     expect(layers.map((l) => l.type)).toEqual(['conv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool2d', 'dense', 'softmax']);
@@ -106,14 +126,31 @@ describe('the .edgeq format', () => {
   });
 
   it('chooses the bitmask only where it is smaller', () => {
-    const dense = (fill: (i: number) => number): EdgeqModel => ({
-      metadata: { name: 'd' }, input: { shape: [64], quant: { scale: 1, zeroPoint: 0 } },
-      layers: [{ type: 'dense', units: 4, activation: 'none', weights: Int8Array.from({ length: 256 }, (_, i) => fill(i)), weightScales: new Float32Array(4).fill(1), output: { scale: 1, zeroPoint: 0 } }],
+    const meta = { name: 'd', converter: { name: 'edgeq', version: 'test' } };
+    const dense = (weights: Int8Array): EdgeqModel => ({
+      metadata: meta, input: { shape: [64], quant: { scale: 1, zeroPoint: 0 } },
+      layers: [{ type: 'dense', units: 4, activation: 'none', weights, weightScales: new Float32Array(4).fill(1), output: { scale: 1, zeroPoint: 0 } }],
     });
-    const sizeOf = (m: EdgeqModel) => encodeModel(m).length;
+    // The file's size from docs/FORMAT.md's layout, not from the writer: a 64-byte header,
+    // 3 tensor records of 48 bytes (input, weights, output), 1 op record of 64 bytes, the
+    // metadata JSON, then the data section: the weights' bytes and the 4 f32 scales, each
+    // blob 16-aligned.
+    const a16 = (n: number) => Math.ceil(n / 16) * 16;
+    const expectedSize = (weightBytes: number) => a16(64 + 3 * 48 + 64 + JSON.stringify(meta).length) + a16(weightBytes) + a16(4 * 4);
+    const weightsRecord = 64 + 48; // tensor 1
+    const written = (w: Int8Array) => {
+      const b = encodeModel(dense(w));
+      const v = new DataView(b.buffer, b.byteOffset);
+      return { size: b.length, encoding: b[weightsRecord + 3], dataSize: v.getUint32(weightsRecord + 32, true) };
+    };
+    const nonZero = (i: number) => ((i * 37) % 251) - 125 || 1; // varied, never 0
+    // every weight non-zero: a bitmask would add 32 mask bytes to the 256 values
+    expect(written(Int8Array.from({ length: 256 }, (_, i) => nonZero(i)))).toEqual({ size: expectedSize(256), encoding: 0, dataSize: 256 });
     // 1 in 16 non-zero: 32 mask bytes + 16 values = 48 < 256
-    expect(sizeOf(dense((i) => (i % 16 ? 0 : 1)))).toBeLessThan(sizeOf(dense(() => 1)) - 150);
-    expect(sizeOf(dense(() => 1))).toBe(sizeOf({ ...dense(() => 1) }));
+    expect(written(Int8Array.from({ length: 256 }, (_, i) => (i % 16 ? 0 : nonZero(i))))).toEqual({ size: expectedSize(32 + 16), encoding: 1, dataSize: 48 });
+    // half non-zero: 32 + 128 = 160 < 256
+    expect(written(Int8Array.from({ length: 256 }, (_, i) => (i % 2 ? 0 : nonZero(i))))).toEqual({ size: expectedSize(32 + 128), encoding: 1, dataSize: 160 });
+    expect(expectedSize(256)).toBe(608);
   });
 
   it('rejects inconsistent model descriptions before writing anything', () => {
@@ -133,7 +170,7 @@ describe('typed errors', () => {
     ['empty', new Uint8Array(0), ModelFormatError, /truncated/],
     ['truncated', good.subarray(0, 200), ModelFormatError, /truncated: it has 200 bytes, its header says 368/],
     ['not an edgeq file', new TextEncoder().encode('{"format":"layers-model","modelTopology":{}}' + ' '.repeat(64)), ModelFormatError, /starts with bytes 7b 22 66 6f/],
-    ['future version', patch(good, F.H_VERSION, 2), UnsupportedVersionError, /version 2 is not supported/],
+    ['future version', patch(good, F.H_VERSION, F.VERSION + 1), UnsupportedVersionError, new RegExp(`version ${F.VERSION + 1} is not supported`)],
     ['corrupted weights', (() => { const b = good.slice(); b[0x150] ^= 1; return b; })(), ModelFormatError, /checksum/],
     ['unknown op type', patch(good, 0xd0, 99), UnsupportedOpError, /op type 99/],
     ['weights out of the data section', patch(good, 0x70 + F.T_DATA_OFFSET, 0x1000), ModelFormatError, /tensor 1 is invalid: an offset or size points outside/],
@@ -164,5 +201,39 @@ describe('typed errors', () => {
     expect(() => model.predict([1])).toThrow(DisposedError);
     expect(() => model.layers()).toThrow(/disposed: load it again/);
     model.dispose(); // twice is fine
+  });
+});
+
+describe('version 1 files', () => {
+  const v1 = readFileSync(new URL('./fixtures/cnn-mnist-v1.edgeq', import.meta.url));
+  const digits = Uint8Array.from({ length: 4 * 784 }, (_, i) => (i * 37 + (i >> 5) * 11) % 256);
+
+  it('are read with their old meaning: every input, floats too, scaled by input_mul / input_add', async () => {
+    const m = await loadModel(v1);
+    expect(m.info.formatVersion).toBe(1);
+    expect(m.info.floatInputsScaled).toBe(true);
+    expect(m.info.pixelRule).toEqual({ mul: [Math.fround(1 / 255)], add: [0] });
+    // a float 0–255 means what the pixel means: the old contract
+    expect(Array.from(m.predict(Float32Array.from(digits), { batch: 4 }))).toEqual(Array.from(m.predict(digits, { batch: 4 })));
+    m.dispose();
+  });
+
+  it('edgeq upgrade rewrites them as version 2: the shipped model byte for byte, the same outputs for pixels, floats in the source\'s units', async () => {
+    const up = upgradeToV2(v1);
+    expect(Array.from(up)).toEqual(Array.from(readFileSync(new URL('../models/cnn-mnist.edgeq', import.meta.url))));
+    expect(new DataView(up.buffer).getUint32(F.H_VERSION, true)).toBe(2);
+    const [old, now] = [await loadModel(v1), await loadModel(up)];
+    expect(now.info).toMatchObject({ formatVersion: 2, floatInputsScaled: false, pixelRule: old.info.pixelRule });
+    expect(now.metadata).toEqual(old.metadata);
+    expect(Array.from(now.predict(digits, { batch: 4 }))).toEqual(Array.from(old.predict(digits, { batch: 4 })));
+    const floats = Float32Array.from(digits, (p) => p / 255);
+    const agree = argmaxRows(now.predict(floats, { batch: 4 }), 4, 10).join() === argmaxRows(old.predict(digits, { batch: 4 }), 4, 10).join();
+    expect(agree).toBe(true);
+    expect(Array.from(upgradeToV2(up))).toEqual(Array.from(up)); // version 2 stays as it is
+    const broken = v1.slice();
+    broken[200] ^= 1;
+    expect(() => upgradeToV2(broken)).toThrow(/truncated or corrupted/);
+    old.dispose();
+    now.dispose();
   });
 });

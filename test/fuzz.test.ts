@@ -16,7 +16,7 @@ function seeds(): Uint8Array[] {
   const q = (scale: number, zeroPoint: number) => ({ scale, zeroPoint });
   const cnn: EdgeqModel = {
     metadata: { name: 'cnn', labels: ['a', 'b', 'c'] },
-    input: { shape: [8, 8, 1], quant: q(1 / 255, -128), normalization: { mul: 1 / 255, add: 0 } },
+    input: { shape: [8, 8, 1], quant: q(1 / 255, -128), pixelRule: { mul: [1 / 255], add: [0] } },
     layers: [
       { type: 'conv2d', filters: 4, kernel: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', weights: randomInt8(r, 36, -127, 127).map((v, i) => (i % 4 ? 0 : v)), weightScales: new Float32Array(4).fill(0.01), bias: new Int32Array(4), output: q(0.05, -128), encoding: 'bitmask' },
       { type: 'maxPool2d', pool: [2, 2], strides: [2, 2], padding: 'valid' },

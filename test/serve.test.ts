@@ -56,10 +56,12 @@ describe('edgeq serve', () => {
         items.forEach((d, j) => pixels.set(digits.subarray(d * 784, (d + 1) * 784), j * 784));
         const res = await fetch(`${base}/v1/models/digits:predict`, raw
           ? { method: 'POST', body: pixels, headers: { 'content-type': 'application/octet-stream' } }
-          : { method: 'POST', body: JSON.stringify({ instances: items.map((d) => Array.from(digits.subarray(d * 784, (d + 1) * 784))) }), headers: { 'content-type': 'application/json' } });
+          : { method: 'POST', body: JSON.stringify({ instances: items.map((d) => Array.from(digits.subarray(d * 784, (d + 1) * 784), (p) => p / 255)) }), headers: { 'content-type': 'application/json' } });
         expect(res.status).toBe(200);
         const body = await res.json() as { predictions: number[][]; top: { index: number }[][] };
-        const want = reference.predict(pixels, { batch: n });
+        // raw bytes are pixels (the model's pixel rule scales them); JSON numbers are the
+        // values the source model takes (pixels / 255 for this one)
+        const want = reference.predict(raw ? pixels : Float32Array.from(pixels, (p) => p / 255), { batch: n });
         expect(body.predictions.flat().map(Math.fround)).toEqual(Array.from(want));
         expect(body.top[0][0].index).toBe(Array.from(want.subarray(0, 10)).indexOf(Math.max(...want.subarray(0, 10))));
         ok++;

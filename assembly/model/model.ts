@@ -38,6 +38,7 @@ export const E_GRAPH: i32 = -9;
 export const E_MEMORY: i32 = -10;
 export const E_NO_MODEL: i32 = -11;
 export const E_BATCH: i32 = -12;
+export const E_NO_PIXEL_RULE: i32 = -13; // pixel input to a model without a pixel rule
 
 // reasons (model_error_reason)
 const R_FIELD: i32 = 1; // a field has a value outside its table
@@ -75,8 +76,13 @@ let ops: usize = 0;
 let data: usize = 0; // data section
 let inputT: i32 = 0;
 let outputT: i32 = 0;
-let inputMul: f32 = 1;
-let inputAdd: f32 = 0;
+let version: i32 = 0;
+// Input rules: real input = float × floatMul + floatAdd (1 and 0 from version 2 on:
+// float inputs are in the model's own units), = pixel × mul[c] + add[c] for pixels.
+let floatMul: f32 = 1;
+let floatAdd: f32 = 0;
+let pixelC: i32 = 0; // channels the pixel rule covers: 0 none, 1 every value, else per channel (last axis)
+let pixelRule: usize = 0; // f32 [2][pixelC]: the mul row, then the add row
 
 // runtime tables, allocated at load
 let tElems: usize = 0; // u32 [nT]: elements (per batch item for activations)
@@ -145,7 +151,8 @@ export function model_load(ptr: usize, len: usize): i32 {
   errReason = 0;
   if (len < <usize>F.HEADER_SIZE) return fail(E_TRUNCATED, -1, R_RANGE);
   if (load<u32>(ptr + F.H_MAGIC) != <u32>F.MAGIC) return fail(E_MAGIC, -1, R_FIELD);
-  if (load<u32>(ptr + F.H_VERSION) != <u32>F.VERSION) return fail(E_VERSION, -1, R_FIELD);
+  const ver = load<u32>(ptr + F.H_VERSION);
+  if (ver < 1 || ver > <u32>F.VERSION) return fail(E_VERSION, -1, R_FIELD);
   const size = u32f(ptr, F.H_FILE_SIZE);
   if (size > <u64>len) return fail(E_TRUNCATED, -1, R_RANGE);
   if (size < <u64>F.HEADER_SIZE) return fail(E_HEADER, -1, R_RANGE);
@@ -167,7 +174,8 @@ export function model_load(ptr: usize, len: usize): i32 {
   if (dOff < <u64>F.HEADER_SIZE || dOff > size) return fail(E_HEADER, -1, R_RANGE);
   const inMul = f32f(ptr, F.H_INPUT_MUL);
   const inAdd = f32f(ptr, F.H_INPUT_ADD);
-  if (!finite(inMul) || !finite(inAdd)) return fail(E_HEADER, -1, R_FIELD);
+  if (ver == 1 && (!finite(inMul) || !finite(inAdd))) return fail(E_HEADER, -1, R_FIELD);
+  if (ver >= 2 && load<u32>(ptr + F.H_RESERVED) != 0) return fail(E_HEADER, -1, R_FIELD);
 
   base = ptr;
   nT = <i32>tc;
@@ -176,12 +184,13 @@ export function model_load(ptr: usize, len: usize): i32 {
   ops = ptr + <usize>oOff;
   data = ptr + <usize>dOff;
   const dataLen: u64 = size - dOff;
-  inputMul = inMul;
-  inputAdd = inAdd;
+  version = <i32>ver;
   inputT = load<i32>(ptr + F.H_INPUT);
   outputT = load<i32>(ptr + F.H_OUTPUT);
   if (inputT < 0 || inputT >= nT || outputT < 0 || outputT >= nT || inputT == outputT) return fail(E_GRAPH, -1, R_TENSOR_REF);
 
+  const rule = table(2);
+  if (!rule) return fail(E_MEMORY, -1, R_LIMIT);
   tElems = table(nT); tNnz = table(nT); tArena = table(nT); tRoot = table(nT);
   tFirst = table(nT); tLast = table(nT);
   oPacked = table(nO); oPackedSize = table(nO); oMacs = table(nO); oFused = table(nO); oSparse = table(nO);
@@ -200,6 +209,15 @@ export function model_load(ptr: usize, len: usize): i32 {
   if (u8f(inRec, F.T_KIND) != F.KIND_ACTIVATION || u8f(inRec, F.T_DTYPE) != F.DTYPE_INT8) return fail(E_GRAPH, inputT, R_TENSOR_REF);
   if (u8f(trec(outputT), F.T_KIND) != F.KIND_ACTIVATION) return fail(E_GRAPH, outputT, R_TENSOR_REF);
   setArr(tFirst, inputT, -1);
+  if (version == 1) {
+    floatMul = inMul; floatAdd = inAdd;
+    store<f32>(rule, inMul); store<f32>(rule + 4, inAdd);
+    pixelC = 1; pixelRule = rule;
+  } else {
+    floatMul = 1; floatAdd = 0;
+    const s = checkPixelRule(load<i32>(ptr + F.H_PIXEL_RULE));
+    if (s != OK) return s;
+  }
 
   for (let o = 0; o < nO; o++) {
     const s = checkOp(o);
@@ -214,6 +232,23 @@ export function model_load(ptr: usize, len: usize): i32 {
   const packs = packWeights();
   if (packs != OK) return packs;
   loaded = true;
+  return OK;
+}
+
+// Version 2's pixel rule: NONE, or a raw float32 constant [2, C], C = 1 or the input's
+// last dimension, every value finite; no op reads it.
+function checkPixelRule(t: i32): i32 {
+  pixelC = 0; pixelRule = 0;
+  if (t == F.NONE) return OK;
+  if (t < 0 || t >= nT) return fail(E_HEADER, -1, R_TENSOR_REF);
+  const r = trec(t);
+  if (u8f(r, F.T_KIND) != F.KIND_CONSTANT || u8f(r, F.T_DTYPE) != F.DTYPE_FLOAT32 || u8f(r, F.T_ENCODING) != F.ENCODING_RAW) return fail(E_TENSOR, t, R_FIELD);
+  const x = trec(inputT);
+  const c = i32f(r, F.T_DIMS + 4);
+  if (u8f(r, F.T_RANK) != 2 || i32f(r, F.T_DIMS) != 2 || (c != 1 && c != i32f(x, F.T_DIMS + ((<i32>u8f(x, F.T_RANK) - 1) << 2)))) return fail(E_TENSOR, t, R_SHAPE);
+  const p = data + <usize>load<u32>(r + F.T_DATA_OFFSET);
+  for (let i = 0; i < 2 * c; i++) if (!finite(load<f32>(p + (<usize>i << 2)))) return fail(E_TENSOR, t, R_FIELD);
+  pixelC = c; pixelRule = p;
   return OK;
 }
 
@@ -690,14 +725,22 @@ export function model_prepare(batch: i32): i32 {
 export function model_run(batch: i32, inputKind: i32): i32 {
   if (!loaded) return E_NO_MODEL;
   if (batch < 1 || batch > capacity) return fail(E_BATCH, batch, R_LIMIT);
+  if (inputKind != 0 && pixelC == 0) return fail(E_NO_PIXEL_RULE, -1, R_FIELD);
   const xr = trec(inputT);
   const inv: f32 = <f32>1.0 / f32f(xr, F.T_SCALE);
   const zp = i32f(xr, F.T_ZERO_POINT);
   const n = elems(inputT) * batch;
   const x = buf(inputT, batch);
-  for (let i = 0; i < n; i++) {
-    const v: f32 = inputKind == 0 ? load<f32>(inStage + (<usize>i << 2)) : <f32>load<u8>(inStage + <usize>i);
-    store<i8>(x + <usize>i, quantize((v * inputMul + inputAdd) * inv, zp, -128, 127));
+  if (inputKind == 0) {
+    for (let i = 0; i < n; i++) {
+      store<i8>(x + <usize>i, quantize((load<f32>(inStage + (<usize>i << 2)) * floatMul + floatAdd) * inv, zp, -128, 127));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const c = <usize>(i % pixelC);
+      const v = <f32>load<u8>(inStage + <usize>i) * load<f32>(pixelRule + (c << 2)) + load<f32>(pixelRule + ((<usize>pixelC + c) << 2));
+      store<i8>(x + <usize>i, quantize(v * inv, zp, -128, 127));
+    }
   }
   for (let o = 0; o < nO; o++) runOp(o, batch);
   const yr = trec(outputT);
@@ -776,8 +819,14 @@ export function model_tensor_count(): i32 { return loaded ? nT : 0; }
 export function model_op_count(): i32 { return loaded ? nO : 0; }
 export function model_input_tensor(): i32 { return inputT; }
 export function model_output_tensor(): i32 { return outputT; }
-export function model_input_mul(): f32 { return inputMul; }
-export function model_input_add(): f32 { return inputAdd; }
+export function model_format_version(): i32 { return loaded ? version : 0; }
+// The pixel rule: channels it covers (0: the model takes no pixel inputs), and its
+// mul (which 0) or add (which 1) for channel c.
+export function model_pixel_channels(): i32 { return loaded ? pixelC : 0; }
+export function model_pixel_rule(c: i32, which: i32): f32 {
+  if (!loaded || c < 0 || c >= pixelC || which < 0 || which > 1) return 0;
+  return load<f32>(pixelRule + (<usize>(which * pixelC + c) << 2));
+}
 
 // Tensor t, field: 0 dtype, 1 kind, 2 rank, 3 encoding, 4–7 dims, 8 zero point,
 // 9 data bytes, 10 scale count, 11 non-zeros (int8 constants), 12 elements,

@@ -85,8 +85,9 @@ export interface EngineExports {
   model_op_count(): number;
   model_input_tensor(): number;
   model_output_tensor(): number;
-  model_input_mul(): number;
-  model_input_add(): number;
+  model_format_version(): number;
+  model_pixel_channels(): number;
+  model_pixel_rule(c: number, which: number): number;
   model_tensor_info(t: number, field: number): number;
   model_tensor_scale(t: number, channel: number): number;
   model_op_info(o: number, field: number): number;

@@ -1,7 +1,7 @@
 // edgeq's runtime API, for every JavaScript host. No Node built-ins, no npm packages.
 export { loadModel, setDefaultEngine, Model } from './model.js';
 export type {
-  Classification, EngineBuildName, EngineSource, LayerInfo, LoadOptions, ModelInfo, TensorInfo, WeightInfo,
+  Classification, EngineBuildName, EngineSource, ImageDataLike, LayerInfo, LoadOptions, ModelInfo, TensorInfo, WeightInfo,
 } from './model.js';
 export {
   EdgeqError, ModelFormatError, UnsupportedVersionError, UnsupportedOpError, InputError, DisposedError, EngineError,

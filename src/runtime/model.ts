@@ -67,8 +67,17 @@ export interface ModelInfo {
   weightBytes: number; // packed weights in engine memory
   arenaBytes: number; // activations + scratch at batch 1
   macs: number; // per batch item
-  inputNormalization: { mul: number; add: number };
+  formatVersion: number;
+  // How pixel inputs (Uint8Array, Uint8ClampedArray, ImageData) become the model's
+  // input values: pixel × mul[c] + add[c], c the channel (one entry: every channel).
+  // null: the model takes float inputs only. Float inputs are the source model's own
+  // values, used as they are — except in format-1 files, which apply this rule to
+  // float inputs too (floatInputsScaled).
+  pixelRule: { mul: number[]; add: number[] } | null;
+  floatInputsScaled: boolean;
 }
+
+export type ImageDataLike = { data: Uint8ClampedArray; width: number; height: number };
 
 
 const DTYPES = ['', 'int8', 'int32', 'float32'] as const;
@@ -140,6 +149,18 @@ const REASONS: Record<number, string> = {
   10: 'a size limit is exceeded',
 };
 
+function isImageData(x: unknown): x is ImageDataLike {
+  const d = x as ImageDataLike;
+  return typeof d === 'object' && d !== null && !ArrayBuffer.isView(x) && d.data instanceof Uint8ClampedArray && d.data.length === d.width * d.height * 4;
+}
+
+function pixelRuleOf(e: EngineExports): ModelInfo['pixelRule'] {
+  const c = e.model_pixel_channels();
+  if (c === 0) return null;
+  const row = (which: number) => Array.from({ length: c }, (_, i) => e.model_pixel_rule(i, which));
+  return { mul: row(0), add: row(1) };
+}
+
 function loadError(status: number, e: EngineExports, bytes: Uint8Array): EdgeqError {
   const index = e.model_error_index();
   const reason = REASONS[e.model_error_reason()] ?? 'unknown reason';
@@ -155,7 +176,7 @@ function loadError(status: number, e: EngineExports, bytes: Uint8Array): EdgeqEr
       return new ModelFormatError('E_MAGIC', `not an .edgeq model: it starts with bytes ${got}, an .edgeq file starts with 45 44 47 51 ("EDGQ")`);
     }
     case -3:
-      return new UnsupportedVersionError('E_VERSION', `model format version ${view.getUint32(4, true)} is not supported: this edgeq reads version 1; upgrade edgeq or re-convert the model with this version`);
+      return new UnsupportedVersionError('E_VERSION', `model format version ${view.getUint32(4, true)} is not supported: this edgeq reads versions 1 and 2; upgrade edgeq or re-convert the model with this version`);
     case -4:
       return new ModelFormatError('E_CHECKSUM', `model file is corrupted: its checksum does not match its contents; ${fix}`);
     case -5:
@@ -216,7 +237,9 @@ export class Model {
       build, fileBytes, macs,
       weightBytes: e.model_weight_bytes(),
       arenaBytes: e.model_arena_bytes(),
-      inputNormalization: { mul: e.model_input_mul(), add: e.model_input_add() },
+      formatVersion: e.model_format_version(),
+      pixelRule: pixelRuleOf(e),
+      floatInputsScaled: e.model_format_version() === 1,
     });
   }
 
@@ -229,10 +252,13 @@ export class Model {
     return this.e;
   }
 
-  // input: `batch` items one after another, NHWC. Uint8Array / Uint8ClampedArray are
-  // pixels (0–255, normalized as the model says); other arrays are real values.
-  predict(input: ArrayLike<number>, options: { batch?: number } = {}): Float32Array {
+  // input: `batch` items one after another, NHWC. Any array of numbers (Float32Array,
+  // number[], …) holds the source model's own input values, used as they are.
+  // Uint8Array, Uint8ClampedArray and ImageData are pixels (0–255), which the model's
+  // pixel rule turns into input values; a model without one refuses them.
+  predict(input: ArrayLike<number> | ImageDataLike, options: { batch?: number } = {}): Float32Array {
     const e = this.engine();
+    if (isImageData(input)) input = this.imageDataPixels(input, options.batch ?? 1);
     const batch = options.batch ?? 1;
     if (!Number.isInteger(batch) || batch < 1 || batch > 65536) {
       throw new InputError('E_BATCH', `batch must be an integer from 1 to 65536, got ${batch}`);
@@ -245,6 +271,9 @@ export class Model {
       throw new InputError('E_INPUT_LENGTH', `input has ${input.length} values; the model takes ${batch === 1 ? '' : `${batch} × `}[${this.inputShape.join(', ')}] = ${want}${batch === 1 && input.length % this.inputLength === 0 && input.length > 0 ? ` (for ${input.length / this.inputLength} items pass { batch: ${input.length / this.inputLength} })` : ''}`);
     }
     const pixels = input instanceof Uint8Array || input instanceof Uint8ClampedArray;
+    if (pixels && !this.info.pixelRule) {
+      throw new InputError('E_NO_PIXEL_RULE', "this model has no pixel rule, so it cannot take pixels (Uint8Array, Uint8ClampedArray, ImageData): pass the values its source model takes, as a Float32Array or an array of numbers, or re-convert it with --input-range or --pixel-mean/--pixel-std to say how its source scales pixels");
+    }
     if (!pixels) {
       for (let i = 0; i < input.length; i++) {
         const v = input[i];
@@ -263,8 +292,37 @@ export class Model {
     return new Float32Array(e.memory.buffer, e.model_output_ptr(), batch * this.outputLength).slice();
   }
 
+  // A browser ImageData (RGBA rows) as the model's [height, width, channels] pixels:
+  // RGB, or grey (0.299 R + 0.587 G + 0.114 B, as edgeq's image readers make it).
+  private imageDataPixels(img: ImageDataLike, batch: number): Uint8Array {
+    const [h, w, c] = this.inputShape;
+    if (batch !== 1 || this.inputShape.length !== 3 || h !== img.height || w !== img.width || (c !== 1 && c !== 3)) {
+      throw new InputError('E_INPUT_IMAGE', `an ImageData of ${img.width}×${img.height} does not fit this model, which takes [${this.inputShape.join(', ')}]: draw the image at the model's width × height (one image per call), or pass pixels or values`);
+    }
+    const out = new Uint8Array(h * w * c);
+    for (let i = 0; i < h * w; i++) {
+      const [r, g, b] = [img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]];
+      if (c === 3) out.set([r, g, b], i * 3);
+      else out[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+    }
+    return out;
+  }
+
+  // A classifier outputs one score per class: a vector of at least two values that
+  // ends in softmax or has a label per value. Regressors, autoencoders and
+  // image-to-image models are not (their outputs are values, not classes).
+  get isClassifier(): boolean {
+    if (this.outputShape.length !== 1 || this.outputShape[0] < 2) return false;
+    if (this.labels.length === this.outputShape[0]) return true;
+    const e = this.engine();
+    return e.model_op_info(e.model_op_count() - 1, 0) === F.OP_SOFTMAX;
+  }
+
   // Top-k classes of one item, best first.
-  classify(input: ArrayLike<number>, k = 3): Classification[] {
+  classify(input: ArrayLike<number> | ImageDataLike, k = 3): Classification[] {
+    if (!this.isClassifier) {
+      throw new InputError('E_NOT_CLASSIFIER', `classify needs a classifier; this model outputs [${this.outputShape.join(', ')}] values${this.outputShape.length === 1 && this.outputShape[0] > 1 ? ' and neither ends in softmax nor names its classes (convert it with --class-names if its outputs are class scores)' : ''}: use predict() for its outputs`);
+    }
     const scores = this.predict(input);
     if (!Number.isInteger(k) || k < 1) throw new InputError('E_TOP_K', `k must be a positive integer, got ${k}`);
     return topClasses(scores, this.labels, k);

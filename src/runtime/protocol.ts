@@ -5,9 +5,11 @@
 //   POST /v1/models/<name>:predict
 //     body  application/json: {"instances": [input, …]} (or one input as a bare array),
 //           each input an array (nested arrays are flattened) of the model's input
-//           values; or application/octet-stream: raw bytes, one pixel per value, a
-//           whole number of inputs
-//     200   {"model": name, "predictions": [[score, …], …], "top": [[{index, label, score}, …], …]}
+//           values (in the source model's own units, as its predict takes them); or
+//           application/octet-stream: raw bytes, one pixel per value, a whole number of
+//           inputs, turned into values by the model's pixel rule
+//     200   {"model": name, "predictions": [[output, …], …], "top": [[{index, label, score}, …], …]}
+//           ("top" for classifiers only: Model.isClassifier)
 //     4xx   {"error": "what was wrong and what to send"}; 5xx: the engine failed
 
 import { topClasses } from './classes.js';
@@ -55,7 +57,7 @@ export function parsePredictBody(body: Uint8Array, contentType: string, inputSha
 export function predictResponse(name: string, model: Model, scores: Float32Array, items: number, topK: number) {
   const out = model.outputShape.reduce((a, b) => a * b, 1);
   const predictions = Array.from({ length: items }, (_, i) => Array.from(scores.subarray(i * out, (i + 1) * out)));
-  return { model: name, predictions, top: predictions.map((p) => topClasses(p, model.labels, topK)) };
+  return { model: name, predictions, ...(model.isClassifier ? { top: predictions.map((p) => topClasses(p, model.labels, topK)) } : {}) };
 }
 
 // The status for an error: the protocol's own; 500 when the engine failed (EngineError)

@@ -59,7 +59,7 @@ export async function trainCnn(): Promise<{ model: tf.Sequential; edgeq: EdgeqMo
   await model.fit(x, tf.tensor1d(train.labels, 'float32'), { epochs: 3, batchSize: 32, shuffle: false, verbose: 0 });
   const edgeq = quantizeGraph(lowerLayersModel(model), x.slice(0, 128), {
     metadata: { name: 'quadrants', labels: ['top-left', 'top-right', 'bottom-left', 'bottom-right'] },
-    normalization: { mul: 1 / 255, add: 0 },
+    pixelRule: { mul: [1 / 255], add: [0] },
   });
   x.dispose();
   return { model, edgeq };

@@ -2,7 +2,7 @@
 // code, so tests run it in-process; src/runtime/cli/edgeq.ts is the executable.
 //
 // The runtime package runs `inspect` and `serve` itself. The commands that need TF.js,
-// datasets or image decoding (demo, train, convert, run) live in the toolchain
+// datasets or image decoding (demo, train, convert, eval, run, upgrade) live in the toolchain
 // (src/toolchain/cli/) and are loaded from there on demand; an install of the runtime
 // alone says how to get them.
 //
@@ -10,7 +10,7 @@
 // 2 the command line was wrong.
 
 import { EdgeqError } from '../errors.js';
-import { loadModelFile, type LayerInfo } from '../node.js';
+import { loadModelFile, type LayerInfo, type Model } from '../node.js';
 import { EDGEQ_VERSION } from '../version.js';
 import { kb, parse, shape, UsageError, type Command, type Io } from './args.js';
 
@@ -24,11 +24,15 @@ commands:
   demo                           the shipped models on their test images (npm start)
   train --arch cnn|lstm --out <dir> [--data mnist|fashion-mnist]
                                  train a reference model with TF.js on WebGPU
-  convert <model.json> --out <model.edgeq> --calibration <dataset>
+  convert <model.json> --out <model.edgeq> --calibration <data>
                                  prune, quantize and encode a TF.js / Keras model
+  eval <model.edgeq> --data <data> [--labels <labels.npy>] [--float <model.json>]
+                                 accuracy, agreement and error against float
+  upgrade <old.edgeq> --out <new.edgeq>
+                                 rewrite a format-1 file as format 2
   inspect <model.edgeq>          layers, shapes, quantization, sparsity, sizes, arena
   serve <model.edgeq …>          an offline HTTP inference server for gateways
-  run <model.edgeq> <input>      classify one input and print the top classes
+  run <model.edgeq> <input>      one input through the model: top classes or outputs
 
 options:
   -h, --help                     help (also: edgeq <command> --help)
@@ -53,6 +57,8 @@ const TOOLCHAIN: Record<string, () => Promise<{ command: Command }>> = {
   train: () => import('../../toolchain/cli/train.js'),
   convert: () => import('../../toolchain/cli/convert.js'),
   run: () => import('../../toolchain/cli/run.js'),
+  eval: () => import('../../toolchain/cli/eval.js'),
+  upgrade: () => import('../../toolchain/cli/upgrade.js'),
 };
 
 async function toolchainCommand(name: string): Promise<Command> {
@@ -167,8 +173,9 @@ async function inspect(args: string[], io: Io): Promise<number> {
     if (meta.source) lines.push(`source     ${[meta.source.format, meta.source.file].filter(Boolean).join(', ')}`);
     if (meta.converter) lines.push(`converter  ${meta.converter.name ?? ''} ${meta.converter.version ?? ''}`);
     const l0 = layers[0];
-    const norm = model.info.inputNormalization;
-    lines.push(`input      ${shape(model.inputShape)} int8, scale ${fmt(l0.input.scale)}, zero point ${l0.input.zeroPoint}; raw input × ${fmt(norm.mul)} + ${fmt(norm.add)}`);
+    lines.push(`format     ${model.info.formatVersion}`);
+    lines.push(`input      ${shape(model.inputShape)} int8, scale ${fmt(l0.input.scale)}, zero point ${l0.input.zeroPoint}`);
+    lines.push(`pixels     ${pixelRuleText(model.info)}`);
     const last = layers[layers.length - 1].output;
     lines.push(`output     ${shape(model.outputShape)} ${last.dtype}${model.labels.length ? `, ${model.labels.length} labels: ${model.labels.slice(0, 10).join(', ')}${model.labels.length > 10 ? ', …' : ''}` : ''}`);
     lines.push('', '  #  layer                    output        quantization (scale, zp)  weights                                     MACs');
@@ -185,6 +192,15 @@ async function inspect(args: string[], io: Io): Promise<number> {
   } finally {
     model.dispose();
   }
+}
+
+// How the model takes pixel inputs, in words.
+function pixelRuleText(info: Model['info']): string {
+  const rule = info.pixelRule;
+  if (!rule) return 'none: the model takes the float values its source takes (pixel inputs are refused)';
+  const list = (v: number[]) => (v.length === 1 ? fmt(v[0]) : `[${v.map(fmt).join(', ')}]`);
+  const text = `pixel × ${list(rule.mul)} + ${list(rule.add)}${rule.mul.length > 1 ? ' per channel' : ''}`;
+  return info.floatInputsScaled ? `${text}; format 1: float inputs are scaled by it too (re-convert for float inputs in the source's units)` : text;
 }
 
 function fmt(v: number): string {

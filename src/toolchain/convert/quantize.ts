@@ -3,15 +3,15 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { EdgeqModel, Layer, ModelMetadata, WeightEncoding } from '../format/model.js';
-import type { Quant } from '../format/model.js';
+import type { PixelRule, Quant } from '../format/model.js';
 import { runFloat, type FloatGraph } from './graph.js';
 
 export type CalibrationMethod = 'minmax' | 'percentile';
 
 export interface QuantizeOptions {
   metadata: ModelMetadata;
-  // how raw input (e.g. pixels 0–255) maps to the float model's input
-  normalization?: { mul: number; add: number };
+  // how pixels (0–255) map to the float model's input, where the source takes images
+  pixelRule?: PixelRule;
   // 'minmax' (default) or 'percentile': clip the range to the [p, 100 − p] percentiles
   calibration?: CalibrationMethod;
   percentile?: number; // default 0.01 (%)
@@ -112,7 +112,7 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
   });
   return {
     metadata: options.metadata,
-    input: { shape: graph.inputShape, quant: input, normalization: options.normalization },
+    input: { shape: graph.inputShape, quant: input, ...(options.pixelRule ? { pixelRule: options.pixelRule } : {}) },
     layers,
   };
 }

@@ -6,6 +6,8 @@ import type { FusedActivation, Padding } from '../../runtime/codes.js';
 // real = scale × (q − zeroPoint)
 export interface Quant { scale: number; zeroPoint: number }
 
+export interface PixelRule { mul: number[]; add: number[] }
+
 export type WeightEncoding = 'raw' | 'bitmask' | 'huffman' | 'auto';
 
 export interface ModelMetadata {
@@ -20,8 +22,10 @@ export interface ModelMetadata {
 export interface ModelInput {
   shape: number[]; // one item, without the batch axis: [h, w, c] or [steps, features] or [n]
   quant: Quant;
-  // real input = value · mul + add, before quantization (pixels 0–255 → 0–1: mul 1/255)
-  normalization?: { mul: number; add: number };
+  // How pixels (0–255) become input values: pixel × mul[c] + add[c], c the channel (the
+  // input's last axis), or one entry for every channel. Absent: the model takes float
+  // inputs only. Float inputs are always the source model's own values.
+  pixelRule?: PixelRule;
 }
 
 export interface Conv2dLayer {

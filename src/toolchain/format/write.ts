@@ -184,6 +184,15 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
     }
   });
   if (ops.length === 0) fail('model', 'has no layers');
+  let pixelRule: number = F.NONE;
+  if (input.pixelRule) {
+    const { mul, add } = input.pixelRule;
+    const c = input.shape[input.shape.length - 1];
+    if (mul.length !== add.length || (mul.length !== 1 && mul.length !== c)) fail('input', `the pixel rule needs 1 or ${c} (channels) values of mul and of add, got ${mul.length} and ${add.length}`);
+    if ([...mul, ...add].some((v) => !Number.isFinite(Math.fround(v)))) fail('input', 'the pixel rule must be finite float32 numbers');
+    pixelRule = tensors.length;
+    tensors.push({ dtype: F.DTYPE_FLOAT32, kind: F.KIND_CONSTANT, dims: [2, mul.length], encoding: F.ENCODING_RAW, scale: 0, zeroPoint: 0, data: bytesOf(Float32Array.from([...mul, ...add])) });
+  }
 
   const meta = new TextEncoder().encode(JSON.stringify({
     ...model.metadata,
@@ -211,8 +220,8 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
   u32(F.H_OP_COUNT, ops.length);
   u32(F.H_INPUT, 0);
   u32(F.H_OUTPUT, cur);
-  view.setFloat32(F.H_INPUT_MUL, input.normalization?.mul ?? 1, true);
-  view.setFloat32(F.H_INPUT_ADD, input.normalization?.add ?? 0, true);
+  view.setInt32(F.H_PIXEL_RULE, pixelRule, true);
+  u32(F.H_RESERVED, 0);
   u32(F.H_META_OFFSET, metaAt);
   u32(F.H_META_SIZE, meta.length);
   u32(F.H_TENSORS_OFFSET, tensorsAt);
