@@ -140,10 +140,8 @@ for (const c of cases) {
     // the int8 weights ORT-web int8 also gets: the converter's quantization, unpruned
     const train = take(await loadDataset(c.data, 'train'), 500);
     const cal = tf.tensor(train.images, [500, ...c.shape], 'float32').div(255);
-    const int8 = quantizeGraph(graph, cal, { metadata: { name: c.name }, normalization: { mul: 1 / 255, add: 0 } });
+    const int8 = quantizeGraph(graph, cal, { metadata: { name: c.name }, pixelRule: { mul: [1 / 255], add: [0] } }); // pixels 0–255 → 0–1
     cal.dispose();
-    // pixels 0–255 → 0–1 (the format's pixel rule; older writers call it normalization)
-    Object.assign(int8.input, { pixelRule: { mul: [1 / 255], add: [0] } });
     const dense = encodeModel(int8);
     const file = join(coldDir, 'dense.edgeq');
     writeFileSync(file, dense);

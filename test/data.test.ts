@@ -12,20 +12,9 @@ import { DataError } from '../src/runtime/errors.js';
 import { readExamples } from '../src/toolchain/data/examples.js';
 import { decodeImage, encodePng } from '../src/toolchain/data/image.js';
 import { rng } from './helpers/quant.js';
+import { npy } from './helpers/npy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgeq-data-'));
-
-// A .npy file as NumPy writes it (format 1.0: header padded with spaces to 64 bytes).
-function npy(descr: string, shape: number[], data: ArrayBufferView, opts: { fortran?: boolean } = {}): Uint8Array {
-  let dict = `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  dict = dict.padEnd(total - 10 - 1, ' ') + '\n';
-  const out = new Uint8Array(total + data.byteLength);
-  out.set([0x93, ...Buffer.from('NUMPY'), 1, 0, dict.length & 255, dict.length >> 8]);
-  out.set(Buffer.from(dict, 'latin1'), 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
-  return out;
-}
 
 function file(name: string, bytes: Uint8Array | string): string {
   const path = join(dir, name);

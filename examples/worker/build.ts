@@ -1,5 +1,8 @@
 // Bundles the Worker into examples/worker/dist/: worker.js with the engine .wasm and
-// the model beside it, imported as modules (wrangler.toml's rules). `npm run build:worker`.
+// the model beside it, imported as modules (wrangler.toml's rules).
+//
+//   npm run build:worker                      the shipped models/cnn-mnist.edgeq
+//   npx tsx examples/worker/build.ts my.edgeq  your own model (served under its name)
 
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -8,7 +11,7 @@ import { join } from 'node:path';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-export async function buildWorker(outDir = join(here, 'dist')): Promise<string> {
+export async function buildWorker(outDir = join(here, 'dist'), model?: string): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   await build({
     entryPoints: [join(here, 'worker.ts')], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022',
@@ -18,8 +21,9 @@ export async function buildWorker(outDir = join(here, 'dist')): Promise<string> 
       name: 'assets',
       setup(b) {
         b.onResolve({ filter: /\.(wasm|edgeq)$/ }, (args) => {
-          const file = join(args.resolveDir, args.path);
-          const name = file.replace(/^.*[/\\]/, '');
+          const isModel = args.path.endsWith('.edgeq');
+          const file = isModel && model ? model : join(args.resolveDir, args.path);
+          const name = isModel ? 'model.edgeq' : file.replace(/^.*[/\\]/, '');
           copyFileSync(file, join(outDir, name));
           return { path: `./${name}`, external: true };
         });
@@ -29,4 +33,4 @@ export async function buildWorker(outDir = join(here, 'dist')): Promise<string> 
   return join(outDir, 'worker.js');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.log(`built ${await buildWorker()}`);
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.log(`built ${await buildWorker(undefined, process.argv[2])}`);

@@ -2,9 +2,11 @@
 // so the engine is imported as a compiled module (wrangler's CompiledWasm rule) and the
 // model as data (the Data rule); both ship inside the Worker.
 //
-//   POST /v1/models/cnn-mnist:predict   the predict protocol of `edgeq serve`
-//                                        (src/runtime/protocol.ts): JSON instances or raw
-//                                        pixels → {"model", "predictions", "top"}
+//   POST /v1/models/<name>:predict       the predict protocol of `edgeq serve`
+//                                        (src/runtime/protocol.ts): JSON instances (the
+//                                        values the source model takes) or raw pixels →
+//                                        {"model", "predictions", "top"}; <name> is the
+//                                        model's name (cnn-mnist for the shipped one)
 //   GET  /health                         {"status": "ok", "model": ..., "build": ...}
 // ?build=scalar runs the engine build for hosts without wasm SIMD (workerd has SIMD).
 
@@ -14,7 +16,6 @@ import modelBytes from '../../models/cnn-mnist.edgeq';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { errorStatus, parsePredictBody, predictResponse, PREDICT_PATH } from '../../src/runtime/protocol.js';
 
-const NAME = 'cnn-mnist';
 const MAX_ITEMS = 64;
 const models = new Map<string, Promise<Model>>();
 
@@ -29,6 +30,7 @@ export default {
       models.set(build, loadModel(new Uint8Array(modelBytes as unknown as ArrayBuffer), { engine }));
     }
     const m = await models.get(build)!;
+    const NAME = m.name || 'model';
     if (url.pathname === '/health') {
       if (request.method !== 'GET') return json(405, { error: 'use GET /health' });
       return json(200, { status: 'ok', model: NAME, build: m.info.build });

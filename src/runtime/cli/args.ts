@@ -18,6 +18,15 @@ type Spec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 type Values<O extends Spec> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
 
 export function parse<O extends Spec>(args: string[], options: O): { values: Values<O>; positionals: string[] } {
+  // `--input-range -1-1`, `--pixel-mean -0.5`: a value that starts with a minus and a
+  // digit is the option's value, not another option (node:util would refuse it)
+  args = args.flatMap((a, i) => {
+    const prev = args[i - 1];
+    if (/^-\d/.test(a) && prev?.startsWith('--') && !prev.includes('=') && options[prev.slice(2)]?.type === 'string') return [];
+    const next = args[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) return [`${a}=${next}`];
+    return [a];
+  });
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true }) as { values: Values<O>; positionals: string[] };
   } catch (e) {

@@ -7,6 +7,7 @@ import { kb, parse, shape, UsageError, type Command } from '../../runtime/cli/ar
 import { topClasses } from '../../runtime/classes.js';
 import { InputError } from '../../runtime/errors.js';
 import { loadModelFile, type Model } from '../../runtime/node.js';
+import { readCsvExamples, readNpyExamples } from '../data/examples.js';
 import { decodeImage, fitImage } from '../data/image.js';
 
 const RUN_HELP = `usage: edgeq run <model.edgeq> <input> [--top K] [--invert] [--repeat N] [--build simd|scalar] [--json]
@@ -14,11 +15,15 @@ const RUN_HELP = `usage: edgeq run <model.edgeq> <input> [--top K] [--invert] [-
 Classifies one input and prints the top K classes with their scores and the latency.
 
 <input> is one of:
-  image.png, .jpg, .pgm  resized to the model's input and converted to its channels
-                         (grey models: luminance; [steps, features] models: rows)
-  input.bin              raw: one byte per value (pixels), or little-endian float32
+  image.png, .jpg, .pgm  pixels: resized to the model's input and converted to its
+                         channels (grey models: luminance; [steps, features]: rows),
+                         then turned into input values by the model's pixel rule
+  input.npy              one example ([...model input] or [1, ...model input])
+  input.csv              one row of numbers (the first row; a header is skipped)
   input.json             an array of numbers (nested arrays are flattened)
-Values are in the model's input units (pixels 0–255 for image models).
+  input.bin              raw: one byte per value (pixels), or little-endian float32
+Numbers (.npy, CSV, JSON, float32) are the values the source model takes, used as
+they are. For models that are not classifiers, the outputs are printed.
 
 options:
   --top K              how many classes to print (default 3)
@@ -45,6 +50,10 @@ async function readInput(file: string, model: Model, invert: boolean): Promise<{
     if (!Array.isArray(parsed) || flat.some((v) => typeof v !== 'number')) throw new InputError('E_INPUT_JSON', `${file} must hold an array of numbers`);
     if (flat.length !== n) throw new InputError('E_INPUT_LENGTH', `${file} has ${flat.length} numbers; the model takes ${shape(model.inputShape)} = ${n}`);
     return { values: Float32Array.from(flat as number[]), note: `${flat.length} values from JSON` };
+  }
+  if (ext === '.npy' || ext === '.csv') {
+    const ex = ext === '.npy' ? readNpyExamples(bytes, file, model.inputShape) : readCsvExamples(new TextDecoder().decode(bytes), file, { inputShape: model.inputShape });
+    return { values: ex.values!.subarray(0, n), note: `${n} values from ${ext === '.npy' ? '.npy' : 'CSV'}${ex.count > 1 ? ` (the first of ${ex.count} examples)` : ''}` };
   }
   if (ext === '.bin' || ext === '.raw') {
     if (bytes.length === n) return { values: bytes, note: `${n} bytes (pixels)` };
@@ -89,16 +98,20 @@ export const command: Command = async (args, io) => {
     }
     times.sort((a, b) => a - b);
     const median = times[times.length >> 1];
-    const best = topClasses(scores, model.labels, top);
+    const best = model.isClassifier ? topClasses(scores, model.labels, top) : undefined;
     if (values.json) {
-      io.out(JSON.stringify({ model: model.name, input: inputFile, top: best, latencyMs: median, runs: repeat, build: model.info.build }, null, 2));
+      io.out(JSON.stringify({ model: model.name, input: inputFile, ...(best ? { top: best } : { outputs: Array.from(scores) }), latencyMs: median, runs: repeat, build: model.info.build }, null, 2));
       return 0;
     }
-    const width = Math.max(...best.map((b) => b.label.length), 5);
+    const width = Math.max(...(best ?? []).map((b) => b.label.length), 5);
+    const shown = 16;
+    const g = (v: number) => Number(v.toPrecision(5));
     io.out([
       `model    ${model.name || modelFile} (${kb(model.info.fileBytes)}, ${model.info.build} build)`,
       `input    ${inputFile}: ${note}`,
-      ...best.map((b, i) => `${i === 0 ? `top ${top}`.padEnd(9) : ' '.repeat(9)}${String(b.index).padStart(3)}  ${b.label.padEnd(width)}  ${b.score.toFixed(4)}`),
+      ...(best
+        ? best.map((b, i) => `${i === 0 ? `top ${top}`.padEnd(9) : ' '.repeat(9)}${String(b.index).padStart(3)}  ${b.label.padEnd(width)}  ${b.score.toFixed(4)}`)
+        : [`output   [${model.outputShape.join(', ')}]: ${Array.from(scores.subarray(0, shown), g).join(', ')}${scores.length > shown ? `, … (${scores.length} values; --json for all)` : ''}`]),
       `latency  ${median.toFixed(3)} ms${repeat > 1 ? ` (median of ${repeat} runs)` : ' (one run; --repeat N for a median)'}`,
     ].join('\n'));
     return 0;

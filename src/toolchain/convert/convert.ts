@@ -1,15 +1,13 @@
 // The converter pipeline: (prune | prune while fine-tuning) → lower and fold →
-// calibrate and quantize → encode; and the evaluation that proves the result.
+// calibrate and quantize → encode (evaluation: evaluate.ts).
 
 import * as tf from '@tensorflow/tfjs';
-import { ConvertError } from '../../runtime/errors.js';
-import type { EdgeqModel, WeightEncoding } from '../format/model.js';
+import type { EdgeqModel, PixelRule, WeightEncoding } from '../format/model.js';
 import { encodeModel } from '../format/write.js';
-import { loadModel, type Model } from '../../runtime/node.js';
+import { loadModel } from '../../runtime/node.js';
 import { lowerLayersModel, type FloatGraph } from './graph.js';
 import { fineTunePruned, pruneModel, type PruneMode } from './prune.js';
 import { quantizeGraph, type CalibrationMethod } from './quantize.js';
-import { argmaxRows } from '../../runtime/classes.js';
 
 export interface ConvertOptions {
   name: string;
@@ -24,7 +22,7 @@ export interface ConvertOptions {
   calibration: tf.Tensor; // float model inputs
   calibrationMethod?: CalibrationMethod;
   percentile?: number;
-  normalization?: { mul: number; add: number };
+  pixelRule?: PixelRule; // how the source scales pixels; absent: the model takes floats only
   encoding?: WeightEncoding;
   progress?: (stage: string, fraction: number, detail?: string) => void;
 }
@@ -74,7 +72,7 @@ export async function encodeFloatGraph(graph: FloatGraph, options: ConvertOption
       ...(options.dataset ? { dataset: options.dataset } : {}),
       ...(sparsity > 0 ? { pruning: { sparsity, mode: options.pruneMode ?? 'layer', fineTuned: Boolean(options.fineTune) } } : {}),
     },
-    normalization: options.normalization,
+    pixelRule: options.pixelRule,
     calibration: options.calibrationMethod,
     percentile: options.percentile,
     encoding: options.encoding,
@@ -94,48 +92,4 @@ export async function encodeFloatGraph(graph: FloatGraph, options: ConvertOption
   } finally {
     loaded.dispose();
   }
-}
-
-export interface Evaluation { count: number; floatAccuracy: number; int8Accuracy: number; agreement: number }
-
-// Top-1 classes of the float model (TF.js) on normalized inputs x.
-// A TF.js Layers or Graph model: what the float baseline needs of it.
-export interface Predictor { predict(x: tf.Tensor, config?: object): unknown; dispose(): void }
-
-export function floatClasses(float: Predictor, x: tf.Tensor, progress?: (f: number) => void, batch = 250): Int32Array {
-  const n = x.shape[0];
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i += batch) {
-    const m = Math.min(batch, n - i);
-    const y = tf.tidy(() => (float.predict(x.slice(i, m), {}) as tf.Tensor).dataSync() as Float32Array);
-    out.set(argmaxRows(y, m, y.length / m), i);
-    progress?.((i + m) / n);
-  }
-  return out;
-}
-
-// Top-1 classes of an edgeq model on raw inputs (e.g. pixels), `n` examples.
-export function int8Classes(model: Model, raw: Uint8Array | Float32Array, n: number, progress?: (f: number) => void, batch = 250): Int32Array {
-  const per = raw.length / n;
-  if (!Number.isInteger(per) || per !== model.inputShape.reduce((a, b) => a * b, 1)) {
-    throw new ConvertError('E_EVAL_SHAPE', `evaluation inputs have ${per} values each; the model takes [${model.inputShape}]`);
-  }
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i += batch) {
-    const m = Math.min(batch, n - i);
-    out.set(argmaxRows(model.predict(raw.subarray(i * per, (i + m) * per), { batch: m }), m, model.outputShape[0]), i);
-    progress?.((i + m) / n);
-  }
-  return out;
-}
-
-export function compare(floatTop: Int32Array, int8Top: Int32Array, labels: ArrayLike<number>): Evaluation {
-  let f = 0, q = 0, same = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (floatTop[i] === labels[i]) f++;
-    if (int8Top[i] === labels[i]) q++;
-    if (floatTop[i] === int8Top[i]) same++;
-  }
-  const n = labels.length;
-  return { count: n, floatAccuracy: f / n, int8Accuracy: q / n, agreement: same / n };
 }

@@ -82,7 +82,7 @@ export function readNpyExamples(bytes: Uint8Array, file: string, inputShape: rea
   return { source: file, count, shape: [...inputShape], values };
 }
 
-function readCsvExamples(text: string, file: string, o: ExampleOptions): Examples {
+export function readCsvExamples(text: string, file: string, o: Pick<ExampleOptions, 'inputShape' | 'labelColumn'>): Examples {
   const c = parseCsv(text, file, { labelColumn: o.labelColumn });
   if (c.width !== product(o.inputShape)) {
     throw new DataError('E_DATA_SHAPE', `${file} has ${c.width} value columns${o.labelColumn === undefined ? '' : ' besides the label'}; the model takes ${shapeText(o.inputShape)} = ${product(o.inputShape)} values per example${o.labelColumn === undefined ? ' (is one column a label? --label-column NAME)' : ''}`);

@@ -1,6 +1,7 @@
 // NumPy .npy arrays (npyjs parses the header and views the data). edgeq takes the
-// dtypes models are fed with — float32, float64, uint8, int8, int16, int32 — little
-// endian, C order; anything else is refused by name rather than misread.
+// dtypes models are fed with — float32, float64, uint8, int8, int16, int32, and int64
+// (NumPy's default integer, as labels usually are) — little endian, C order; anything
+// else is refused by name rather than misread.
 
 import { parse } from 'npyjs';
 import { DataError } from '../../runtime/errors.js';
@@ -8,7 +9,7 @@ import { DataError } from '../../runtime/errors.js';
 export type NpyData = Float32Array | Float64Array | Uint8Array | Int8Array | Int16Array | Int32Array;
 export interface NpyArray { shape: number[]; dtype: NpyDtype; data: NpyData }
 
-const DTYPES = { f4: 'float32', f8: 'float64', u1: 'uint8', i1: 'int8', i2: 'int16', i4: 'int32' } as const;
+const DTYPES = { f4: 'float32', f8: 'float64', u1: 'uint8', i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64' } as const;
 export type NpyDtype = (typeof DTYPES)[keyof typeof DTYPES];
 
 export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
@@ -22,7 +23,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   if (descr === undefined) bad('the header has no descr (dtype): the file is truncated or not written by NumPy');
   const code = descr!.slice(1) as keyof typeof DTYPES;
   if (!(code in DTYPES) || !'<|'.includes(descr![0])) {
-    bad(`dtype '${descr}' is not supported: save float32, float64, uint8, int8, int16 or int32, little-endian (e.g. x.astype('<f4'))`);
+    bad(`dtype '${descr}' is not supported: save float32, float64, uint8, int8, int16, int32 or int64, little-endian (e.g. x.astype('<f4'))`);
   }
   let parsed: ReturnType<typeof parse>;
   try {
@@ -34,7 +35,14 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const shape = parsed.shape;
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) bad(`malformed shape (${shape.join(', ')})`);
   const want = shape.reduce((a, b) => a * b, 1);
-  const data = parsed.data as NpyData;
+  let data = parsed.data as NpyData | BigInt64Array;
+  if (data instanceof BigInt64Array) {
+    // int64 as float64: exact up to 2^53, far beyond any label or input value
+    const big = data;
+    const at = big.findIndex((v) => v > 2n ** 53n || v < -(2n ** 53n));
+    if (at >= 0) bad(`int64 value ${at} (${big[at]}) is beyond ±2^53 and cannot be represented exactly`);
+    data = Float64Array.from(big, Number);
+  }
   if (data.length !== want) {
     bad(`the header says shape (${shape.join(', ')}) = ${want} values, the file holds ${data.length}${data.length < want ? ': it is truncated' : ''}`);
   }
