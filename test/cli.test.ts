@@ -23,7 +23,7 @@ function imageModel(): EdgeqModel {
   const q = (scale: number, zeroPoint: number) => ({ scale, zeroPoint });
   return {
     metadata: { name: 'six', labels: ['zero', 'one', 'two', 'three', 'four'], source: { format: 'test', file: 'six.json' } },
-    input: { shape: [6, 6, 1], quant: q(1 / 255, -128), normalization: { mul: 1 / 255, add: 0 } },
+    input: { shape: [6, 6, 1], quant: q(1 / 255, -128), pixelRule: { mul: [1 / 255], add: [0] } },
     layers: [
       { type: 'conv2d', filters: 4, kernel: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', weights: randomInt8(r, 36, -127, 127), weightScales: new Float32Array(4).fill(0.02), bias: new Int32Array(4), output: q(0.02, -128) },
       { type: 'flatten' },

@@ -19,13 +19,22 @@ function spec(p: Partial<Conv2dSpec> & Pick<Conv2dSpec, 'height' | 'width' | 'ch
 
 // Hand-computed cases: x = 1..9 on a 3×3 grid, one channel.
 const grid = Int8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-const golden: { name: string; spec: Conv2dSpec; expected: number[] }[] = [
+const golden: { name: string; spec: Conv2dSpec; expected: number[]; saturates?: true }[] = [
   {
-    name: '2×2 valid, bias, out scale 0.5 saturating at 127',
+    name: '2×2 valid, bias, out scale 0.5',
     spec: spec({ height: 3, width: 3, channels: 1, filters: 1, kernel: [2, 2], weights: Int8Array.from([1, 2, 3, 4]),
       bias: Int32Array.from([-30]), output: { scale: 0.5, zeroPoint: 0 } }),
     // sums 37, 47, 67, 77; minus 30 → 7, 17, 37, 47; ÷ 0.5 → 14, 34, 74, 94
     expected: [14, 34, 74, 94],
+  },
+  {
+    name: '2×2 valid, two filters of opposite sign, out scale 0.25: saturating at 127 and at −128',
+    spec: spec({ height: 3, width: 3, channels: 1, filters: 2, kernel: [2, 2], weights: Int8Array.from([1, 2, 3, 4, -1, -2, -3, -4]),
+      bias: Int32Array.from([-30, 30]), output: { scale: 0.25, zeroPoint: 0 } }),
+    // filter 0: 7, 17, 37, 47 ÷ 0.25 → 28, 68, 148 → 127, 188 → 127
+    // filter 1: −7, −17, −37, −47 ÷ 0.25 → −28, −68, −148 → −128, −188 → −128
+    expected: [28, -28, 68, -68, 127, -128, 127, -128],
+    saturates: true,
   },
   {
     name: '3×3 ones, same padding: neighbourhood sums',
@@ -69,14 +78,17 @@ const golden: { name: string; spec: Conv2dSpec; expected: number[] }[] = [
 
 describe.each(BUILDS)('conv2d on the %s build', (build) => {
   for (const g of golden) {
-    for (const variant of ['ref', 'opt'] as const) {
+    // the sparse kernel takes stride 1 only
+    for (const variant of g.spec.strides.every((st) => st === 1) ? ['ref', 'opt', 'sparse'] as const : ['ref', 'opt'] as const) {
       it(`${variant}: ${g.name}`, async () => {
         const heap = await heapFor(build);
         const op = prepareConv2d(heap, g.spec, variant);
         const n = g.spec.height * g.spec.width * g.spec.channels;
         op.setInput(g.spec.channels === 1 ? grid.subarray(0, n) : Int8Array.from([1, 2, 3, 4]));
         op.run();
-        expect(Array.from(op.output())).toEqual(g.expected);
+        const y = Array.from(op.output());
+        expect(y).toEqual(g.expected);
+        if (g.saturates) expect([y.includes(127), y.includes(-128)]).toEqual([true, true]);
       });
     }
   }

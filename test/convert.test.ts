@@ -4,18 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/runtime/cli/main.js';
-import { compare, convertLayersModel, floatClasses, int8Classes } from '../src/toolchain/convert/convert.js';
+import { convertLayersModel } from '../src/toolchain/convert/convert.js';
+import { evaluate, floatOutputs, int8Outputs } from '../src/toolchain/convert/evaluate.js';
 import { lowerLayersModel, runFloat } from '../src/toolchain/convert/graph.js';
-import { datasetInputs } from '../src/toolchain/convert/inputs.js';
+import { INPUT_RANGES, modelInputs } from '../src/toolchain/convert/inputs.js';
+import { readExamples } from '../src/toolchain/data/examples.js';
 import { loadLayersModelFile, normalizeTopology } from '../src/toolchain/convert/load.js';
 import { pruneModel, prunableTensors } from '../src/toolchain/convert/prune.js';
-import { FASHION_MNIST_DIR, loadDataset, take } from '../src/toolchain/data/datasets.js';
+import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { ConvertError, loadModel, UnsupportedOpError } from '../src/runtime/node.js';
 import { rng } from './helpers/quant.js';
+import { capability } from './helpers/capabilities.js';
 
-const EXTERNAL = new URL('../../shared/external-models/', import.meta.url).pathname;
-const MNIST_CNN = join(EXTERNAL, 'keras-mnist-cnn', 'model.json');
-const FASHION_MLP = join(EXTERNAL, 'keras-fashion-mlp', 'model.json');
+// Keras models in the TensorFlow.js converter's layout (test/fixtures/README.md)
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+const MNIST_CNN = join(FIXTURES, 'keras-mnist-cnn', 'model.json');
+const FASHION_MLP = join(FIXTURES, 'keras-fashion-mlp', 'model.json');
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -113,7 +117,7 @@ describe('reading model.json', () => {
     return join(d, 'model.json');
   };
   const original = () => JSON.parse(readFileSync(MNIST_CNN, 'utf8'));
-  const shard = () => readFileSync(join(EXTERNAL, 'keras-mnist-cnn', 'group1-shard1of1.bin'));
+  const shard = () => readFileSync(join(FIXTURES, 'keras-mnist-cnn', 'group1-shard1of1.bin'));
 
   it('takes the Keras converter format of old and new Keras (module, registered_name, build_config, dtype policies)', async () => {
     const json = original();
@@ -186,27 +190,31 @@ describe('datasets', () => {
 });
 
 describe('converting real Keras models', () => {
-  it('keras-mnist-cnn: int8 agrees with float on the mnist test split (≥ 99 % top-1)', async () => {
+  it('keras-mnist-cnn: int8 agrees with float on the mnist test split (≥ 99 % top-1), pixel inputs through the pixel rule', async () => {
     const { model, floatBytes } = await loadLayersModelFile(MNIST_CNN);
-    const train = await loadDataset('mnist', 'train'), test = await loadDataset('mnist', 'test');
-    const shape = model.inputs[0].shape.slice(1);
-    const cal = datasetInputs(take(train, 300), shape, '0-1');
-    const ev = datasetInputs(test, shape, '0-1');
-    const floatTop = floatClasses(model, ev.x);
-    const { bytes, layers } = await convertLayersModel(model, { name: 'mnist-cnn', calibration: cal.x, normalization: cal.normalization, labels: train.classes });
+    const shape = model.inputs[0].shape.slice(1) as number[];
+    const rule = { mul: [...INPUT_RANGES['0-1'].mul], add: [...INPUT_RANGES['0-1'].add] };
+    const train = await readExamples('mnist', { inputShape: shape, split: 'train', limit: 300 });
+    const test = await readExamples('mnist', { inputShape: shape, split: 'test' });
+    const cal = modelInputs(train, rule), ev = modelInputs(test, rule);
+    const float = floatOutputs(model, ev.x);
+    const { bytes, layers } = await convertLayersModel(model, { name: 'mnist-cnn', calibration: cal.x, pixelRule: rule, labels: train.classes });
     const m = await loadModel(bytes);
-    const result = compare(floatTop, int8Classes(m, ev.raw, test.count), test.labels);
-    console.log(`keras-mnist-cnn: ${floatBytes} → ${bytes.length} bytes; float ${(100 * result.floatAccuracy).toFixed(2)} %, int8 ${(100 * result.int8Accuracy).toFixed(2)} %, agreement ${(100 * result.agreement).toFixed(2)} %`);
+    const result = evaluate({ dataset: 'mnist test', count: test.count, classifier: m.isClassifier, int8: int8Outputs(m, ev.engine, test.count), float, labels: test.labels });
+    console.log(`keras-mnist-cnn: ${floatBytes} → ${bytes.length} bytes; float ${(100 * result.floatAccuracy!).toFixed(2)} %, int8 ${(100 * result.int8Accuracy!).toFixed(2)} %, agreement ${(100 * result.agreement!).toFixed(2)} %, SNR ${result.snrDb!.toFixed(1)} dB`);
+    expect(ev.engine).toBeInstanceOf(Uint8Array); // the engine was given pixels
     expect(result.agreement).toBeGreaterThanOrEqual(0.99);
-    expect(result.int8Accuracy).toBeGreaterThanOrEqual(result.floatAccuracy - 0.01);
+    expect(result.int8Accuracy).toBeGreaterThanOrEqual(result.floatAccuracy! - 0.01);
     expect(layers.map((l) => l.type)).toEqual(['conv2d', 'conv2d', 'dense', 'dense', 'dense']);
     expect(m.labels).toEqual(train.classes);
+    expect(m.info.pixelRule).toEqual({ mul: [Math.fround(1 / 255)], add: [0] });
     m.dispose();
+    tf.dispose([cal.x, ev.x]);
   });
 
-  const haveFashion = existsSync(join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz'));
-  if (!haveFashion) console.warn(`\n*** SKIPPED: Fashion-MNIST is not installed in ${FASHION_MNIST_DIR}; apt-get install dataset-fashion-mnist (CI installs it) ***\n`);
-  it.skipIf(!haveFashion)('keras-fashion-mlp via edgeq convert: report, sizes and int8 accuracy on 10,000 test images', async () => {
+  const fashion = capability('fashion-mnist');
+  it.skipIf(fashion.skip)('keras-fashion-mlp via edgeq convert: report, sizes and int8 accuracy on 10,000 test images', async () => {
+    fashion.require();
     const dir = mkdtempSync(join(tmpdir(), 'edgeq-conv-'));
     const out = join(dir, 'fashion.edgeq'), json = join(dir, 'report.json');
     let printed = '';

@@ -24,7 +24,7 @@ describe('TF.js Graph models', () => {
     const want = (model.predict(x) as tf.Tensor).dataSync();
     const outs = runFloat(graph, x);
     const got = outs[outs.length - 1].dataSync();
-    const layers = await loadLayersModelFile(join(dirname(new URL('../../shared/external-models/keras-mnist-cnn/model.json', import.meta.url).pathname), 'model.json'));
+    const layers = await loadLayersModelFile(new URL('./fixtures/keras-mnist-cnn/model.json', import.meta.url).pathname);
     const keras = (layers.model.predict(x) as tf.Tensor).dataSync();
     let err = 0, errKeras = 0;
     for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(want[i] - got[i])); errKeras = Math.max(errKeras, Math.abs(keras[i] - got[i])); }

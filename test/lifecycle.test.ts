@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { EdgeqModel } from '../src/toolchain/format/model.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
-import { loadModel } from '../src/runtime/node.js';
+import { DisposedError, loadModel } from '../src/runtime/node.js';
 import { randomInt8, rng } from './helpers/quant.js';
 
-function smallCnn(): Uint8Array {
-  const r = rng(3);
+function smallCnn(seed = 3): Uint8Array {
+  const r = rng(seed);
   const q = (scale: number, zeroPoint: number) => ({ scale, zeroPoint });
   const m: EdgeqModel = {
-    metadata: { name: 'cycle' },
-    input: { shape: [12, 12, 1], quant: q(1 / 255, -128), normalization: { mul: 1 / 255, add: 0 } },
+    metadata: { name: `cycle-${seed}` },
+    input: { shape: [12, 12, 1], quant: q(1 / 255, -128), pixelRule: { mul: [1 / 255], add: [0] } },
     layers: [
       { type: 'conv2d', filters: 8, kernel: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', weights: randomInt8(r, 72, -127, 127), weightScales: new Float32Array(8).fill(0.01), bias: new Int32Array(8), output: q(0.05, -128) },
       { type: 'maxPool2d', pool: [2, 2], strides: [2, 2], padding: 'valid' },
@@ -47,12 +47,31 @@ describe('model lifecycle', () => {
   });
 
   it('models loaded side by side get separate engines and stay correct', async () => {
-    const bytes = smallCnn();
+    // six different models (different weights): were they sharing one engine, the last
+    // one loaded would answer for all of them
+    const seeds = [3, 4, 5, 6, 7, 8];
     const input = new Uint8Array(144).fill(30);
-    const models = await Promise.all(Array.from({ length: 6 }, () => loadModel(bytes)));
-    const outputs = models.map((m) => Array.from(m.predict(input)));
-    for (const o of outputs) expect(o).toEqual(outputs[0]);
-    models.forEach((m) => m.dispose());
+    const alone: number[][] = [];
+    for (const seed of seeds) {
+      const m = await loadModel(smallCnn(seed));
+      alone.push(Array.from(m.predict(input)));
+      m.dispose();
+    }
+    for (let i = 0; i < seeds.length; i++) for (let j = 0; j < i; j++) expect(alone[i], `models ${i} and ${j} give the same outputs`).not.toEqual(alone[j]);
+    const models = await Promise.all(seeds.map((seed) => loadModel(smallCnn(seed))));
+    expect(models.map((m) => m.name)).toEqual(seeds.map((seed) => `cycle-${seed}`));
+    // interleaved, forwards and backwards: each answers with its own weights
+    for (const order of [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [0, 5, 1, 4, 2, 3]]) {
+      for (const i of order) expect(Array.from(models[i].predict(input)), `model ${i}`).toEqual(alone[i]);
+    }
+    // disposing some leaves the others working, also after a new model takes a freed engine
+    for (const i of [0, 2, 4]) models[i].dispose();
+    for (const i of [0, 2, 4]) expect(() => models[i].predict(input)).toThrow(DisposedError);
+    const late = await loadModel(smallCnn(seeds[0]));
+    for (const i of [1, 3, 5]) expect(Array.from(models[i].predict(input)), `model ${i}`).toEqual(alone[i]);
+    expect(Array.from(late.predict(input))).toEqual(alone[0]);
+    for (const i of [1, 3, 5]) models[i].dispose();
+    late.dispose();
   });
 });
 

@@ -4,30 +4,27 @@
 // workerd, with both the SIMD and the scalar build.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { engineFile, loadModel } from '../src/runtime/node.js';
+import { capability, jscPath } from './helpers/capabilities.js';
 import { BUILDS } from './helpers/quant.js';
 
-const JSC = '/usr/bin/jsc';
-const have = existsSync(JSC);
-if (!have) {
-  if (process.env.CI) throw new Error(`${JSC} is missing: .ci/run installs libjavascriptcoregtk-4.0-bin`);
-  console.warn(`\n*** SKIPPED WebKit parity: ${JSC} not installed (apt-get install libjavascriptcoregtk-4.0-bin) ***\n`);
-}
+const jsc = capability('jsc');
 
-describe.skipIf(!have)('parity with JavaScriptCore', () => {
+describe.skipIf(jsc.skip)('parity with JavaScriptCore', () => {
   for (const file of ['cnn-mnist.edgeq', 'lstm-mnist.edgeq']) {
     for (const build of BUILDS) {
       it(`${file}, ${build} build: jsc's outputs equal Node's bit for bit`, async () => {
+        jsc.require();
         const modelPath = new URL(`../models/${file}`, import.meta.url).pathname;
         const digits = (await loadDataset('mnist', 'test')).images.subarray(0, 32 * 784);
         const dir = mkdtempSync(join(tmpdir(), 'edgeq-jsc-'));
         writeFileSync(join(dir, 'input.bin'), digits);
-        const out = JSON.parse(execFileSync(JSC, [new URL('./webkit/parity.js', import.meta.url).pathname, '--', engineFile(build), modelPath, join(dir, 'input.bin'), '32'], { encoding: 'utf8' })) as { simd: number; bits: number[] };
+        const out = JSON.parse(execFileSync(jscPath()!, [new URL('./webkit/parity.js', import.meta.url).pathname, '--', engineFile(build), modelPath, join(dir, 'input.bin'), '32'], { encoding: 'utf8' })) as { simd: number; bits: number[] };
         const m = await loadModel(readFileSync(modelPath), { build });
         const want = m.predict(digits, { batch: 32 });
         m.dispose();

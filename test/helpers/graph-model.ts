@@ -1,4 +1,4 @@
-// Writes the Keras MNIST CNN of ../shared/external-models as a TF.js Graph model, the
+// Writes the Keras MNIST CNN of test/fixtures/keras-mnist-cnn as a TF.js Graph model, the
 // way tensorflowjs_converter lays one out (Const nodes named like the weights, fused
 // and unfused ops), so that the graph-model path can be tested without Python.
 
@@ -14,7 +14,7 @@ const fused = (...ops: string[]) => ({ fused_ops: { list: { s: ops.map(b64) } },
 const mm = { transpose_a: { b: false }, transpose_b: { b: false }, T: { type: 'DT_FLOAT' } };
 
 export function writeGraphModel(extraNode?: { name: string; op: string }): string {
-  const src = new URL('../../../shared/external-models/keras-mnist-cnn/', import.meta.url).pathname;
+  const src = new URL('../fixtures/keras-mnist-cnn/', import.meta.url).pathname;
   const keras = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8'));
   const specs = keras.weightsManifest[0].weights as { name: string; shape: number[]; dtype: string }[];
   const shard = readFileSync(join(src, 'group1-shard1of1.bin'));

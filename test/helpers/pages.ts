@@ -5,8 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_PATH } from './capabilities.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+// tests that launch it check capability('chromium') first (test/helpers/capabilities.ts)
+export const CHROMIUM = CHROMIUM_PATH;
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
