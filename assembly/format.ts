@@ -1,4 +1,4 @@
-// .edgeq format v1: the numbers of docs/FORMAT.md. Portable syntax (no AssemblyScript
+// .edgeq format (version 2; readers also take 1): the numbers of docs/FORMAT.md. Portable syntax (no AssemblyScript
 // types), so the engine's reader and the TypeScript writer import this one file.
 
 export const MAGIC = 0x51474445; // bytes 45 44 47 51, "EDGQ"

@@ -1,5 +1,6 @@
 // The engine's exports: a C-like ABI of pointers, sizes and codes, no imports.
-// docs/KERNELS.md lists every export with its contract.
+// docs/KERNELS.md (kernels, memory) and docs/ENGINE.md (model_*) list every export with
+// its contract; test/docs.test.ts holds the lists to the compiled module.
 
 export { mem_alloc, mem_reset, mem_used } from "./memory";
 export { quant_multiplier, quant_act_min, quant_act_max } from "./quant";

@@ -3,8 +3,9 @@
 // Kernels never allocate. The host and the model loader allocate every buffer up front
 // (Prepare) and release them all at once with mem_reset; one model per instance.
 // Every block is 16-byte aligned (one v128) and is followed by MEM_SLACK readable
-// bytes, because the optimized kernels read up to 15 bytes past the end of an input
-// row (see the over-read notes at the top of each kernel).
+// bytes, because the optimized kernels read up to 7 bytes past the end of an input
+// row and the fused conv + pool gathers up to 12 past its scratch (docs/KERNELS.md,
+// and the over-read notes at the top of each kernel).
 
 export const MEM_ALIGN: usize = 16;
 export const MEM_SLACK: usize = 16;

@@ -1,5 +1,5 @@
 // Kernel microbenchmark: GMAC/s of every kernel on the reference models' layer shapes
-// (DESIGN §5), next to the peak of i32x4.dot_i16x8_s measured in the same run; then the
+// (models/architectures.ts), next to the peak of i32x4.dot_i16x8_s measured in the same run; then the
 // kernels the engine picks for the shipped CNN (conv + max pool fused, sparse weights).
 //
 //   npx tsx bench/kernels.ts [--quick] [--json FILE]

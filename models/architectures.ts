@@ -1,4 +1,4 @@
-// The reference architectures (../shared/DESIGN.md §5), exactly, in TF.js Layers.
+// The reference architectures of the project (the seed's CNN and LSTM), exactly, in TF.js Layers.
 //   CNN:  Conv2D(32, 3×3, relu, 28×28×1) → MaxPool 2×2 → Conv2D(64, 3×3, relu) → MaxPool 2×2
 //         → Conv2D(64, 3×3, relu) → Flatten → Dense(64, relu) → Dense(10, softmax)   2,794,240 MACs
 //   LSTM: LSTM(64, relu, input 28 steps × 28 features) → Dense(64, relu) → Dense(10, softmax)

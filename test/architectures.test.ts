@@ -4,7 +4,7 @@ import { referenceModel } from '../models/architectures.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { loadModel } from '../src/runtime/node.js';
 
-// The reference architectures are DESIGN §5's exactly: the engine, which counts the
+// The reference architectures are models/architectures.ts's exactly: the engine, which counts the
 // multiply-accumulates of the converted model, says so.
 describe('reference architectures', () => {
   for (const [arch, shape, macs, params] of [['cnn', [28, 28, 1], 2_794_240, 93_322], ['lstm', [28, 28], 664_192, 28_618]] as const) {

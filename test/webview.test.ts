@@ -49,7 +49,8 @@ describe.skipIf(chromium.skip)('mobile webview page', () => {
     await page.waitForSelector('#top li');
     const first = await page.locator('#top li').first().getAttribute('data-index');
     expect(first).toBe('1');
-    await expect(page.locator('#time').textContent()).resolves.toMatch(/ms \(simd build, 18\.6 KB model\)/);
+    const kb = (readFileSync(new URL('../models/cnn-mnist.edgeq', import.meta.url)).length / 1024).toFixed(1);
+    await expect(page.locator('#time').textContent()).resolves.toMatch(new RegExp(`ms \\(simd build, ${kb.replace('.', '\\.')} KB model\\)`));
 
     await page.locator('#samples img').nth(3).click();
     await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);

@@ -8,7 +8,7 @@ import { parse, UsageError, type Command } from '../../runtime/cli/args.js';
 
 export const TRAIN_HELP = `usage: edgeq train --arch cnn|lstm --out <dir> [--data mnist|fashion-mnist] [options]
 
-Trains a reference model (../shared/DESIGN.md §5; models/architectures.ts) with TF.js on
+Trains a reference model (models/architectures.ts) with TF.js on
 WebGPU: Dawn (the webgpu npm package) in Node. Without a GPU it says so and trains on
 TF.js's wasm backend, the fastest here (--backend webgpu still uses the software
 SwiftShader driver of Debian's chromium package where it is installed). Writes <dir>/model.json, <dir>/weights.bin and
