@@ -32,6 +32,35 @@ function seeded(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
 }
 
 describe('lowering a Layers model', () => {
+  it('folds a Rescaling at the input into the first Conv2D or Dense, so the edgeq model takes what the source takes', () => {
+    for (const [scale, offset, padding] of [[1 / 127.5, -1, 'valid'], [1 / 255, 0, 'same']] as const) {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.rescaling({ inputShape: [8, 9, 3], scale, offset }),
+          tf.layers.conv2d({ filters: 4, kernelSize: 3, padding, activation: 'relu' }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 5, activation: 'softmax' }),
+        ],
+      });
+      const graph = lowerLayersModel(model);
+      expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'flatten', 'dense', 'softmax']);
+      const x = seeded([6, 8, 9, 3], 5, 0, 255); // pixels as the source model takes them
+      const want = (model.predict(x) as tf.Tensor).dataSync();
+      const outs = runFloat(graph, x);
+      const got = outs[outs.length - 1].dataSync();
+      let err = 0;
+      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
+      expect(err).toBeLessThan(1e-5);
+      tf.dispose([x, ...outs]);
+    }
+    const sameWithOffset = tf.sequential({ layers: [tf.layers.rescaling({ inputShape: [8, 8, 1], scale: 2, offset: -1 }), tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });
+    expect(() => lowerLayersModel(sameWithOffset)).toThrow(/an offset before a 'same'-padded Conv2D cannot be folded/);
+    const late = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 }), tf.layers.rescaling({ scale: 2 }), tf.layers.dense({ units: 2 })] });
+    expect(() => lowerLayersModel(late)).toThrow(/only before the first Conv2D or Dense/);
+    const pooled = tf.sequential({ layers: [tf.layers.rescaling({ inputShape: [8, 8, 1], scale: -1 }), tf.layers.maxPooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });
+    expect(() => lowerLayersModel(pooled)).toThrow(/folded into the Conv2D or Dense layer after it/);
+  });
+
   it('folds BatchNormalization, removes Dropout and fuses activations exactly (in float)', () => {
     const model = tf.sequential({
       layers: [

@@ -1,6 +1,8 @@
 // The converter's float graph: a TF.js Layers model lowered to edgeq's ops, still in
 // float. Dropout is removed, BatchNormalization folded into the convolution or dense
-// layer before it, Activation / ReLU layers fused into it, a softmax split off.
+// layer before it, Activation / ReLU layers fused into it, a softmax split off, and a
+// Rescaling at the input (Keras' pixels → values) folded into the first weighted layer,
+// so the edgeq model takes what the source model takes.
 // runFloat evaluates the graph with TF.js so that every rewrite can be checked.
 
 import * as tf from '@tensorflow/tfjs';
@@ -19,7 +21,7 @@ export type FloatLayer =
 // [4·units][units]: the engine's layouts.
 export interface FloatGraph { inputShape: number[]; layers: FloatLayer[] }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused)';
+export const SUPPORTED_LAYERS = 'InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -40,6 +42,24 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
     throw new UnsupportedOpError('E_GRAPH', `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; edgeq converts models with one of each`);
   }
   const out: FloatLayer[] = [];
+  // a Rescaling waiting for the first weighted layer: value = input × scale + offset
+  let rescale: { scale: number; offset: number; where: string } | undefined;
+  const weighted = () => out.some((l) => l.type !== 'flatten' && l.type !== 'reshape');
+  // w·(x·scale + offset) + b = (w·scale)·x + (b + offset·Σw), per output; exact where
+  // every input is real (dense; a conv without zero padding, or offset 0)
+  const foldRescale = (l: Extract<FloatLayer, { type: 'conv2d' | 'dense' }>) => {
+    if (!rescale) return;
+    if (rescale.offset !== 0 && l.type === 'conv2d' && l.padding === 'same') {
+      throw new UnsupportedOpError('E_RESCALING_FOLD', `${rescale.where}: an offset before a 'same'-padded Conv2D cannot be folded (its zero padding would shift); use offset 0 or 'valid' padding`);
+    }
+    const n = l.type === 'conv2d' ? l.filters : l.units, per = l.weights.length / n;
+    for (let o = 0; o < n; o++) {
+      let sum = 0;
+      for (let q = 0; q < per; q++) { sum += l.weights[o * per + q]; l.weights[o * per + q] *= rescale.scale; }
+      l.bias[o] += rescale.offset * sum;
+    }
+    rescale = undefined;
+  };
   const layers = model.layers;
   layers.forEach((layer, i) => {
     const cls = layer.getClassName();
@@ -61,7 +81,19 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
       if (name === 'relu' || name === 'relu6') return name;
       throw unsupportedActivation(name);
     };
+    if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'Dense'].includes(cls)) {
+      throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling is folded into the Conv2D or Dense layer after it, and ${where} comes first`);
+    }
     switch (cls) {
+      case 'Rescaling': {
+        const scale = cfg.scale, offset = cfg.offset ?? 0;
+        if (typeof scale !== 'number' || typeof offset !== 'number' || !Number.isFinite(scale) || !Number.isFinite(offset)) {
+          throw new UnsupportedOpError('E_RESCALING', `${where}: only one scale and offset for every value can be folded`);
+        }
+        if (weighted() || rescale) throw new UnsupportedOpError('E_RESCALING', `${where}: a Rescaling is supported only before the first Conv2D or Dense layer (with nothing but Flatten / Reshape / Dropout between)`);
+        rescale = { scale, offset, where };
+        return;
+      }
       case 'InputLayer':
       case 'Dropout':
       case 'SpatialDropout1D':
@@ -87,6 +119,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           type: 'conv2d', name: layer.name, filters: f, kernel: [kh, kw], strides: pair(cfg.strides), padding: cfg.padding === 'same' ? 'same' : 'valid',
           activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: ohwi, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(f),
         });
+        foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'conv2d' }>);
         return;
       }
       case 'Dense': {
@@ -96,6 +129,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         const [k, n] = shapes[0];
         const act = actName(cfg.activation);
         out.push({ type: 'dense', name: layer.name, units: n, activation: act === 'softmax' ? 'none' : fusedOf(act), weights: transpose(w[0], k, n), bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(n) });
+        foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'dense' }>);
         if (act === 'softmax') out.push({ type: 'softmax', name: `${layer.name}/softmax` });
         return;
       }
@@ -166,7 +200,8 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         throw new UnsupportedOpError('E_UNSUPPORTED_LAYER', `${where} is not supported; supported layers: ${SUPPORTED_LAYERS}`);
     }
   });
-  if (!out.some((l) => l.type !== 'flatten' && l.type !== 'reshape')) throw new UnsupportedOpError('E_GRAPH', 'the model has no layer edgeq can run');
+  if (!weighted()) throw new UnsupportedOpError('E_GRAPH', 'the model has no layer edgeq can run');
+  if (rescale) throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling must be followed by a Conv2D or Dense layer to fold into`);
   return { inputShape: inputShape as number[], layers: out };
 }
 
