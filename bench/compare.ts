@@ -32,6 +32,7 @@ import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { quantizeGraph } from '../src/toolchain/convert/quantize.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
 import { floatOnnx, int8Onnx, INT8_LAYOUTS, type OnnxVariant } from './onnx.js';
+import { accuracy, argmaxRows } from '../src/runtime/classes.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
@@ -83,11 +84,7 @@ async function accuracyOf(run: Run, d: Dataset): Promise<number> {
   for (let i = 0; i < d.count; i += 250) {
     const n = Math.min(250, d.count - i);
     const y = await run(d.images.subarray(i * 784, (i + n) * 784), n);
-    for (let j = 0; j < n; j++) {
-      let best = 0;
-      for (let c = 1; c < 10; c++) if (y[j * 10 + c] > y[j * 10 + best]) best = c;
-      if (best === d.labels[i + j]) ok++;
-    }
+    ok += n * accuracy(argmaxRows(y, n, 10), d.labels.subarray(i, i + n));
   }
   return ok / d.count;
 }

