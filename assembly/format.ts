@@ -76,7 +76,8 @@ export const OP_GLOBAL_AVG_POOL2D = 5;
 export const OP_LSTM = 6;
 export const OP_RESHAPE = 7;
 export const OP_SOFTMAX = 8;
-export const OP_LAST = 8;
+export const OP_DEPTHWISE_CONV2D = 9;
+export const OP_LAST = 9;
 
 // O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
 export const ACT_NONE = 0;

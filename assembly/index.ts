@@ -12,6 +12,9 @@ export {
 } from "./kernels/conv2d";
 export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
 export {
+  depthwise_conv2d_s8_ref, depthwise_conv2d_packed_size, depthwise_conv2d_pack, depthwise_conv2d_s8_c8,
+} from "./kernels/depthwise_conv2d";
+export {
   maxpool2d_s8_ref, maxpool2d_s8_c16, avgpool2d_s8_ref, avgpool2d_s8_c16,
   global_avgpool2d_s8_ref, global_avgpool2d_s8_c16,
 } from "./kernels/pool2d";

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineBuild, EngineExports } from '../src/runtime/engine.js';
 import {
-  Heap, prepareConv2d, prepareConv2dMaxPool, prepareDense, prepareLstm, preparePool2d,
+  Heap, prepareConv2d, prepareConv2dMaxPool, prepareDense, prepareDepthwiseConv2d, prepareLstm, preparePool2d,
   type Conv2dSpec, type ConvVariant, type MaxPoolSpec, type PreparedOp, type Variant,
 } from '../test/helpers/kernels.js';
 import { loadEngine } from '../src/runtime/node.js';
@@ -85,6 +85,15 @@ const pool = (name: string, h: number, c: number): Case => ({
     kind: 'max', batch: 1, height: h, width: h, channels: c, pool: [2, 2], strides: [2, 2], padding: 'valid',
   }, variant),
 });
+// 3×3 depthwise, same padding, stride 1 (MobileNet / DS-CNN blocks)
+const depthwise = (name: string, h: number, w: number, c: number): Case => ({
+  name, macs: h * w * c * 9,
+  make: (heap, variant) => prepareDepthwiseConv2d(heap, {
+    batch: 1, height: h, width: w, channels: c, multiplier: 1, kernel: [3, 3], strides: [1, 1], padding: 'same',
+    activation: 'relu6', input: q(0.02, -128), output: q(0.05, -128),
+    weights: bytes(c * 9, c), weightScales: new Float32Array(c).fill(0.01), bias: new Int32Array(c).fill(100),
+  }, variant),
+});
 const lstm: Case = {
   name: 'LSTM 28 steps × 28 → 64 (relu, hard sigmoid)', macs: 28 * 4 * 64 * (28 + 64),
   make: (heap, variant) => prepareLstm(heap, {
@@ -106,6 +115,9 @@ const cases: Case[] = [
   dense('CNN dense 64 → 10', 64, 10),
   { ...lstm, target: 0.3 },
   dense('LSTM dense 64 → 64', 64, 64),
+  depthwise('depthwise 3×3 48×48×8 (MobileNetV1-0.25, 96×96 input, block 1)', 48, 48, 8),
+  depthwise('depthwise 3×3 12×12×64 (MobileNetV1-0.25, block 7)', 12, 12, 64),
+  depthwise('depthwise 3×3 25×5×64 (DS-CNN keyword spotting)', 25, 5, 64),
   // what the engine runs for models/cnn-fashion-mnist.edgeq (conv1 dense, conv2 and
   // conv3 92 % zeros): the kernel choice of assembly/model/model.ts (sparseIsFaster)
   conv('CNN conv1 + maxpool, gemm (fused)', 28, 1, 32, { pool: true }),

@@ -32,6 +32,38 @@ function seeded(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
 }
 
 describe('lowering a Layers model', () => {
+  it('lowers DepthwiseConv2D (depth multiplier, strides, same padding) and SeparableConv2D (depthwise + 1×1), folding BatchNormalization and ReLU6 into the depthwise step', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [11, 10, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', useBias: false }),
+        tf.layers.batchNormalization(),
+        tf.layers.reLU({ maxValue: 6 }),
+        tf.layers.conv2d({ filters: 6, kernelSize: 1, activation: 'relu' }),
+        tf.layers.separableConv2d({ filters: 12, kernelSize: 3, padding: 'valid', activation: 'relu', depthMultiplier: 1 }),
+        tf.layers.depthwiseConv2d({ kernelSize: [2, 3], strides: [1, 2], padding: 'valid', activation: 'relu6' }),
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 4, activation: 'softmax' }),
+      ],
+    });
+    model.layers.forEach((l, i) => {
+      if (l.getClassName() !== 'BatchNormalization') return;
+      l.setWeights(l.getWeights().map((w, j) => (j === l.getWeights().length - 1 ? seeded(w.shape, 10 * i + j, 0.5, 2) : seeded(w.shape, 10 * i + j))));
+    });
+    const graph = lowerLayersModel(model);
+    expect(graph.layers.map((l) => `${l.type}${'activation' in l ? `:${l.activation}` : ''}`)).toEqual([
+      'conv2d:relu', 'depthwiseConv2d:relu6', 'conv2d:relu', 'depthwiseConv2d:none', 'conv2d:relu', 'depthwiseConv2d:relu6', 'globalAvgPool2d', 'dense:none', 'softmax',
+    ]);
+    const x = seeded([5, 11, 10, 3], 3);
+    const want = (model.predict(x) as tf.Tensor).dataSync();
+    const outs = runFloat(graph, x);
+    const got = outs[outs.length - 1].dataSync();
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
+    expect(err).toBeLessThan(1e-5);
+    tf.dispose([x, ...outs]);
+  });
+
   it('folds a Rescaling at the input into the first Conv2D or Dense, so the edgeq model takes what the source takes', () => {
     for (const [scale, offset, padding] of [[1 / 127.5, -1, 'valid'], [1 / 255, 0, 'same']] as const) {
       const model = tf.sequential({

@@ -10,6 +10,7 @@ import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, ACT_NONE, ACT_RELU6, PAD_SAME } from "../format";
 import { quant_multiplier, quantize } from "../quant";
+import { depthwise_conv2d_pack, depthwise_conv2d_packed_size, depthwise_conv2d_s8_c8 } from "../kernels/depthwise_conv2d";
 import { softmax_s8_f32 } from "../kernels/activation";
 import {
   conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_s8_sparse, conv2d_maxpool2d_scratch_size, conv2d_s8_im2col,
@@ -384,12 +385,12 @@ function checkOp(o: i32): i32 {
   const yDtype = type == F.OP_SOFTMAX ? F.DTYPE_FLOAT32 : F.DTYPE_INT8;
   if (u8f(trec(y), F.T_DTYPE) != yDtype) return fail(E_OP, o, R_TENSOR_REF);
   if (pad != 0 && pad != PAD_SAME) return fail(E_OP, o, R_PARAM);
-  const usesWeights = type == F.OP_CONV2D || type == F.OP_DENSE || type == F.OP_LSTM;
+  const usesWeights = type == F.OP_CONV2D || type == F.OP_DEPTHWISE_CONV2D || type == F.OP_DENSE || type == F.OP_LSTM;
   if (!usesWeights && (w != F.NONE || b != F.NONE)) return fail(E_OP, o, R_TENSOR_REF);
   if (type != F.OP_LSTM && rw != F.NONE) return fail(E_OP, o, R_TENSOR_REF);
   if (!usesWeights && act != 0) return fail(E_OP, o, R_PARAM);
-  if (type != F.OP_CONV2D && type != F.OP_MAX_POOL2D && type != F.OP_AVG_POOL2D && pad != 0) return fail(E_OP, o, R_PARAM);
-  if ((type == F.OP_CONV2D || type == F.OP_DENSE) && (act < ACT_NONE || act > ACT_RELU6)) return fail(E_OP, o, R_PARAM);
+  if (type != F.OP_CONV2D && type != F.OP_DEPTHWISE_CONV2D && type != F.OP_MAX_POOL2D && type != F.OP_AVG_POOL2D && pad != 0) return fail(E_OP, o, R_PARAM);
+  if ((type == F.OP_CONV2D || type == F.OP_DEPTHWISE_CONV2D || type == F.OP_DENSE) && (act < ACT_NONE || act > ACT_RELU6)) return fail(E_OP, o, R_PARAM);
   const ex = elems(x);
   let macs: u64 = 0;
 
@@ -404,6 +405,18 @@ function checkOp(o: i32): i32 {
     if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, f)) return fail(E_OP, o, R_SHAPE);
     if (!multipliersFinite(x, w, y)) return fail(E_OP, o, R_QUANT);
     macs = <u64>oh * <u64>ow * <u64>f * <u64>kh * <u64>kw * <u64>c;
+  } else if (type == F.OP_DEPTHWISE_CONV2D) {
+    // weights [c·m, kh, kw, 1]: output channel o reads input channel o / m
+    if (rank(x) != 3 || !isConstant(w, F.DTYPE_INT8, 4) || load<u32>(trec(w) + F.T_SCALE_COUNT) == 0) return fail(E_OP, o, R_TENSOR_REF);
+    const h = dim(x, 0), wd = dim(x, 1), c = dim(x, 2);
+    const oc = dim(w, 0), kh = dim(w, 1), kw = dim(w, 2);
+    if (p2 < 1 || p2 > 64 || dim(w, 3) != 1 || oc != c * p2) return fail(E_OP, o, R_SHAPE);
+    if (b != F.NONE && (!isConstant(b, F.DTYPE_INT32, 1) || dim(b, 0) != oc)) return fail(E_OP, o, R_TENSOR_REF);
+    if (p0 < 1 || p1 < 1 || p0 > 64 || p1 > 64 || p3 != 0) return fail(E_OP, o, R_PARAM);
+    const oh = window_out_size(h, kh, p0, pad), ow = window_out_size(wd, kw, p1, pad);
+    if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, oc)) return fail(E_OP, o, R_SHAPE);
+    if (!multipliersFinite(x, w, y)) return fail(E_OP, o, R_QUANT);
+    macs = <u64>oh * <u64>ow * <u64>oc * <u64>kh * <u64>kw;
   } else if (type == F.OP_DENSE) {
     if (rank(x) != 1 || !isConstant(w, F.DTYPE_INT8, 2) || load<u32>(trec(w) + F.T_SCALE_COUNT) == 0) return fail(E_OP, o, R_TENSOR_REF);
     const n = dim(w, 0);
@@ -612,7 +625,7 @@ function packWeights(): i32 {
   for (let o = 0; o < nO; o++) {
     const r = orec(o);
     const type = i32f(r, F.O_TYPE);
-    if (type != F.OP_CONV2D && type != F.OP_DENSE && type != F.OP_LSTM) continue;
+    if (type != F.OP_CONV2D && type != F.OP_DEPTHWISE_CONV2D && type != F.OP_DENSE && type != F.OP_LSTM) continue;
     const x = i32f(r, F.O_INPUT), y = i32f(r, F.O_OUTPUT), w = i32f(r, F.O_WEIGHTS), b = i32f(r, F.O_BIAS);
     const n = dim(w, 0);
     const k = elems(w) / n;
@@ -633,6 +646,16 @@ function packWeights(): i32 {
       lstm_pack(tx, sx, th, sh, k, units, f32f(trec(x), F.T_SCALE), i32f(trec(x), F.T_ZERO_POINT), packed);
       mem_release(tx);
       size += <usize>n << 2; // the f32 bias the kernel reads
+    } else if (type == F.OP_DEPTHWISE_CONV2D) {
+      const kh = dim(w, 1), kw = dim(w, 2);
+      size = depthwise_conv2d_packed_size(n, kh, kw);
+      packed = mem_alloc(size);
+      const tw = mem_alloc(<usize>elems(w));
+      if (!packed || !tw) return fail(E_MEMORY, o, R_LIMIT);
+      decode(w, tw);
+      const bias = b == F.NONE ? 0 : data + <usize>load<u32>(trec(b) + F.T_DATA_OFFSET);
+      depthwise_conv2d_pack(tw, n, kh, kw, bias, channelScalesPtr(w), f32f(trec(x), F.T_SCALE), f32f(trec(y), F.T_SCALE), packed);
+      mem_release(tw);
     } else {
       // the kernel choice needs the weights: decode them once to count, then again
       // above the packed block (the allocator releases in stack order)
@@ -789,6 +812,10 @@ function runOp(o: i32, batch: i32): void {
     const w = i32f(r, F.O_WEIGHTS);
     conv2d_s8_im2col(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, dim(w, 0), dim(w, 1), dim(w, 2),
       p0, p1, pad, i32f(trec(x), F.T_ZERO_POINT), ys, yz, act, py, scratch);
+  } else if (type == F.OP_DEPTHWISE_CONV2D) {
+    const w = i32f(r, F.O_WEIGHTS);
+    depthwise_conv2d_s8_c8(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, p2, dim(w, 1), dim(w, 2),
+      p0, p1, pad, i32f(trec(x), F.T_ZERO_POINT), ys, yz, act, py);
   } else if (type == F.OP_DENSE) {
     dense_s8_gemm(px, batch, elems(x), packed, elems(y), ys, yz, act, py);
   } else if (type == F.OP_MAX_POOL2D) {

@@ -33,6 +33,16 @@ export interface EngineExports {
     pkh: number, pkw: number, psh: number, psw: number, ppad: number, y: number, scratch: number): void;
   conv2d_maxpool2d_scratch_size(w: number, c: number, oc: number, kh: number, kw: number, sw: number, pad: number,
     pkh: number, pkw: number, psw: number, ppad: number): number;
+  depthwise_conv2d_s8_ref(x: number, batch: number, h: number, w: number, c: number,
+    weights: number, bias: number, wscale: number, m: number, kh: number, kw: number,
+    sh: number, sw: number, pad: number, inScale: number, inZp: number,
+    outScale: number, outZp: number, act: number, y: number): void;
+  depthwise_conv2d_packed_size(oc: number, kh: number, kw: number): number;
+  depthwise_conv2d_pack(w: number, oc: number, kh: number, kw: number, bias: number, wscale: number,
+    inScale: number, outScale: number, packed: number): void;
+  depthwise_conv2d_s8_c8(x: number, batch: number, h: number, w: number, c: number,
+    packed: number, m: number, kh: number, kw: number, sh: number, sw: number, pad: number,
+    inZp: number, outScale: number, outZp: number, act: number, y: number): void;
   conv2d_sparse_pairs(w: number, n: number, k: number): number;
   conv2d_sparse_packed_size(n: number, pairs: number): number;
   conv2d_sparse_pack(w: number, n: number, kh: number, kw: number, c: number, h: number, wd: number, pad: number,

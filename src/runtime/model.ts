@@ -40,6 +40,7 @@ export interface LayerInfo {
   padding?: 'valid' | 'same';
   strides?: number[];
   window?: number[];
+  depthMultiplier?: number; // depthwise conv2d: output channels per input channel
   returnSequences?: boolean;
   recurrentActivation?: string;
   weights?: WeightInfo[];
@@ -343,9 +344,11 @@ export class Model {
       if (type === F.OP_CONV2D) info.kernel = f(15) === 1 ? 'sparse' : 'gemm';
       if (f(14) === 1) info.fusedWith = o + 1;
       if (f(14) === 2) info.fusedWith = o - 1;
-      if (type === F.OP_CONV2D || type === F.OP_DENSE) info.activation = nameOf(FUSED_ACTIVATION, f(6));
-      if (type === F.OP_CONV2D || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = nameOf(PADDING, f(7));
-      if (type === F.OP_CONV2D) info.strides = [f(8), f(9)];
+      const conv = type === F.OP_CONV2D || type === F.OP_DEPTHWISE_CONV2D;
+      if (conv || type === F.OP_DENSE) info.activation = nameOf(FUSED_ACTIVATION, f(6));
+      if (conv || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = nameOf(PADDING, f(7));
+      if (conv) info.strides = [f(8), f(9)];
+      if (type === F.OP_DEPTHWISE_CONV2D) info.depthMultiplier = f(10);
       if (type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) { info.window = [f(8), f(9)]; info.strides = [f(10), f(11)]; }
       if (type === F.OP_LSTM) { info.activation = nameOf(FLOAT_ACTIVATION, f(6)); info.returnSequences = f(8) === 1; info.recurrentActivation = nameOf(FLOAT_ACTIVATION, f(9)); }
       const weights: WeightInfo[] = [];

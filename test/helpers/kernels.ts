@@ -110,6 +110,46 @@ export function prepareConv2d(heap: Heap, s: Conv2dSpec, variant: ConvVariant): 
   });
 }
 
+export interface DepthwiseConv2dSpec {
+  batch: number; height: number; width: number; channels: number;
+  multiplier: number; kernel: [number, number]; strides: [number, number];
+  padding: Padding; activation: FusedActivation;
+  input: Quant; output: Quant;
+  weights: Int8Array; // [channels · multiplier][kh][kw]
+  weightScales: Float32Array; // [channels · multiplier]
+  bias: Int32Array | null; // [channels · multiplier], scale input.scale · weightScales[o]
+}
+
+export function depthwiseConv2dOutputShape(e: EngineExports, s: DepthwiseConv2dSpec): [number, number, number, number] {
+  const pad = PADDING[s.padding];
+  return [s.batch, e.window_out_size(s.height, s.kernel[0], s.strides[0], pad),
+    e.window_out_size(s.width, s.kernel[1], s.strides[1], pad), s.channels * s.multiplier];
+}
+
+export function prepareDepthwiseConv2d(heap: Heap, s: DepthwiseConv2dSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const [kh, kw] = s.kernel;
+  const [sh, sw] = s.strides;
+  const pad = PADDING[s.padding];
+  const act = FUSED_ACTIVATION[s.activation];
+  const oc = s.channels * s.multiplier;
+  check(s.weights.length === oc * kh * kw, 'depthwise conv2d: weights length');
+  check(s.weightScales.length === oc && (!s.bias || s.bias.length === oc), 'depthwise conv2d: scales / bias length');
+  const outLength = depthwiseConv2dOutputShape(e, s).reduce((a, b) => a * b, 1);
+  const inLength = s.batch * s.height * s.width * s.channels;
+  const w = heap.put(s.weights), bias = s.bias ? heap.put(s.bias) : 0, ws = heap.put(s.weightScales);
+  return op(heap, inLength, 'i8', outLength, 'i8', (x, y) => {
+    if (variant === 'ref') {
+      return () => e.depthwise_conv2d_s8_ref(x, s.batch, s.height, s.width, s.channels, w, bias, ws, s.multiplier,
+        kh, kw, sh, sw, pad, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y);
+    }
+    const packed = heap.alloc(e.depthwise_conv2d_packed_size(oc, kh, kw));
+    e.depthwise_conv2d_pack(w, oc, kh, kw, bias, ws, s.input.scale, s.output.scale, packed);
+    return () => e.depthwise_conv2d_s8_c8(x, s.batch, s.height, s.width, s.channels, packed, s.multiplier,
+      kh, kw, sh, sw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y);
+  });
+}
+
 // The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
 export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
 

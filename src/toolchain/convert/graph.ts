@@ -11,17 +11,18 @@ import type { FusedActivation, Padding } from '../../runtime/codes.js';
 
 export type FloatLayer =
   | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
+  | { type: 'depthwiseConv2d'; name: string; multiplier: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'dense'; name: string; units: number; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'maxPool2d' | 'avgPool2d'; name: string; pool: [number, number]; strides: [number, number]; padding: Padding }
   | { type: 'globalAvgPool2d' | 'flatten' | 'softmax'; name: string }
   | { type: 'reshape'; name: string; shape: number[] }
   | { type: 'lstm'; name: string; units: number; activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid'; returnSequences: boolean; kernel: Float32Array; recurrent: Float32Array; bias: Float32Array };
 
-// conv2d weights are OHWI, dense [units][inputs], LSTM [4·units][features] and
+// conv2d weights are OHWI, depthwise [c·multiplier][kh][kw], dense [units][inputs], LSTM [4·units][features] and
 // [4·units][units]: the engine's layouts.
 export interface FloatGraph { inputShape: number[]; layers: FloatLayer[] }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
+export const SUPPORTED_LAYERS = 'InputLayer, Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -47,12 +48,12 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
   const weighted = () => out.some((l) => l.type !== 'flatten' && l.type !== 'reshape');
   // w·(x·scale + offset) + b = (w·scale)·x + (b + offset·Σw), per output; exact where
   // every input is real (dense; a conv without zero padding, or offset 0)
-  const foldRescale = (l: Extract<FloatLayer, { type: 'conv2d' | 'dense' }>) => {
+  const foldRescale = (l: Extract<FloatLayer, { type: 'conv2d' | 'depthwiseConv2d' | 'dense' }>) => {
     if (!rescale) return;
-    if (rescale.offset !== 0 && l.type === 'conv2d' && l.padding === 'same') {
+    if (rescale.offset !== 0 && l.type !== 'dense' && l.padding === 'same') {
       throw new UnsupportedOpError('E_RESCALING_FOLD', `${rescale.where}: an offset before a 'same'-padded Conv2D cannot be folded (its zero padding would shift); use offset 0 or 'valid' padding`);
     }
-    const n = l.type === 'conv2d' ? l.filters : l.units, per = l.weights.length / n;
+    const n = l.bias.length, per = l.weights.length / n;
     for (let o = 0; o < n; o++) {
       let sum = 0;
       for (let q = 0; q < per; q++) { sum += l.weights[o * per + q]; l.weights[o * per + q] *= rescale.scale; }
@@ -73,7 +74,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
     const w = layer.getWeights().map((t) => t.dataSync() as Float32Array);
     const shapes = layer.getWeights().map((t) => t.shape);
     const prev = out[out.length - 1];
-    const fusable = prev && (prev.type === 'conv2d' || prev.type === 'dense') && prev.activation === 'none' ? prev : undefined;
+    const fusable = prev && (prev.type === 'conv2d' || prev.type === 'depthwiseConv2d' || prev.type === 'dense') && prev.activation === 'none' ? prev : undefined;
     const unsupportedActivation = (name: string) => new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION',
       `${where}: activation '${name}' is not supported (linear, relu, relu6, and softmax at the end)`);
     const fusedOf = (name: string): FusedActivation => {
@@ -81,7 +82,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
       if (name === 'relu' || name === 'relu6') return name;
       throw unsupportedActivation(name);
     };
-    if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'Dense'].includes(cls)) {
+    if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'DepthwiseConv2D', 'Dense'].includes(cls)) {
       throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling is folded into the Conv2D or Dense layer after it, and ${where} comes first`);
     }
     switch (cls) {
@@ -122,6 +123,35 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'conv2d' }>);
         return;
       }
+      case 'DepthwiseConv2D':
+      case 'SeparableConv2D': {
+        if (cfg.dataFormat !== 'channelsLast') throw new UnsupportedOpError('E_UNSUPPORTED_LAYOUT', `${where}: only channels-last convolutions are supported`);
+        if (pair(cfg.dilationRate).some((d) => d !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_DILATION', `${where}: dilated convolutions are not supported`);
+        const [kh, kw, c, m] = shapes[0];
+        const oc = c * m;
+        // [kh][kw][c][m] → [c·m][kh][kw]
+        const dw = new Float32Array(oc * kh * kw);
+        for (let t = 0; t < kh * kw; t++) for (let o = 0; o < oc; o++) dw[o * kh * kw + t] = w[0][t * oc + o];
+        const act = actName(cfg.activation);
+        const padding = cfg.padding === 'same' ? 'same' : 'valid';
+        if (cls === 'DepthwiseConv2D') {
+          out.push({
+            type: 'depthwiseConv2d', name: layer.name, multiplier: m, kernel: [kh, kw], strides: pair(cfg.strides), padding,
+            activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: dw, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(oc),
+          });
+          foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwiseConv2d' }>);
+          return;
+        }
+        // separable: the depthwise step (no bias, no activation), then a 1×1 conv2d
+        out.push({ type: 'depthwiseConv2d', name: `${layer.name}/depthwise`, multiplier: m, kernel: [kh, kw], strides: pair(cfg.strides), padding, activation: 'none', weights: dw, bias: new Float32Array(oc) });
+        foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwiseConv2d' }>);
+        const f = shapes[1][3] as number;
+        out.push({
+          type: 'conv2d', name: `${layer.name}/pointwise`, filters: f, kernel: [1, 1], strides: [1, 1], padding: 'valid',
+          activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: transpose(w[1], oc, f), bias: w[2] ? Float32Array.from(w[2]) : new Float32Array(f),
+        });
+        return;
+      }
       case 'Dense': {
         if (layer.inputSpec?.[0] && (model.layers[i].input as tf.SymbolicTensor).shape.length > 2) {
           throw new UnsupportedOpError('E_DENSE_RANK', `${where}: a Dense layer on a ${(model.layers[i].input as tf.SymbolicTensor).shape.length - 1}-D input is not supported: add a Flatten before it`);
@@ -143,7 +173,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         }
         // weights in order: gamma (if scale), beta (if center), moving mean, moving variance
         let j = 0;
-        const channels = fusable.type === 'conv2d' ? fusable.filters : fusable.units;
+        const channels = fusable.bias.length;
         const gamma = cfg.scale !== false ? w[j++] : new Float32Array(channels).fill(1);
         const beta = cfg.center !== false ? w[j++] : new Float32Array(channels);
         const mean = w[j++], variance = w[j++];
@@ -228,6 +258,14 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           const c = l.weights.length / (l.filters * kh * kw);
           const filter = tf.tensor4d(l.weights, [l.filters, kh, kw, c]).transpose([1, 2, 3, 0]) as tf.Tensor4D;
           return fusedActivation(tf.conv2d(h as tf.Tensor4D, filter, l.strides, l.padding).add(tf.tensor1d(l.bias)), l.activation);
+        }
+        case 'depthwiseConv2d': {
+          const [kh, kw] = l.kernel;
+          const oc = l.bias.length, c = oc / l.multiplier;
+          const filter = new Float32Array(kh * kw * oc); // [kh][kw][c][m]
+          for (let o = 0; o < oc; o++) for (let t = 0; t < kh * kw; t++) filter[t * oc + o] = l.weights[o * kh * kw + t];
+          const y = tf.depthwiseConv2d(h as tf.Tensor4D, tf.tensor4d(filter, [kh, kw, c, l.multiplier]), l.strides, l.padding);
+          return fusedActivation(y.add(tf.tensor1d(l.bias)), l.activation);
         }
         case 'dense':
           return fusedActivation(tf.matMul(h as tf.Tensor2D, tf.tensor2d(l.weights, [l.units, l.weights.length / l.units]), false, true).add(tf.tensor1d(l.bias)), l.activation);

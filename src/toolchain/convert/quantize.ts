@@ -85,6 +85,13 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
         inQuant = output;
         break;
       }
+      case 'depthwiseConv2d': {
+        const oc = l.bias.length;
+        const { codes, scales } = quantizeRows(l.weights, oc, l.weights.length / oc);
+        layers.push({ type: 'depthwiseConv2d', multiplier: l.multiplier, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        inQuant = output;
+        break;
+      }
       case 'dense': {
         const { codes, scales } = quantizeRows(l.weights, l.units, l.weights.length / l.units);
         layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });

@@ -42,6 +42,22 @@ export interface Conv2dLayer {
   encoding?: WeightEncoding;
 }
 
+// Depthwise: each input channel convolved with its own `multiplier` filters; output
+// channel o = c · multiplier + m reads input channel c.
+export interface DepthwiseConv2dLayer {
+  type: 'depthwiseConv2d';
+  multiplier: number;
+  kernel: [number, number];
+  strides: [number, number];
+  padding: Padding;
+  activation: FusedActivation;
+  weights: Int8Array; // [c · multiplier][kh][kw]
+  weightScales: Float32Array; // [c · multiplier]
+  bias?: Int32Array; // [c · multiplier], scale input · weightScales
+  output: Quant;
+  encoding?: WeightEncoding;
+}
+
 export interface DenseLayer {
   type: 'dense';
   units: number;
@@ -80,7 +96,7 @@ export interface LstmLayer {
   encoding?: WeightEncoding;
 }
 
-export type Layer = Conv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer;
+export type Layer = Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer;
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

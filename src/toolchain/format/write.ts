@@ -111,6 +111,26 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         cur = y;
         break;
       }
+      case 'depthwiseConv2d': {
+        if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
+        const [h, w, c] = s;
+        const [kh, kw] = layer.kernel;
+        const [sh, sw] = layer.strides;
+        const m = layer.multiplier, oc = c * m;
+        if (!Number.isInteger(m) || m < 1 || m > 64) fail(where, `depth multiplier must be 1 to 64, got ${m}`);
+        if (layer.weights.length !== oc * kh * kw) fail(where, `weights have ${layer.weights.length} values, expected ${oc}×${kh}×${kw}`);
+        checkScales(where, layer.weightScales, oc);
+        checkQuant(where, layer.output);
+        if (layer.bias && layer.bias.length !== oc) fail(where, `bias has ${layer.bias.length} values, expected ${oc}`);
+        const oh = windowOut(h, kh, sh, layer.padding), ow = windowOut(w, kw, sw, layer.padding);
+        if (oh < 1 || ow < 1) fail(where, `a ${kh}×${kw} kernel does not fit a ${h}×${w} input`);
+        const wt = weights(layer.weights, [oc, kh, kw, 1], layer.weightScales, layer.encoding);
+        const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
+        const y = act([oh, ow, oc], layer.output);
+        ops.push({ type: F.OP_DEPTHWISE_CONV2D, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw, m] });
+        cur = y;
+        break;
+      }
       case 'dense': {
         if (s.length !== 1) fail(where, `needs a flat input, got [${s}]: add a flatten layer before it`);
         const k = s[0];
