@@ -179,9 +179,10 @@ for (const c of cases) {
   console.log(`| ${c.name} | ${fmt(s.microseconds, 2)} ±${fmt(s.rme)}% | ${s.gmacs ? fmt(s.gmacs) : '–'} | ${s.gmacs ? fmt((100 * s.gmacs) / peakGmacs) + '%' : '–'} | ${fmt(sc.microseconds, 2)} | ${fmt(ref.microseconds, 2)} | ${fmt(ref.microseconds / s.microseconds)}× |`);
 }
 const simdOpt = (name: string) => rows.find((r) => r.kernel === name && r.build === 'simd' && r.variant === 'opt')!.microseconds;
-const sum = (names: string[]) => fmt(names.map(simdOpt).reduce((a, b) => a + b, 0), 1);
-console.log(`\nreference CNN layers summed (SIMD, batch 1), dense weights, one kernel per layer: ${sum(cases.slice(0, 7).map((c) => c.name))} µs for 2,794,240 MACs`);
-console.log(`the shipped CNN as the engine runs it (fused, sparse where cheaper): ${sum(shipped)} µs`);
+const total = (names: string[]) => names.map(simdOpt).reduce((a, b) => a + b, 0);
+const sums = { referenceCnnUs: total(cases.slice(0, 7).map((c) => c.name)), shippedCnnUs: total(shipped) };
+console.log(`\nreference CNN layers summed (SIMD, batch 1), dense weights, one kernel per layer: ${fmt(sums.referenceCnnUs)} µs for 2,794,240 MACs`);
+console.log(`the shipped CNN as the engine runs it (fused, sparse where cheaper): ${fmt(sums.shippedCnnUs)} µs`);
 console.log('(fused and sparse rows count the layer\'s MACs as defined, though the fused kernels skip conv outputs the pool drops and the sparse one zero weights: an equivalent rate)');
 console.log('\ntargets (fraction of the peak, SIMD build, batch 1):');
 for (const c of cases.filter((x) => x.target)) {
@@ -191,6 +192,6 @@ for (const c of cases.filter((x) => x.target)) {
 }
 if (jsonFile) {
   mkdirSync(dirname(jsonFile), { recursive: true });
-  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, peakGmacs, rows }, null, 2));
+  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, peakGmacs, sums, rows }, null, 2));
   console.log(`figures written to ${jsonFile}`);
 }

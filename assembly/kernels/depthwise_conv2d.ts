@@ -6,10 +6,12 @@
 //   depthwise_conv2d_s8_ref  the definition: direct loops, unpacked weights.
 //   depthwise_conv2d_s8_c8   packed weights (depthwise_conv2d_pack: int16 weights tap by
 //                            tap, bias and multipliers per channel); with m = 1, eight
-//                            channels per step in i32x4 pairs (i16 × i16 products, exact),
-//                            the channel tail and m > 1 as in the reference. No scratch,
-//                            no over-read (8-byte loads end inside the row). Bit-exact
-//                            with the reference.
+//                            channels per step in i32x4 pairs (i16 × i16 products, exact);
+//                            where every tap is inside the image the zero point is folded
+//                            into the bias (Σ (x − zp)·w = Σ x·w − zp·Σ w), so a tap is one
+//                            load and two multiply-adds. The channel tail and m > 1 as in
+//                            the reference. No scratch, no over-read (8-byte loads end
+//                            inside the row). Bit-exact with the reference.
 
 import { MAGIC_BITS, quant_act_max, quant_act_min, quant_multiplier, requantize, requantize4 } from "../quant";
 import { window_out_size, window_pad_before } from "./window";
@@ -52,29 +54,35 @@ export function depthwise_conv2d_s8_ref(
 }
 
 // Packed layout, ocp = oc rounded up to 8: int32 bias [ocp], f32 multiplier [ocp],
-// int16 weights [kh·kw][ocp] (zero past oc).
+// int32 bias − inZp·Σ w [ocp] (for pixels whose taps are all inside the image), int16
+// weights [kh·kw][ocp] (zero past oc).
 // @ts-ignore: decorator
 @inline function roundUp8(n: i32): i32 { return (n + 7) & ~7; }
 
 export function depthwise_conv2d_packed_size(oc: i32, kh: i32, kw: i32): usize {
   const ocp = <usize>roundUp8(oc);
-  return ocp * 8 + <usize>kh * <usize>kw * ocp * 2;
+  return ocp * 12 + <usize>kh * <usize>kw * ocp * 2;
 }
 
 // w: int8 [oc][kh][kw]; bias: int32 [oc] or 0; wscale: f32 [oc].
 export function depthwise_conv2d_pack(
   w: usize, oc: i32, kh: i32, kw: i32, bias: usize, wscale: usize,
-  inScale: f32, outScale: f32, packed: usize,
+  inScale: f32, inZp: i32, outScale: f32, packed: usize,
 ): void {
   const ocp = roundUp8(oc);
   memory.fill(packed, 0, depthwise_conv2d_packed_size(oc, kh, kw));
-  const pw = packed + (<usize>ocp << 3);
+  const pw = packed + <usize>ocp * 12;
   for (let o = 0; o < oc; o++) {
-    store<i32>(packed + (<usize>o << 2), bias ? load<i32>(bias + (<usize>o << 2)) : 0);
-    store<f32>(packed + (<usize>(ocp + o) << 2), quant_multiplier(inScale, load<f32>(wscale + (<usize>o << 2)), outScale));
+    const b: i32 = bias ? load<i32>(bias + (<usize>o << 2)) : 0;
+    let sum: i32 = 0;
     for (let t = 0; t < kh * kw; t++) {
-      store<i16>(pw + (<usize>(t * ocp + o) << 1), <i16>load<i8>(w + <usize>(o * kh * kw + t)));
+      const v = load<i8>(w + <usize>(o * kh * kw + t));
+      sum += v;
+      store<i16>(pw + (<usize>(t * ocp + o) << 1), <i16>v);
     }
+    store<i32>(packed + (<usize>o << 2), b);
+    store<f32>(packed + (<usize>(ocp + o) << 2), quant_multiplier(inScale, load<f32>(wscale + (<usize>o << 2)), outScale));
+    store<i32>(packed + (<usize>(2 * ocp + o) << 2), b - inZp * sum);
   }
 }
 
@@ -92,7 +100,7 @@ export function depthwise_conv2d_s8_c8(
   const qmin = quant_act_min(act, outScale, outZp);
   const qmax = quant_act_max(act, outScale, outZp);
   const mults = packed + (<usize>ocp << 2);
-  const pw = packed + (<usize>ocp << 3);
+  const pw = packed + <usize>ocp * 12;
   const vector = ASC_FEATURE_SIMD && m == 1 ? (oc & ~7) : 0; // channels done eight at a time
   for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -101,7 +109,10 @@ export function depthwise_conv2d_s8_c8(
         const x0 = max(0, pl - ox * sw), x1 = min(kw, w + pl - ox * sw);
         const dst = y + <usize>(((b * oh + oy) * ow + ox) * oc);
         const row = x + <usize>(((b * h + oy * sh - pt) * w + ox * sw - pl) * c); // tap (0, 0), maybe outside
-        if (ASC_FEATURE_SIMD) pixel8(row, dst, vector, packed, ocp, w, c, kw, y0, y1, x0, x1, inZp, outZp, qmin, qmax);
+        if (ASC_FEATURE_SIMD) {
+          if (y0 == 0 && y1 == kh && x0 == 0 && x1 == kw) interior8(row, dst, vector, packed, ocp, w, c, kh, kw, outZp, qmin, qmax);
+          else pixel8(row, dst, vector, packed, ocp, w, c, kw, y0, y1, x0, x1, inZp, outZp, qmin, qmax);
+        }
         for (let o = vector; o < oc; o++) {
           const ci = o / m;
           let acc = load<i32>(packed + (<usize>o << 2));
@@ -125,7 +136,7 @@ export function depthwise_conv2d_s8_c8(
   y0: i32, y1: i32, x0: i32, x1: i32, inZp: i32, outZp: i32, qmin: i32, qmax: i32,
 ): void {
   const mults = packed + (<usize>ocp << 2);
-  const pw = packed + (<usize>ocp << 3);
+  const pw = packed + <usize>ocp * 12;
   const zpv = i16x8.splat(<i16>inZp);
   const magic = i32x4.splat(MAGIC_BITS - outZp);
   const lo = f32x4.splat(<f32>(qmin - outZp)), hi = f32x4.splat(<f32>(qmax - outZp));
@@ -138,6 +149,38 @@ export function depthwise_conv2d_s8_c8(
         a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xv, wv));
         a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xv, wv));
       }
+    }
+    const q0 = requantize4(a0, v128.load(mults + (<usize>o << 2)), magic, lo, hi);
+    const q1 = requantize4(a1, v128.load(mults + (<usize>(o + 4) << 2)), magic, lo, hi);
+    const q = i16x8.narrow_i32x4_s(q0, q1);
+    v128.store64_lane(dst + o, i8x16.narrow_i16x8_s(q, q), 0);
+  }
+}
+
+// As pixel8 for a pixel whose taps are all inside the image: the zero point is in the
+// folded bias, so each tap is a load and two widening multiply-adds.
+// @ts-ignore: decorator
+@inline function interior8(
+  row: usize, dst: usize, n: i32, packed: usize, ocp: i32, w: i32, c: i32, kh: i32, kw: i32,
+  outZp: i32, qmin: i32, qmax: i32,
+): void {
+  const mults = packed + (<usize>ocp << 2);
+  const folded = packed + (<usize>ocp << 3);
+  const pw = packed + <usize>ocp * 12;
+  const magic = i32x4.splat(MAGIC_BITS - outZp);
+  const lo = f32x4.splat(<f32>(qmin - outZp)), hi = f32x4.splat(<f32>(qmax - outZp));
+  for (let o = 0; o < n; o += 8) {
+    let a0 = v128.load(folded + (<usize>o << 2)), a1 = v128.load(folded + (<usize>(o + 4) << 2));
+    let px = row + <usize>o, wp = pw + (<usize>o << 1);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const xv = v128.load8x8_s(px + <usize>(kx * c));
+        const wv = v128.load(wp);
+        a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xv, wv));
+        a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xv, wv));
+        wp += <usize>ocp << 1;
+      }
+      px += <usize>(w * c);
     }
     const q0 = requantize4(a0, v128.load(mults + (<usize>o << 2)), magic, lo, hi);
     const q1 = requantize4(a1, v128.load(mults + (<usize>(o + 4) << 2)), magic, lo, hi);

@@ -654,7 +654,7 @@ function packWeights(): i32 {
       if (!packed || !tw) return fail(E_MEMORY, o, R_LIMIT);
       decode(w, tw);
       const bias = b == F.NONE ? 0 : data + <usize>load<u32>(trec(b) + F.T_DATA_OFFSET);
-      depthwise_conv2d_pack(tw, n, kh, kw, bias, channelScalesPtr(w), f32f(trec(x), F.T_SCALE), f32f(trec(y), F.T_SCALE), packed);
+      depthwise_conv2d_pack(tw, n, kh, kw, bias, channelScalesPtr(w), f32f(trec(x), F.T_SCALE), i32f(trec(x), F.T_ZERO_POINT), f32f(trec(y), F.T_SCALE), packed);
       mem_release(tw);
     } else {
       // the kernel choice needs the weights: decode them once to count, then again

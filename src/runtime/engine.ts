@@ -39,7 +39,7 @@ export interface EngineExports {
     outScale: number, outZp: number, act: number, y: number): void;
   depthwise_conv2d_packed_size(oc: number, kh: number, kw: number): number;
   depthwise_conv2d_pack(w: number, oc: number, kh: number, kw: number, bias: number, wscale: number,
-    inScale: number, outScale: number, packed: number): void;
+    inScale: number, inZp: number, outScale: number, packed: number): void;
   depthwise_conv2d_s8_c8(x: number, batch: number, h: number, w: number, c: number,
     packed: number, m: number, kh: number, kw: number, sh: number, sw: number, pad: number,
     inZp: number, outScale: number, outZp: number, act: number, y: number): void;

@@ -144,7 +144,7 @@ export function prepareDepthwiseConv2d(heap: Heap, s: DepthwiseConv2dSpec, varia
         kh, kw, sh, sw, pad, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y);
     }
     const packed = heap.alloc(e.depthwise_conv2d_packed_size(oc, kh, kw));
-    e.depthwise_conv2d_pack(w, oc, kh, kw, bias, ws, s.input.scale, s.output.scale, packed);
+    e.depthwise_conv2d_pack(w, oc, kh, kw, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
     return () => e.depthwise_conv2d_s8_c8(x, s.batch, s.height, s.width, s.channels, packed, s.multiplier,
       kh, kw, sh, sw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y);
   });
