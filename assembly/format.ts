@@ -64,6 +64,7 @@ export const O_OUTPUT = 8;
 export const O_WEIGHTS = 12;
 export const O_BIAS = 16;
 export const O_RECURRENT = 20;
+export const O_INPUT2 = 20; // the same field: add / multiply / concatenate's second input
 export const O_ACTIVATION = 24;
 export const O_PADDING = 28;
 export const O_PARAMS = 32; // i32 × 8
@@ -77,7 +78,10 @@ export const OP_LSTM = 6;
 export const OP_RESHAPE = 7;
 export const OP_SOFTMAX = 8;
 export const OP_DEPTHWISE_CONV2D = 9;
-export const OP_LAST = 9;
+export const OP_ADD = 10;
+export const OP_MULTIPLY = 11;
+export const OP_CONCATENATE = 12; // on the last (channel) axis
+export const OP_LAST = 12;
 
 // O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
 export const ACT_NONE = 0;

@@ -11,6 +11,9 @@ export {
   conv2d_sparse_pairs, conv2d_sparse_packed_size, conv2d_sparse_pack, conv2d_sparse_scratch_size, conv2d_maxpool2d_s8_sparse,
 } from "./kernels/conv2d";
 export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
+export { add_s8_ref, add_s8_x16 } from "./kernels/add";
+export { multiply_s8_ref, multiply_s8_x16 } from "./kernels/multiply";
+export { concat_s8_ref, concat_s8_x16 } from "./kernels/concat";
 export {
   depthwise_conv2d_s8_ref, depthwise_conv2d_packed_size, depthwise_conv2d_pack, depthwise_conv2d_s8_c8,
 } from "./kernels/depthwise_conv2d";

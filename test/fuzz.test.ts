@@ -41,7 +41,22 @@ function seeds(): Uint8Array[] {
       { type: 'dense', units: 2, activation: 'relu', weights: randomInt8(r, 40, -127, 127), weightScales: new Float32Array(2).fill(0.05), output: q(0.05, -128) },
     ],
   };
-  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm), encodeModel(huffman)];
+  // a graph: a skip connection, the three two-input ops (one with a broadcast vector), depthwise
+  const graph: EdgeqModel = {
+    metadata: { name: 'graph' },
+    input: { shape: [6, 6, 4], quant: q(0.02, 0) },
+    layers: [
+      { type: 'conv2d', filters: 4, kernel: [1, 1], strides: [1, 1], padding: 'valid', activation: 'relu', weights: randomInt8(r, 16, -127, 127), weightScales: new Float32Array(4).fill(0.02), output: q(0.03, -128) },
+      { type: 'depthwiseConv2d', multiplier: 1, kernel: [3, 3], strides: [1, 1], padding: 'same', activation: 'none', weights: randomInt8(r, 36, -127, 127), weightScales: new Float32Array(4).fill(0.02), bias: new Int32Array(4).fill(3), output: q(0.04, 5) },
+      { type: 'add', activation: 'relu', output: q(0.05, -128), inputs: [1, 0] },
+      { type: 'concatenate', output: q(0.05, -100), inputs: [2, -1] },
+      { type: 'globalAvgPool2d', inputs: [3] },
+      { type: 'multiply', activation: 'none', output: q(0.01, 0), inputs: [3, 4] },
+      { type: 'flatten' },
+      { type: 'dense', units: 3, activation: 'none', weights: randomInt8(r, 3 * 288, -127, 127), weightScales: new Float32Array(3).fill(0.01), output: q(0.1, 0) },
+    ],
+  };
+  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm), encodeModel(huffman), encodeModel(graph)];
 }
 
 const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 64, 255, 256, 4096, 65535, 1 << 24, (1 << 24) + 1, 1 << 28, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffff0,

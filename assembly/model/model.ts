@@ -10,6 +10,9 @@ import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, ACT_NONE, ACT_RELU6, PAD_SAME } from "../format";
 import { quant_multiplier, quantize } from "../quant";
+import { add_s8_x16 } from "../kernels/add";
+import { multiply_s8_x16 } from "../kernels/multiply";
+import { concat_s8_x16 } from "../kernels/concat";
 import { depthwise_conv2d_pack, depthwise_conv2d_packed_size, depthwise_conv2d_s8_c8 } from "../kernels/depthwise_conv2d";
 import { softmax_s8_f32 } from "../kernels/activation";
 import {
@@ -361,6 +364,14 @@ function isConstant(t: i32, dtype: i32, rk: i32): bool {
 }
 
 // @ts-ignore: decorator
+@inline function sameShape(a: i32, b: i32): bool {
+  const rk = rank(a);
+  if (rank(b) != rk) return false;
+  for (let d = 0; d < rk; d++) if (dim(a, d) != dim(b, d)) return false;
+  return true;
+}
+
+// @ts-ignore: decorator
 @inline function sameQuant(a: i32, b: i32): bool {
   return f32f(trec(a), F.T_SCALE) == f32f(trec(b), F.T_SCALE) && i32f(trec(a), F.T_ZERO_POINT) == i32f(trec(b), F.T_ZERO_POINT);
 }
@@ -386,11 +397,17 @@ function checkOp(o: i32): i32 {
   if (u8f(trec(y), F.T_DTYPE) != yDtype) return fail(E_OP, o, R_TENSOR_REF);
   if (pad != 0 && pad != PAD_SAME) return fail(E_OP, o, R_PARAM);
   const usesWeights = type == F.OP_CONV2D || type == F.OP_DEPTHWISE_CONV2D || type == F.OP_DENSE || type == F.OP_LSTM;
+  const binary = type == F.OP_ADD || type == F.OP_MULTIPLY || type == F.OP_CONCATENATE; // a second input in O_INPUT2
   if (!usesWeights && (w != F.NONE || b != F.NONE)) return fail(E_OP, o, R_TENSOR_REF);
-  if (type != F.OP_LSTM && rw != F.NONE) return fail(E_OP, o, R_TENSOR_REF);
-  if (!usesWeights && act != 0) return fail(E_OP, o, R_PARAM);
+  if (type != F.OP_LSTM && !binary && rw != F.NONE) return fail(E_OP, o, R_TENSOR_REF);
+  if (binary) {
+    if (!isActivation(rw, F.DTYPE_INT8) || rw == y) return fail(E_OP, o, R_TENSOR_REF);
+    if (arr(tFirst, arr(tRoot, rw)) == -2 || arr(tFirst, rw) == -2) return fail(E_GRAPH, o, R_ORDER);
+  }
+  const fusesActivation = usesWeights || type == F.OP_ADD || type == F.OP_MULTIPLY;
+  if (!fusesActivation && act != 0) return fail(E_OP, o, R_PARAM);
   if (type != F.OP_CONV2D && type != F.OP_DEPTHWISE_CONV2D && type != F.OP_MAX_POOL2D && type != F.OP_AVG_POOL2D && pad != 0) return fail(E_OP, o, R_PARAM);
-  if ((type == F.OP_CONV2D || type == F.OP_DEPTHWISE_CONV2D || type == F.OP_DENSE) && (act < ACT_NONE || act > ACT_RELU6)) return fail(E_OP, o, R_PARAM);
+  if (fusesActivation && type != F.OP_LSTM && (act < ACT_NONE || act > ACT_RELU6)) return fail(E_OP, o, R_PARAM);
   const ex = elems(x);
   let macs: u64 = 0;
 
@@ -417,6 +434,22 @@ function checkOp(o: i32): i32 {
     if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, oc)) return fail(E_OP, o, R_SHAPE);
     if (!multipliersFinite(x, w, y)) return fail(E_OP, o, R_QUANT);
     macs = <u64>oh * <u64>ow * <u64>oc * <u64>kh * <u64>kw;
+  } else if (type == F.OP_ADD || type == F.OP_MULTIPLY) {
+    // y and x alike; x2 alike too, or a vector over x's last axis
+    if (p0 != 0 || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
+    if (!sameShape(x, y)) return fail(E_OP, o, R_SHAPE);
+    // the vector: [..., 1, C] with C the last axis of x
+    if (!sameShape(x, rw) && !(elems(rw) == dim(x, rank(x) - 1) && dim(rw, rank(rw) - 1) == elems(rw))) return fail(E_OP, o, R_SHAPE);
+    const sx = f32f(trec(x), F.T_SCALE), s2 = f32f(trec(rw), F.T_SCALE), sy = f32f(trec(y), F.T_SCALE);
+    const ok = type == F.OP_ADD ? finite(quant_multiplier(sx, 1, sy)) && finite(quant_multiplier(s2, 1, sy)) : finite(quant_multiplier(sx, s2, sy));
+    if (!ok) return fail(E_OP, o, R_QUANT);
+  } else if (type == F.OP_CONCATENATE) {
+    const rk = rank(x);
+    if (p0 != 0 || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
+    if (rank(rw) != rk || rank(y) != rk || dim(y, rk - 1) != dim(x, rk - 1) + dim(rw, rk - 1)) return fail(E_OP, o, R_SHAPE);
+    for (let d = 0; d < rk - 1; d++) if (dim(x, d) != dim(y, d) || dim(rw, d) != dim(y, d)) return fail(E_OP, o, R_SHAPE);
+    const sy = f32f(trec(y), F.T_SCALE);
+    if (!finite(quant_multiplier(f32f(trec(x), F.T_SCALE), 1, sy)) || !finite(quant_multiplier(f32f(trec(rw), F.T_SCALE), 1, sy))) return fail(E_OP, o, R_QUANT);
   } else if (type == F.OP_DENSE) {
     if (rank(x) != 1 || !isConstant(w, F.DTYPE_INT8, 2) || load<u32>(trec(w) + F.T_SCALE_COUNT) == 0) return fail(E_OP, o, R_TENSOR_REF);
     const n = dim(w, 0);
@@ -463,6 +496,7 @@ function checkOp(o: i32): i32 {
   // lifetimes: y is produced here; a reshape shares x's buffer
   const rx = arr(tRoot, x);
   setArr(tLast, rx, o);
+  if (binary) setArr(tLast, arr(tRoot, rw), o);
   setArr(tFirst, y, o);
   if (type == F.OP_RESHAPE) setArr(tRoot, y, rx);
   else setArr(tLast, y, o); // written here even if nothing reads it
@@ -816,6 +850,17 @@ function runOp(o: i32, batch: i32): void {
     const w = i32f(r, F.O_WEIGHTS);
     depthwise_conv2d_s8_c8(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), packed, p2, dim(w, 1), dim(w, 2),
       p0, p1, pad, i32f(trec(x), F.T_ZERO_POINT), ys, yz, act, py);
+  } else if (type == F.OP_ADD || type == F.OP_MULTIPLY || type == F.OP_CONCATENATE) {
+    const x2 = i32f(r, F.O_INPUT2);
+    const px2 = buf(x2, batch);
+    const xs = f32f(trec(x), F.T_SCALE), xz = i32f(trec(x), F.T_ZERO_POINT);
+    const s2 = f32f(trec(x2), F.T_SCALE), z2 = i32f(trec(x2), F.T_ZERO_POINT);
+    if (type == F.OP_ADD) add_s8_x16(px, px2, batch, elems(x), elems(x2), xs, xz, s2, z2, ys, yz, act, py);
+    else if (type == F.OP_MULTIPLY) multiply_s8_x16(px, px2, batch, elems(x), elems(x2), xs, xz, s2, z2, ys, yz, act, py);
+    else {
+      const ca = dim(x, rank(x) - 1), cb = dim(x2, rank(x2) - 1);
+      concat_s8_x16(px, px2, batch * (elems(x) / ca), ca, cb, xs, xz, s2, z2, ys, yz, py);
+    }
   } else if (type == F.OP_DENSE) {
     dense_s8_gemm(px, batch, elems(x), packed, elems(y), ys, yz, act, py);
   } else if (type == F.OP_MAX_POOL2D) {

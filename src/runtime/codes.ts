@@ -7,7 +7,7 @@ import * as F from '../../assembly/format.js';
 export const OP = {
   conv2d: F.OP_CONV2D, dense: F.OP_DENSE, maxPool2d: F.OP_MAX_POOL2D, avgPool2d: F.OP_AVG_POOL2D,
   globalAvgPool2d: F.OP_GLOBAL_AVG_POOL2D, lstm: F.OP_LSTM, reshape: F.OP_RESHAPE, softmax: F.OP_SOFTMAX,
-  depthwiseConv2d: F.OP_DEPTHWISE_CONV2D,
+  depthwiseConv2d: F.OP_DEPTHWISE_CONV2D, add: F.OP_ADD, multiply: F.OP_MULTIPLY, concatenate: F.OP_CONCATENATE,
 } as const;
 export type OpName = keyof typeof OP;
 

@@ -43,6 +43,18 @@ export interface EngineExports {
   depthwise_conv2d_s8_c8(x: number, batch: number, h: number, w: number, c: number,
     packed: number, m: number, kh: number, kw: number, sh: number, sw: number, pad: number,
     inZp: number, outScale: number, outZp: number, act: number, y: number): void;
+  add_s8_ref(a: number, b: number, batch: number, n: number, nb: number, aScale: number, aZp: number,
+    bScale: number, bZp: number, outScale: number, outZp: number, act: number, y: number): void;
+  add_s8_x16(a: number, b: number, batch: number, n: number, nb: number, aScale: number, aZp: number,
+    bScale: number, bZp: number, outScale: number, outZp: number, act: number, y: number): void;
+  multiply_s8_ref(a: number, b: number, batch: number, n: number, nb: number, aScale: number, aZp: number,
+    bScale: number, bZp: number, outScale: number, outZp: number, act: number, y: number): void;
+  multiply_s8_x16(a: number, b: number, batch: number, n: number, nb: number, aScale: number, aZp: number,
+    bScale: number, bZp: number, outScale: number, outZp: number, act: number, y: number): void;
+  concat_s8_ref(a: number, b: number, rows: number, ca: number, cb: number, aScale: number, aZp: number,
+    bScale: number, bZp: number, outScale: number, outZp: number, y: number): void;
+  concat_s8_x16(a: number, b: number, rows: number, ca: number, cb: number, aScale: number, aZp: number,
+    bScale: number, bZp: number, outScale: number, outZp: number, y: number): void;
   conv2d_sparse_pairs(w: number, n: number, k: number): number;
   conv2d_sparse_packed_size(n: number, pairs: number): number;
   conv2d_sparse_pack(w: number, n: number, kh: number, kw: number, c: number, h: number, wd: number, pad: number,

@@ -35,6 +35,7 @@ export interface LayerInfo {
   index: number;
   type: string;
   input: TensorInfo;
+  input2?: TensorInfo; // add, multiply, concatenate: the second input
   output: TensorInfo;
   activation?: string;
   padding?: 'valid' | 'same';
@@ -345,7 +346,8 @@ export class Model {
       if (f(14) === 1) info.fusedWith = o + 1;
       if (f(14) === 2) info.fusedWith = o - 1;
       const conv = type === F.OP_CONV2D || type === F.OP_DEPTHWISE_CONV2D;
-      if (conv || type === F.OP_DENSE) info.activation = nameOf(FUSED_ACTIVATION, f(6));
+      if (conv || type === F.OP_DENSE || type === F.OP_ADD || type === F.OP_MULTIPLY) info.activation = nameOf(FUSED_ACTIVATION, f(6));
+      if (type === F.OP_ADD || type === F.OP_MULTIPLY || type === F.OP_CONCATENATE) info.input2 = tensorInfo(e, f(5));
       if (conv || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = nameOf(PADDING, f(7));
       if (conv) info.strides = [f(8), f(9)];
       if (type === F.OP_DEPTHWISE_CONV2D) info.depthMultiplier = f(10);
@@ -354,7 +356,7 @@ export class Model {
       const weights: WeightInfo[] = [];
       for (const [field, role] of [[3, 'weights'], [4, 'bias'], [5, 'recurrent']] as const) {
         const t = f(field);
-        if (t < 0) continue;
+        if (t < 0 || (field === 5 && info.input2)) continue; // field 5 of a two-input op is its second input
         const ti = (x: number) => e.model_tensor_info(t, x);
         const dtype = DTYPES[ti(0)] as WeightInfo['dtype'];
         weights.push({

@@ -150,6 +150,31 @@ export function prepareDepthwiseConv2d(heap: Heap, s: DepthwiseConv2dSpec, varia
   });
 }
 
+// add, multiply: a [batch][n] with b [batch][nb], nb = n or a divisor of it (broadcast
+// over a's rows of nb); concat: rows of ca and cb values into rows of ca + cb.
+export interface BinarySpec {
+  op: 'add' | 'multiply' | 'concat';
+  batch: number; n: number; nb: number; // concat: batch = rows, n = ca, nb = cb
+  a: Quant; b: Quant; output: Quant; activation: FusedActivation;
+}
+
+// Two inputs, one after the other in setInput: a's values then b's.
+export function prepareBinary(heap: Heap, s: BinarySpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const aLen = s.batch * s.n, bLen = s.batch * s.nb;
+  const outLength = s.op === 'concat' ? aLen + bLen : aLen;
+  return op(heap, aLen + bLen, 'i8', outLength, 'i8', (x, y) => {
+    const b = x + aLen;
+    const q = [s.a.scale, s.a.zeroPoint, s.b.scale, s.b.zeroPoint, s.output.scale, s.output.zeroPoint] as const;
+    if (s.op === 'concat') {
+      const f = variant === 'ref' ? e.concat_s8_ref : e.concat_s8_x16;
+      return () => f(x, b, s.batch, s.n, s.nb, ...q, y);
+    }
+    const f = s.op === 'add' ? (variant === 'ref' ? e.add_s8_ref : e.add_s8_x16) : (variant === 'ref' ? e.multiply_s8_ref : e.multiply_s8_x16);
+    return () => f(x, b, s.batch, s.n, s.nb, ...q, FUSED_ACTIVATION[s.activation], y);
+  });
+}
+
 // The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
 export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
 

@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import { UnsupportedOpError } from '../../runtime/errors.js';
 import type { FusedActivation, Padding } from '../../runtime/codes.js';
 
-export type FloatLayer =
+export type FloatLayer = FloatOp & {
+  // the layers whose outputs it reads, by index (−1: the model input); absent: the one before
+  inputs?: number[];
+};
+type FloatOp =
+  | { type: 'add' | 'multiply'; name: string; activation: FusedActivation }
+  | { type: 'concatenate'; name: string }
   | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'depthwiseConv2d'; name: string; multiplier: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'dense'; name: string; units: number; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
@@ -22,7 +28,12 @@ export type FloatLayer =
 // [4·units][units]: the engine's layouts.
 export interface FloatGraph { inputShape: number[]; layers: FloatLayer[] }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
+// The input of layer i: its first `inputs` entry, or the layer before it.
+export function inputOf(graph: FloatGraph, i: number): number {
+  return graph.layers[i].inputs?.[0] ?? i - 1;
+}
+
+export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -62,19 +73,35 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
     rescale = undefined;
   };
   const layers = model.layers;
+  type Node = { inboundLayers: tf.layers.Layer[] };
+  const inboundOf = (layer: tf.layers.Layer) => (layer as unknown as { inboundNodes: Node[] }).inboundNodes;
+  // how many layers read each layer's output: a layer read by more than one (a skip
+  // connection) cannot have a BatchNormalization or an activation folded into it
+  const readers = new Map<string, number>();
+  for (const layer of layers) for (const l of inboundOf(layer)[0]?.inboundLayers ?? []) readers.set(l.name, (readers.get(l.name) ?? 0) + 1);
+  // Keras layer name → index of the float layer that holds its output (−1: the input)
+  const producer = new Map<string, number>();
   layers.forEach((layer, i) => {
     const cls = layer.getClassName();
     const cfg = layer.getConfig() as Config;
     const where = `layer ${i} '${layer.name}' (${cls})`;
-    // a linear chain: each layer reads the one before it
-    const inbound = (layer as unknown as { inboundNodes: { inboundLayers: unknown[] }[] }).inboundNodes;
-    if (inbound.length > 1 || (inbound[0]?.inboundLayers.length ?? 0) > 1) {
-      throw new UnsupportedOpError('E_GRAPH', `${where} has several inputs or is shared; edgeq converts linear (sequential) graphs`);
-    }
+    const inbound = inboundOf(layer);
+    if (inbound.length > 1) throw new UnsupportedOpError('E_GRAPH', `${where} is shared (called on several inputs); edgeq converts graphs whose layers are each called once`);
+    const from = inbound[0]?.inboundLayers ?? [];
+    const src = from.map((l) => {
+      const p = producer.get(l.name);
+      if (p !== undefined) return p;
+      if (l.getClassName() === 'InputLayer') return -1;
+      throw new UnsupportedOpError('E_GRAPH', `${where} reads '${l.name}', which comes later in the model's layer order`);
+    });
+    if (cls === 'InputLayer') { producer.set(layer.name, -1); return; }
+    const before = out.length;
     const w = layer.getWeights().map((t) => t.dataSync() as Float32Array);
     const shapes = layer.getWeights().map((t) => t.shape);
     const prev = out[out.length - 1];
-    const fusable = prev && (prev.type === 'conv2d' || prev.type === 'depthwiseConv2d' || prev.type === 'dense') && prev.activation === 'none' ? prev : undefined;
+    // the layer before it in the graph, and nothing else reads that one
+    const chained = src.length === 1 && src[0] === out.length - 1 && (readers.get(from[0].name) ?? 0) === 1;
+    const fusable = chained && prev && (prev.type === 'conv2d' || prev.type === 'depthwiseConv2d' || prev.type === 'dense' || prev.type === 'add' || prev.type === 'multiply') && prev.activation === 'none' ? prev : undefined;
     const unsupportedActivation = (name: string) => new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION',
       `${where}: activation '${name}' is not supported (linear, relu, relu6, and softmax at the end)`);
     const fusedOf = (name: string): FusedActivation => {
@@ -91,21 +118,37 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         if (typeof scale !== 'number' || typeof offset !== 'number' || !Number.isFinite(scale) || !Number.isFinite(offset)) {
           throw new UnsupportedOpError('E_RESCALING', `${where}: only one scale and offset for every value can be folded`);
         }
-        if (weighted() || rescale) throw new UnsupportedOpError('E_RESCALING', `${where}: a Rescaling is supported only before the first Conv2D or Dense layer (with nothing but Flatten / Reshape / Dropout between)`);
+        if (weighted() || rescale || src[0] !== -1 || (readers.get(layer.name) ?? 0) !== 1) throw new UnsupportedOpError('E_RESCALING', `${where}: a Rescaling is supported only before the first Conv2D or Dense layer (with nothing but Flatten / Reshape / Dropout between)`);
         rescale = { scale, offset, where };
-        return;
+        producer.set(layer.name, -1);
+        break;
       }
-      case 'InputLayer':
       case 'Dropout':
       case 'SpatialDropout1D':
       case 'SpatialDropout2D':
-        return;
+        break;
+      case 'Add':
+      case 'Multiply':
+      case 'Concatenate': {
+        if (src.length < 2) throw new UnsupportedOpError('E_GRAPH', `${where} needs at least two inputs`);
+        if (cls === 'Concatenate') {
+          const rank = (layer.outputShape as number[]).length;
+          if (cfg.axis !== -1 && cfg.axis !== rank - 1) throw new UnsupportedOpError('E_CONCAT_AXIS', `${where}: only concatenation on the last (channel) axis is supported, got axis ${cfg.axis}`);
+        }
+        // more than two inputs: pairwise, left to right
+        let acc = src[0];
+        for (const b of src.slice(1)) {
+          out.push(cls === 'Concatenate' ? { type: 'concatenate', name: layer.name, inputs: [acc, b] } : { type: cls === 'Add' ? 'add' : 'multiply', name: layer.name, activation: 'none', inputs: [acc, b] });
+          acc = out.length - 1;
+        }
+        break;
+      }
       case 'Flatten':
         out.push({ type: 'flatten', name: layer.name });
-        return;
+        break;
       case 'Reshape':
         out.push({ type: 'reshape', name: layer.name, shape: (layer.outputShape as number[]).slice(1) });
-        return;
+        break;
       case 'Conv2D': {
         if (cfg.dataFormat !== 'channelsLast') throw new UnsupportedOpError('E_UNSUPPORTED_LAYOUT', `${where}: only channels-last convolutions are supported`);
         if (pair(cfg.dilationRate).some((d) => d !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_DILATION', `${where}: dilated convolutions are not supported`);
@@ -121,7 +164,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: ohwi, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(f),
         });
         foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'conv2d' }>);
-        return;
+        break;
       }
       case 'DepthwiseConv2D':
       case 'SeparableConv2D': {
@@ -140,7 +183,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
             activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: dw, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(oc),
           });
           foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwiseConv2d' }>);
-          return;
+          break;
         }
         // separable: the depthwise step (no bias, no activation), then a 1×1 conv2d
         out.push({ type: 'depthwiseConv2d', name: `${layer.name}/depthwise`, multiplier: m, kernel: [kh, kw], strides: pair(cfg.strides), padding, activation: 'none', weights: dw, bias: new Float32Array(oc) });
@@ -150,7 +193,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           type: 'conv2d', name: `${layer.name}/pointwise`, filters: f, kernel: [1, 1], strides: [1, 1], padding: 'valid',
           activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: transpose(w[1], oc, f), bias: w[2] ? Float32Array.from(w[2]) : new Float32Array(f),
         });
-        return;
+        break;
       }
       case 'Dense': {
         if (layer.inputSpec?.[0] && (model.layers[i].input as tf.SymbolicTensor).shape.length > 2) {
@@ -161,14 +204,14 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         out.push({ type: 'dense', name: layer.name, units: n, activation: act === 'softmax' ? 'none' : fusedOf(act), weights: transpose(w[0], k, n), bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(n) });
         foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'dense' }>);
         if (act === 'softmax') out.push({ type: 'softmax', name: `${layer.name}/softmax` });
-        return;
+        break;
       }
       case 'BatchNormalization': {
         const axis = cfg.axis as number;
         if (axis !== -1 && axis !== (layer.inputSpec?.[0]?.ndim ?? 0) - 1 && axis !== (model.layers[i].input as tf.SymbolicTensor).shape.length - 1) {
           throw new UnsupportedOpError('E_BATCHNORM_AXIS', `${where}: only batch normalization over the last (channel) axis can be folded`);
         }
-        if (!fusable) {
+        if (!fusable || !('bias' in fusable)) {
           throw new UnsupportedOpError('E_BATCHNORM_FOLD', `${where}: batch normalization can only be folded into a Conv2D or Dense layer directly before it that has no activation (move the activation after the BatchNormalization)`);
         }
         // weights in order: gamma (if scale), beta (if center), moving mean, moving variance
@@ -184,7 +227,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           for (let q = 0; q < per; q++) fusable.weights[o * per + q] *= s;
           fusable.bias[o] = (fusable.bias[o] - mean[o]) * s + beta[o];
         }
-        return;
+        break;
       }
       case 'Activation':
       case 'ReLU': {
@@ -194,25 +237,25 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           if (cfg.maxValue === 6) act = 'relu6';
           else if (cfg.maxValue != null) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: ReLU with max value ${cfg.maxValue} is not supported (6 or none)`);
         }
-        if (act === 'linear') return;
+        if (act === 'linear') break;
         if (act === 'softmax') {
           out.push({ type: 'softmax', name: layer.name });
-          return;
+          break;
         }
         if (!fusable) throw new UnsupportedOpError('E_ACTIVATION_FUSE', `${where}: a separate ${act} is supported only right after a Conv2D or Dense layer without an activation`);
         fusable.activation = fusedOf(act);
-        return;
+        break;
       }
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
         const pool = pair(cfg.poolSize);
         out.push({ type: cls === 'MaxPooling2D' ? 'maxPool2d' : 'avgPool2d', name: layer.name, pool, strides: cfg.strides ? pair(cfg.strides) : pool, padding: cfg.padding === 'same' ? 'same' : 'valid' });
-        return;
+        break;
       }
       case 'GlobalAveragePooling2D':
         if (cfg.keepdims) throw new UnsupportedOpError('E_UNSUPPORTED_KEEPDIMS', `${where}: keepdims is not supported`);
         out.push({ type: 'globalAvgPool2d', name: layer.name });
-        return;
+        break;
       case 'LSTM': {
         if (cfg.goBackwards || cfg.stateful || cfg.returnState) throw new UnsupportedOpError('E_UNSUPPORTED_LSTM', `${where}: goBackwards, stateful and returnState LSTMs are not supported`);
         const units = cfg.units as number;
@@ -224,12 +267,21 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           type: 'lstm', name: layer.name, units, activation: act, recurrentActivation: rec, returnSequences: cfg.returnSequences === true,
           kernel: transpose(w[0], feat, 4 * units), recurrent: transpose(w[1], units, 4 * units), bias: w[2] ? Float32Array.from(w[2]) : new Float32Array(4 * units),
         });
-        return;
+        break;
       }
       default:
         throw new UnsupportedOpError('E_UNSUPPORTED_LAYER', `${where} is not supported; supported layers: ${SUPPORTED_LAYERS}`);
     }
+    if (out.length === before) {
+      producer.set(layer.name, src[0]); // removed, or folded into the layer it reads
+      return;
+    }
+    // the first layer it became reads src[0] (say so where that is not the layer before)
+    if (src.length === 1 && src[0] !== before - 1) out[before].inputs = [src[0]];
+    producer.set(layer.name, out.length - 1);
   });
+  const last = producer.get((model.outputs[0] as unknown as { sourceLayer: tf.layers.Layer }).sourceLayer.name);
+  if (last !== out.length - 1) throw new UnsupportedOpError('E_GRAPH', `the model's output is not its last layer: edgeq needs the output layer last in the model's layer order`);
   if (!weighted()) throw new UnsupportedOpError('E_GRAPH', 'the model has no layer edgeq can run');
   if (rescale) throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling must be followed by a Conv2D or Dense layer to fold into`);
   return { inputShape: inputShape as number[], layers: out };
@@ -249,10 +301,18 @@ function floatAct(x: tf.Tensor, a: string): tf.Tensor {
 // Every layer's output for input x (batch first). The caller disposes them.
 export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
   const outs: tf.Tensor[] = [];
-  let h = x;
-  for (const l of graph.layers) {
-    h = tf.tidy(() => {
+  const at = (j: number) => (j === -1 ? x : outs[j]);
+  graph.layers.forEach((l, i) => {
+    const h = at(inputOf(graph, i));
+    const h2 = l.inputs?.[1] === undefined ? undefined : at(l.inputs[1]);
+    outs.push(tf.tidy(() => {
       switch (l.type) {
+        case 'add':
+          return fusedActivation(tf.add(h, h2!), l.activation);
+        case 'multiply':
+          return fusedActivation(tf.mul(h, h2!), l.activation);
+        case 'concatenate':
+          return tf.concat([h, h2!], -1);
         case 'conv2d': {
           const [kh, kw] = l.kernel;
           const c = l.weights.length / (l.filters * kh * kw);
@@ -301,8 +361,7 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           return l.returnSequences ? tf.stack(seq, 1) : hs;
         }
       }
-    });
-    outs.push(h);
-  }
+    }) as tf.Tensor);
+  });
   return outs;
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EdgeqModel, Layer, ModelMetadata, WeightEncoding } from '../format/model.js';
 import type { PixelRule, Quant } from '../format/model.js';
-import { runFloat, type FloatGraph } from './graph.js';
+import { inputOf, runFloat, type FloatGraph } from './graph.js';
 
 export type CalibrationMethod = 'minmax' | 'percentile';
 
@@ -73,29 +73,30 @@ export function calibrate(graph: FloatGraph, x: tf.Tensor, method: CalibrationMe
 export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options: QuantizeOptions): EdgeqModel {
   const { input, outputs } = calibrate(graph, calibration, options.calibration, options.percentile);
   const layers: Layer[] = [];
-  let inQuant = input;
+  // the quantization each layer's output has in the engine: calibrated for layers that
+  // compute, their input's for pooling, flatten and reshape
+  const held: Quant[] = [];
   graph.layers.forEach((l, i) => {
-    const output = outputs[i];
+    const j = inputOf(graph, i);
+    const inQuant = j === -1 ? input : held[j];
+    let output = outputs[i];
     const encoding = options.encoding;
     switch (l.type) {
       case 'conv2d': {
         const k = l.weights.length / l.filters;
         const { codes, scales } = quantizeRows(l.weights, l.filters, k);
         layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
-        inQuant = output;
         break;
       }
       case 'depthwiseConv2d': {
         const oc = l.bias.length;
         const { codes, scales } = quantizeRows(l.weights, oc, l.weights.length / oc);
         layers.push({ type: 'depthwiseConv2d', multiplier: l.multiplier, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
-        inQuant = output;
         break;
       }
       case 'dense': {
         const { codes, scales } = quantizeRows(l.weights, l.units, l.weights.length / l.units);
         layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
-        inQuant = output;
         break;
       }
       case 'lstm': {
@@ -103,9 +104,15 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
         const kx = quantizeRows(l.kernel, n, l.kernel.length / n);
         const kh = quantizeRows(l.recurrent, n, l.units);
         layers.push({ type: 'lstm', units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias: l.bias, output, encoding });
-        inQuant = output;
         break;
       }
+      case 'add':
+      case 'multiply':
+        layers.push({ type: l.type, activation: l.activation, output });
+        break;
+      case 'concatenate':
+        layers.push({ type: 'concatenate', output });
+        break;
       case 'maxPool2d':
       case 'avgPool2d':
         layers.push({ type: l.type, pool: l.pool, strides: l.strides, padding: l.padding });
@@ -116,6 +123,9 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       default:
         layers.push({ type: l.type });
     }
+    if (l.type === 'maxPool2d' || l.type === 'avgPool2d' || l.type === 'globalAvgPool2d' || l.type === 'flatten' || l.type === 'reshape') output = inQuant;
+    held.push(output);
+    if (l.inputs) layers[layers.length - 1].inputs = l.inputs;
   });
   return {
     metadata: options.metadata,

@@ -96,7 +96,15 @@ export interface LstmLayer {
   encoding?: WeightEncoding;
 }
 
-export type Layer = Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer;
+// Two inputs of the same shape (or b a vector over a's last axis, [C] or [1, …, 1, C]), each with its own
+// quantization; add and multiply fuse an activation.
+export interface AddLayer { type: 'add' | 'multiply'; activation: FusedActivation; output: Quant }
+// On the last (channel) axis.
+export interface ConcatenateLayer { type: 'concatenate'; output: Quant }
+
+// `inputs`: the layers whose outputs this one reads, by index in `layers` (−1: the model
+// input); absent: the layer before it (a chain). Two for add, multiply, concatenate.
+export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer) & { inputs?: number[] };
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

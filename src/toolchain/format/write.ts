@@ -16,7 +16,7 @@ interface TensorRec {
   dataOffset?: number; scalesOffset?: number;
 }
 interface OpRec {
-  type: number; input: number; output: number; weights?: number; bias?: number; recurrent?: number;
+  type: number; input: number; output: number; weights?: number; bias?: number; recurrent?: number; // recurrent: O_INPUT2 for two-input ops
   activation?: number; padding?: number; params?: number[];
 }
 
@@ -88,8 +88,20 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
     return tensors.length - 1;
   };
 
+  const outs: number[] = []; // each layer's output tensor
+  const tensorOf = (where: string, j: number) => {
+    if (!Number.isInteger(j) || j < -1 || j >= outs.length) fail(where, `reads layer ${j}, which is not an earlier layer (−1 is the model input)`);
+    return j === -1 ? 0 : outs[j];
+  };
   model.layers.forEach((layer: Layer, i: number) => {
     const where = `layer ${i} (${layer.type})`;
+    const two = layer.type === 'add' || layer.type === 'multiply' || layer.type === 'concatenate';
+    if (layer.inputs) {
+      if (layer.inputs.length !== (two ? 2 : 1)) fail(where, `takes ${two ? 2 : 1} input${two ? 's' : ''}, got ${layer.inputs.length}`);
+      cur = tensorOf(where, layer.inputs[0]);
+    } else if (two) {
+      fail(where, 'needs inputs: [a, b], the layers it reads');
+    }
     const s = shape();
     if (tensors[cur].dtype !== F.DTYPE_INT8) fail(where, 'follows a softmax; softmax must be the last layer');
     switch (layer.type) {
@@ -128,6 +140,28 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
         const y = act([oh, ow, oc], layer.output);
         ops.push({ type: F.OP_DEPTHWISE_CONV2D, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw, m] });
+        cur = y;
+        break;
+      }
+      case 'add':
+      case 'multiply':
+      case 'concatenate': {
+        const x2 = tensorOf(where, layer.inputs![1]);
+        const s2 = tensors[x2].dims;
+        if (tensors[x2].dtype !== F.DTYPE_INT8) fail(where, 'reads a softmax output');
+        checkQuant(where, layer.output);
+        let dims = s;
+        if (layer.type === 'concatenate') {
+          if (s2.length !== s.length || s.slice(0, -1).some((d, k) => d !== s2[k])) fail(where, `cannot concatenate [${s}] and [${s2}] on the last axis`);
+          dims = [...s.slice(0, -1), s[s.length - 1] + s2[s2.length - 1]];
+        } else if (!(s2.length === s.length && s2.every((d, k) => d === s[k])) && !(s2[s2.length - 1] === s[s.length - 1] && s2.slice(0, -1).every((d) => d === 1))) {
+          fail(where, `inputs [${s}] and [${s2}] differ: they must match, or the second be a vector over the first's last axis`);
+        }
+        const y = act(dims, layer.output);
+        ops.push({
+          type: layer.type === 'add' ? F.OP_ADD : layer.type === 'multiply' ? F.OP_MULTIPLY : F.OP_CONCATENATE, input: cur, output: y, recurrent: x2,
+          activation: layer.type === 'concatenate' ? 0 : FUSED_ACTIVATION[layer.activation],
+        });
         cur = y;
         break;
       }
@@ -202,6 +236,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
       default:
         fail(where, `unknown layer type '${(layer as { type: string }).type}'`);
     }
+    outs.push(cur);
   });
   if (ops.length === 0) fail('model', 'has no layers');
   let pixelRule: number = F.NONE;

@@ -1,0 +1,138 @@
+// Graphs, not chains: a functional Keras-style model with a residual add, a channel
+// concatenation and a squeeze-and-excitation gate (multiply by a per-channel vector),
+// from TF.js through the converter into the engine. Plus what the engine refuses.
+
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as F from '../assembly/format.js';
+import { accuracy, argmaxRows } from '../src/runtime/classes.js';
+import { loadModel, ModelFormatError } from '../src/runtime/node.js';
+import { convertLayersModel } from '../src/toolchain/convert/convert.js';
+import { lowerLayersModel, runFloat } from '../src/toolchain/convert/graph.js';
+import { crc32 } from '../src/toolchain/format/crc32.js';
+import { rng } from './helpers/quant.js';
+
+// 12×12 RGB, 3 classes: a bright horizontal bar, a vertical bar, or a blob
+function images(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const r = rng(seed);
+  const x = new Float32Array(n * 12 * 12 * 3), labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const label = Math.floor(r() * 3), at = 2 + Math.floor(r() * 8);
+    labels[i] = label;
+    for (let y = 0; y < 12; y++) for (let xx = 0; xx < 12; xx++) for (let c = 0; c < 3; c++) {
+      const on = label === 0 ? y === at : label === 1 ? xx === at : Math.abs(y - 6) < 2 && Math.abs(xx - 6) < 2;
+      x[((i * 12 + y) * 12 + xx) * 3 + c] = (on ? 0.7 : 0) + 0.3 * r();
+    }
+  }
+  return { x, labels };
+}
+
+function residualModel(): tf.LayersModel {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+  const input = tf.input({ shape: [12, 12, 3] });
+  const stem = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }).apply(input) as tf.SymbolicTensor;
+  // residual block: two convs, added to the block's input, then ReLU
+  let h = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(2) }).apply(stem) as tf.SymbolicTensor;
+  h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+  h = tf.layers.reLU().apply(h) as tf.SymbolicTensor;
+  h = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: init(3) }).apply(h) as tf.SymbolicTensor;
+  let res = tf.layers.add().apply([h, stem]) as tf.SymbolicTensor;
+  res = tf.layers.activation({ activation: 'relu' }).apply(res) as tf.SymbolicTensor;
+  // two branches concatenated on the channel axis
+  const a = tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', kernelInitializer: init(4) }).apply(res) as tf.SymbolicTensor;
+  const b = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'relu', depthwiseInitializer: init(5) }).apply(res) as tf.SymbolicTensor;
+  const cat = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor; // 4 + 8 channels
+  // squeeze-and-excitation: a per-channel gate from the global average
+  const squeeze = tf.layers.globalAveragePooling2d({}).apply(cat) as tf.SymbolicTensor;
+  const gate = tf.layers.dense({ units: 12, activation: 'relu', kernelInitializer: init(6) }).apply(squeeze) as tf.SymbolicTensor;
+  const gate3 = tf.layers.reshape({ targetShape: [1, 1, 12] }).apply(gate) as tf.SymbolicTensor;
+  const gated = tf.layers.multiply().apply([cat, gate3]) as tf.SymbolicTensor;
+  const pooled = tf.layers.maxPooling2d({ poolSize: 2 }).apply(gated) as tf.SymbolicTensor;
+  const flat = tf.layers.flatten().apply(pooled) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(7) }).apply(flat) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+let model: tf.LayersModel, bytes: Uint8Array;
+const test = images(300, 21);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  model = residualModel();
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+  const train = images(600, 20);
+  await model.fit(tf.tensor(train.x, [600, 12, 12, 3]), tf.tensor1d(train.labels, 'float32'), { epochs: 5, batchSize: 32, shuffle: false, verbose: 0 });
+  const cal = tf.tensor(train.x.subarray(0, 200 * 432), [200, 12, 12, 3]);
+  bytes = (await convertLayersModel(model, { name: 'residual', calibration: cal })).bytes;
+  cal.dispose();
+}, 240_000);
+
+describe('a functional model with a residual add, a concatenation and a gate', () => {
+  it('lowers to a graph whose float run equals TF.js (BatchNormalization folded, the ReLU after the add fused into it)', () => {
+    const graph = lowerLayersModel(model);
+    expect(graph.layers.map((l) => `${l.type}${l.inputs ? `<${l.inputs.join(',')}` : ''}`)).toEqual([
+      'conv2d', 'conv2d', 'conv2d', 'add<2,0', 'conv2d', 'depthwiseConv2d<3', 'concatenate<4,5', 'globalAvgPool2d', 'dense', 'reshape', 'multiply<6,9', 'maxPool2d', 'flatten', 'dense', 'softmax',
+    ]);
+    expect(graph.layers[3]).toMatchObject({ type: 'add', activation: 'relu' });
+    const x = tf.tensor(test.x.subarray(0, 20 * 432), [20, 12, 12, 3]);
+    const want = (model.predict(x) as tf.Tensor).dataSync();
+    const outs = runFloat(graph, x);
+    const got = outs[outs.length - 1].dataSync();
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
+    expect(err).toBeLessThan(1e-5);
+    tf.dispose([x, ...outs]);
+  });
+
+  it('agrees ≥ 99 % top-1 with TF.js on its float inputs; SIMD and scalar builds bit-identical', async () => {
+    const float = tf.tidy(() => (model.predict(tf.tensor(test.x, [300, 12, 12, 3])) as tf.Tensor).dataSync() as Float32Array);
+    const want = argmaxRows(float, 300, 3);
+    expect(accuracy(want, test.labels)).toBeGreaterThan(0.9);
+    const outs: Float32Array[] = [];
+    for (const build of ['simd', 'scalar'] as const) {
+      const m = await loadModel(bytes, { build });
+      outs.push(m.predict(test.x, { batch: 300 }));
+      m.dispose();
+    }
+    expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
+    const agreement = accuracy(argmaxRows(outs[0], 300, 3), want);
+    console.log(`residual / concat / gate model: int8 top-1 agreement with TF.js ${(100 * agreement).toFixed(1)} % on 300 images`);
+    expect(agreement).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('inspect shows each op\'s two inputs; the arena keeps the skip connection alive across the block', async () => {
+    const m = await loadModel(bytes);
+    const layers = m.layers();
+    const add = layers.find((l) => l.type === 'add')!;
+    expect(add.input2?.shape).toEqual([12, 12, 8]);
+    expect(add.activation).toBe('relu');
+    expect(layers.find((l) => l.type === 'concatenate')!.output.shape).toEqual([12, 12, 12]);
+    expect(layers.find((l) => l.type === 'multiply')!.input2?.shape).toEqual([1, 1, 12]);
+    // the stem's output lives from op 0 to the add (op 3) next to two more 12×12×8
+    // tensors: at least three such buffers at once
+    expect(m.info.arenaBytes).toBeGreaterThanOrEqual(3 * 12 * 12 * 8);
+    m.dispose();
+  });
+
+  it('a file whose add reads a tensor not yet written, or of another shape, is refused with a typed error', async () => {
+    const patch = (edit: (v: DataView, op: number) => void) => {
+      const broken = bytes.slice();
+      const v = new DataView(broken.buffer);
+      const ops = v.getUint32(F.H_OPS_OFFSET, true);
+      let o = 0;
+      while (v.getInt32(ops + o * F.OP_RECORD_SIZE + F.O_TYPE, true) !== F.OP_ADD) o++;
+      edit(v, ops + o * F.OP_RECORD_SIZE);
+      v.setUint32(F.H_CRC32, crc32(broken.subarray(16)), true);
+      return broken;
+    };
+    const out = (v: DataView, r: number) => v.getInt32(r + F.O_OUTPUT, true);
+    // the second input: the output of the op after it, written later
+    const later = patch((v, r) => v.setInt32(r + F.O_INPUT2, v.getInt32(r + F.OP_RECORD_SIZE + F.O_OUTPUT, true), true));
+    await expect(loadModel(later)).rejects.toThrow(ModelFormatError);
+    await expect(loadModel(later)).rejects.toThrow(/graph is invalid at tensor\/layer 3: a tensor is used before it is produced/);
+    // its own output
+    await expect(loadModel(patch((v, r) => v.setInt32(r + F.O_INPUT2, out(v, r), true)))).rejects.toThrow(/layer 3/);
+    // the model input: 12×12×3 against 12×12×8
+    await expect(loadModel(patch((v, r) => v.setInt32(r + F.O_INPUT2, 0, true)))).rejects.toThrow(/layer 3 is invalid: shapes/);
+  });
+});
