@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/runtime/cli/main.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { evaluate, floatOutputs, int8Outputs } from '../src/toolchain/convert/evaluate.js';
-import { lowerLayersModel, runFloat } from '../src/toolchain/convert/graph.js';
+import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { INPUT_RANGES, modelInputs } from '../src/toolchain/convert/inputs.js';
 import { readExamples } from '../src/toolchain/data/examples.js';
 import { loadLayersModelFile, normalizeTopology } from '../src/toolchain/convert/load.js';
@@ -15,6 +15,7 @@ import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { ConvertError, loadModel, UnsupportedOpError } from '../src/runtime/node.js';
 import { rng } from './helpers/quant.js';
 import { capability } from './helpers/capabilities.js';
+import { loweringError } from './helpers/tf.js';
 
 // Keras models in the TensorFlow.js converter's layout (test/fixtures/README.md)
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -32,7 +33,7 @@ function seeded(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
 }
 
 describe('lowering a Layers model', () => {
-  it('lowers DepthwiseConv2D (depth multiplier, strides, same padding) and SeparableConv2D (depthwise + 1×1), folding BatchNormalization and ReLU6 into the depthwise step', () => {
+  it('lowers DepthwiseConv2D (depth multiplier, strides, same padding) and SeparableConv2D (depthwise + 1×1), folding BatchNormalization and ReLU6 into the depthwise step', async () => {
     const model = tf.sequential({
       layers: [
         tf.layers.conv2d({ inputShape: [11, 10, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
@@ -54,17 +55,10 @@ describe('lowering a Layers model', () => {
     expect(graph.layers.map((l) => `${l.type}${'activation' in l ? `:${l.activation}` : ''}`)).toEqual([
       'conv2d:relu', 'depthwiseConv2d:relu6', 'conv2d:relu', 'depthwiseConv2d:none', 'conv2d:relu', 'depthwiseConv2d:relu6', 'globalAvgPool2d', 'dense:none', 'softmax',
     ]);
-    const x = seeded([5, 11, 10, 3], 3);
-    const want = (model.predict(x) as tf.Tensor).dataSync();
-    const outs = runFloat(graph, x);
-    const got = outs[outs.length - 1].dataSync();
-    let err = 0;
-    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
-    expect(err).toBeLessThan(1e-5);
-    tf.dispose([x, ...outs]);
+    expect(await loweringError(model, graph, seeded([5, 11, 10, 3], 3))).toBeLessThan(1e-5);
   });
 
-  it('folds a Rescaling at the input into the first Conv2D or Dense, so the edgeq model takes what the source takes', () => {
+  it('folds a Rescaling at the input into the first Conv2D or Dense, so the edgeq model takes what the source takes', async () => {
     for (const [scale, offset, padding] of [[1 / 127.5, -1, 'valid'], [1 / 255, 0, 'same']] as const) {
       const model = tf.sequential({
         layers: [
@@ -76,14 +70,7 @@ describe('lowering a Layers model', () => {
       });
       const graph = lowerLayersModel(model);
       expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'flatten', 'dense', 'softmax']);
-      const x = seeded([6, 8, 9, 3], 5, 0, 255); // pixels as the source model takes them
-      const want = (model.predict(x) as tf.Tensor).dataSync();
-      const outs = runFloat(graph, x);
-      const got = outs[outs.length - 1].dataSync();
-      let err = 0;
-      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
-      expect(err).toBeLessThan(1e-5);
-      tf.dispose([x, ...outs]);
+      expect(await loweringError(model, graph, seeded([6, 8, 9, 3], 5, 0, 255))).toBeLessThan(1e-5); // pixels as the source model takes them
     }
     const sameWithOffset = tf.sequential({ layers: [tf.layers.rescaling({ inputShape: [8, 8, 1], scale: 2, offset: -1 }), tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });
     expect(() => lowerLayersModel(sameWithOffset)).toThrow(/an offset before a 'same'-padded Conv2D cannot be folded/);
@@ -93,7 +80,7 @@ describe('lowering a Layers model', () => {
     expect(() => lowerLayersModel(pooled)).toThrow(/folded into the Conv2D or Dense layer after it/);
   });
 
-  it('folds BatchNormalization, removes Dropout and fuses activations exactly (in float)', () => {
+  it('folds BatchNormalization, removes Dropout and fuses activations exactly (in float)', async () => {
     const model = tf.sequential({
       layers: [
         tf.layers.conv2d({ inputShape: [10, 10, 3], filters: 6, kernelSize: 3, padding: 'same' }),
@@ -119,13 +106,7 @@ describe('lowering a Layers model', () => {
     const graph = lowerLayersModel(model);
     expect(graph.layers.map((l) => `${l.type}${'activation' in l ? `:${l.activation}` : ''}`)).toEqual(
       ['conv2d:relu', 'maxPool2d', 'conv2d:relu6', 'flatten', 'dense:relu', 'dense:none', 'softmax']);
-    const x = seeded([16, 10, 10, 3], 99);
-    const want = (model.predict(x) as tf.Tensor).dataSync();
-    const outs = runFloat(graph, x);
-    const got = outs[outs.length - 1].dataSync();
-    let err = 0;
-    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
-    expect(err).toBeLessThan(1e-6);
+    expect(await loweringError(model, graph, seeded([16, 10, 10, 3], 99))).toBeLessThan(1e-6);
   });
 
   it('names an unsupported layer, its position and what is supported', () => {

@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as F from '../assembly/format.js';
 import { accuracy, argmaxRows } from '../src/runtime/classes.js';
 import { loadModel, ModelFormatError } from '../src/runtime/node.js';
-import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { crc32 } from '../src/toolchain/format/crc32.js';
 import { rng } from './helpers/quant.js';
+import { predictBothBuilds, trainAndConvert } from './helpers/models.js';
 
 // 16×16 RGB, 4 classes: which quadrant holds a bright blob, in which colour pair
 function images(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
@@ -47,12 +47,7 @@ beforeAll(async () => {
       tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: init(6) }),
     ],
   });
-  model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
-  const train = images(600, 3);
-  await model.fit(tf.tensor(train.x, [600, 16, 16, 3]), tf.tensor1d(train.labels, 'float32'), { epochs: 6, batchSize: 32, shuffle: false, verbose: 0 });
-  const cal = tf.tensor(train.x.subarray(0, 200 * 768), [200, 16, 16, 3]);
-  bytes = (await convertLayersModel(model, { name: 'ds-cnn', calibration: cal })).bytes;
-  cal.dispose();
+  bytes = await trainAndConvert(model, images(600, 3), [16, 16, 3], 6, 'ds-cnn');
 }, 240_000);
 
 describe('a depthwise-separable CNN', () => {
@@ -60,14 +55,7 @@ describe('a depthwise-separable CNN', () => {
     const float = tf.tidy(() => (model.predict(tf.tensor(test.x, [300, 16, 16, 3])) as tf.Tensor).dataSync() as Float32Array);
     const want = argmaxRows(float, 300, 4);
     expect(accuracy(want, test.labels)).toBeGreaterThan(0.9); // the float model learned its task
-    const outs: Float32Array[] = [];
-    for (const build of ['simd', 'scalar'] as const) {
-      const m = await loadModel(bytes, { build });
-      outs.push(m.predict(test.x, { batch: 300 }));
-      m.dispose();
-    }
-    expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
-    const agreement = accuracy(argmaxRows(outs[0], 300, 4), want);
+    const agreement = accuracy(argmaxRows(await predictBothBuilds(bytes, test.x, 300), 300, 4), want);
     console.log(`depthwise-separable CNN: int8 top-1 agreement with TF.js ${(100 * agreement).toFixed(1)} % on 300 images`);
     expect(agreement).toBeGreaterThanOrEqual(0.99);
   });

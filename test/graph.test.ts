@@ -7,10 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as F from '../assembly/format.js';
 import { accuracy, argmaxRows } from '../src/runtime/classes.js';
 import { loadModel, ModelFormatError } from '../src/runtime/node.js';
-import { convertLayersModel } from '../src/toolchain/convert/convert.js';
-import { lowerLayersModel, runFloat } from '../src/toolchain/convert/graph.js';
+import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { crc32 } from '../src/toolchain/format/crc32.js';
 import { rng } from './helpers/quant.js';
+import { loweringError } from './helpers/tf.js';
+import { predictBothBuilds, trainAndConvert } from './helpers/models.js';
 
 // 12×12 RGB, 3 classes: a bright horizontal bar, a vertical bar, or a blob
 function images(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
@@ -57,45 +58,25 @@ let model: tf.LayersModel, bytes: Uint8Array;
 const test = images(300, 21);
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
   model = residualModel();
-  model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
-  const train = images(600, 20);
-  await model.fit(tf.tensor(train.x, [600, 12, 12, 3]), tf.tensor1d(train.labels, 'float32'), { epochs: 5, batchSize: 32, shuffle: false, verbose: 0 });
-  const cal = tf.tensor(train.x.subarray(0, 200 * 432), [200, 12, 12, 3]);
-  bytes = (await convertLayersModel(model, { name: 'residual', calibration: cal })).bytes;
-  cal.dispose();
+  bytes = await trainAndConvert(model, images(600, 20), [12, 12, 3], 5, 'residual');
 }, 240_000);
 
 describe('a functional model with a residual add, a concatenation and a gate', () => {
-  it('lowers to a graph whose float run equals TF.js (BatchNormalization folded, the ReLU after the add fused into it)', () => {
+  it('lowers to a graph whose float run equals TF.js (BatchNormalization folded, the ReLU after the add fused into it)', async () => {
     const graph = lowerLayersModel(model);
     expect(graph.layers.map((l) => `${l.type}${l.inputs ? `<${l.inputs.join(',')}` : ''}`)).toEqual([
       'conv2d', 'conv2d', 'conv2d', 'add<2,0', 'conv2d', 'depthwiseConv2d<3', 'concatenate<4,5', 'globalAvgPool2d', 'dense', 'reshape', 'multiply<6,9', 'maxPool2d', 'flatten', 'dense', 'softmax',
     ]);
     expect(graph.layers[3]).toMatchObject({ type: 'add', activation: 'relu' });
-    const x = tf.tensor(test.x.subarray(0, 20 * 432), [20, 12, 12, 3]);
-    const want = (model.predict(x) as tf.Tensor).dataSync();
-    const outs = runFloat(graph, x);
-    const got = outs[outs.length - 1].dataSync();
-    let err = 0;
-    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
-    expect(err).toBeLessThan(1e-5);
-    tf.dispose([x, ...outs]);
+    expect(await loweringError(model, graph, tf.tensor(test.x.subarray(0, 20 * 432), [20, 12, 12, 3]))).toBeLessThan(1e-5);
   });
 
   it('agrees ≥ 99 % top-1 with TF.js on its float inputs; SIMD and scalar builds bit-identical', async () => {
     const float = tf.tidy(() => (model.predict(tf.tensor(test.x, [300, 12, 12, 3])) as tf.Tensor).dataSync() as Float32Array);
     const want = argmaxRows(float, 300, 3);
     expect(accuracy(want, test.labels)).toBeGreaterThan(0.9);
-    const outs: Float32Array[] = [];
-    for (const build of ['simd', 'scalar'] as const) {
-      const m = await loadModel(bytes, { build });
-      outs.push(m.predict(test.x, { batch: 300 }));
-      m.dispose();
-    }
-    expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
-    const agreement = accuracy(argmaxRows(outs[0], 300, 3), want);
+    const agreement = accuracy(argmaxRows(await predictBothBuilds(bytes, test.x, 300), 300, 3), want);
     console.log(`residual / concat / gate model: int8 top-1 agreement with TF.js ${(100 * agreement).toFixed(1)} % on 300 images`);
     expect(agreement).toBeGreaterThanOrEqual(0.99);
   });

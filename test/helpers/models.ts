@@ -82,3 +82,31 @@ export async function trainLstm(): Promise<{ model: tf.Sequential; edgeq: EdgeqM
   x.dispose();
   return { model, edgeq };
 }
+
+// Trains a small classifier on images (shape [h, w, c] per item) with TF.js's cpu
+// backend, deterministically, and converts it with the first 200 as calibration.
+export async function trainAndConvert(model: tf.LayersModel, train: { x: Float32Array; labels: Int32Array }, shape: number[], epochs: number, name: string): Promise<Uint8Array> {
+  const { convertLayersModel } = await import('../../src/toolchain/convert/convert.js');
+  await tf.setBackend('cpu');
+  const n = train.labels.length, per = shape.reduce((a, b) => a * b, 1);
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+  await model.fit(tf.tensor(train.x, [n, ...shape]), tf.tensor1d(train.labels, 'float32'), { epochs, batchSize: 32, shuffle: false, verbose: 0 });
+  const cal = tf.tensor(train.x.subarray(0, 200 * per), [200, ...shape]);
+  const { bytes } = await convertLayersModel(model, { name, calibration: cal });
+  cal.dispose();
+  return bytes;
+}
+
+// The model's outputs for n inputs on the SIMD build, after checking that the scalar
+// build gives the same bits.
+export async function predictBothBuilds(bytes: Uint8Array, x: Float32Array, n: number): Promise<Float32Array> {
+  const { loadModel } = await import('../../src/runtime/node.js');
+  const outs: Float32Array[] = [];
+  for (const build of ['simd', 'scalar'] as const) {
+    const m = await loadModel(bytes, { build });
+    outs.push(m.predict(x, { batch: n }));
+    m.dispose();
+  }
+  if (outs[0].some((v, i) => !Object.is(v, outs[1][i]))) throw new Error('the SIMD and scalar builds differ');
+  return outs[0];
+}
