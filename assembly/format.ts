@@ -81,7 +81,8 @@ export const OP_DEPTHWISE_CONV2D = 9;
 export const OP_ADD = 10;
 export const OP_MULTIPLY = 11;
 export const OP_CONCATENATE = 12; // on the last (channel) axis
-export const OP_LAST = 12;
+export const OP_ACTIVATION = 13; // a float function of an int8 tensor, ACT_F_* in O_ACTIVATION
+export const OP_LAST = 13;
 
 // O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
 export const ACT_NONE = 0;
@@ -94,6 +95,13 @@ export const ACT_F_RELU = 1;
 export const ACT_F_TANH = 3;
 export const ACT_F_SIGMOID = 4;
 export const ACT_F_HARD_SIGMOID = 5;
+// the activation op (13) also takes these
+export const ACT_F_RELU6 = 2;
+export const ACT_F_SWISH = 6; // x · sigmoid(x)
+export const ACT_F_HARD_SWISH = 7; // x · relu6(x + 3) / 6
+export const ACT_F_LEAKY_RELU = 8; // x ≥ 0 ? x : alpha · x
+export const ACT_F_ELU = 9; // x > 0 ? x : alpha · (exp(x) − 1)
+export const ACT_F_LAST = 9;
 
 // O_PADDING
 export const PAD_VALID = 0;

@@ -14,6 +14,7 @@ export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
 export { add_s8_ref, add_s8_x16 } from "./kernels/add";
 export { multiply_s8_ref, multiply_s8_x16 } from "./kernels/multiply";
 export { concat_s8_ref, concat_s8_x16 } from "./kernels/concat";
+export { activation_s8_ref, activation_s8_table, activation_s8_lut } from "./kernels/activation_s8";
 export {
   depthwise_conv2d_s8_ref, depthwise_conv2d_packed_size, depthwise_conv2d_pack, depthwise_conv2d_s8_c8,
 } from "./kernels/depthwise_conv2d";

@@ -113,8 +113,8 @@ describe('lowering a Layers model', () => {
     const rnn = tf.sequential({ layers: [tf.layers.simpleRNN({ inputShape: [4, 3], units: 5 }), tf.layers.dense({ units: 2 })] });
     expect(() => lowerLayersModel(rnn)).toThrow(UnsupportedOpError);
     expect(() => lowerLayersModel(rnn)).toThrow(/layer 0 'simple_rnn\w*' \(SimpleRNN\) is not supported; supported layers: InputLayer, Add, Multiply, Concatenate \(last axis\), Conv2D, DepthwiseConv2D/);
-    const elu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'elu' })] });
-    expect(() => lowerLayersModel(elu)).toThrow(/activation 'elu' is not supported/);
+    const selu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'selu' })] });
+    expect(() => lowerLayersModel(selu)).toThrow(/activation 'selu' is not supported \(linear, relu, relu6, sigmoid, tanh, hard_sigmoid, swish \/ silu, elu, LeakyReLU, ELU, and softmax at the end\)/);
     const bnAfterRelu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }), tf.layers.batchNormalization()] });
     expect(() => lowerLayersModel(bnAfterRelu)).toThrow(/move the activation after the BatchNormalization/);
   });

@@ -10,6 +10,7 @@ import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, ACT_NONE, ACT_RELU6, PAD_SAME } from "../format";
 import { quant_multiplier, quantize } from "../quant";
+import { activation_s8_lut, activation_s8_table } from "../kernels/activation_s8";
 import { add_s8_x16 } from "../kernels/add";
 import { multiply_s8_x16 } from "../kernels/multiply";
 import { concat_s8_x16 } from "../kernels/concat";
@@ -405,7 +406,7 @@ function checkOp(o: i32): i32 {
     if (arr(tFirst, arr(tRoot, rw)) == -2 || arr(tFirst, rw) == -2) return fail(E_GRAPH, o, R_ORDER);
   }
   const fusesActivation = usesWeights || type == F.OP_ADD || type == F.OP_MULTIPLY;
-  if (!fusesActivation && act != 0) return fail(E_OP, o, R_PARAM);
+  if (!fusesActivation && type != F.OP_ACTIVATION && act != 0) return fail(E_OP, o, R_PARAM);
   if (type != F.OP_CONV2D && type != F.OP_DEPTHWISE_CONV2D && type != F.OP_MAX_POOL2D && type != F.OP_AVG_POOL2D && pad != 0) return fail(E_OP, o, R_PARAM);
   if (fusesActivation && type != F.OP_LSTM && (act < ACT_NONE || act > ACT_RELU6)) return fail(E_OP, o, R_PARAM);
   const ex = elems(x);
@@ -443,6 +444,10 @@ function checkOp(o: i32): i32 {
     const sx = f32f(trec(x), F.T_SCALE), s2 = f32f(trec(rw), F.T_SCALE), sy = f32f(trec(y), F.T_SCALE);
     const ok = type == F.OP_ADD ? finite(quant_multiplier(sx, 1, sy)) && finite(quant_multiplier(s2, 1, sy)) : finite(quant_multiplier(sx, s2, sy));
     if (!ok) return fail(E_OP, o, R_QUANT);
+  } else if (type == F.OP_ACTIVATION) {
+    // act: ACT_F_*; params[0]: alpha (f32 bits; leaky ReLU's slope, ELU's scale)
+    if (act < 0 || act > F.ACT_F_LAST || !finite(reinterpret<f32>(p0)) || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
+    if (!sameShape(x, y)) return fail(E_OP, o, R_SHAPE);
   } else if (type == F.OP_CONCATENATE) {
     const rk = rank(x);
     if (p0 != 0 || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
@@ -659,6 +664,18 @@ function packWeights(): i32 {
   for (let o = 0; o < nO; o++) {
     const r = orec(o);
     const type = i32f(r, F.O_TYPE);
+    if (type == F.OP_ACTIVATION) {
+      // the 256 possible outputs, computed once
+      const x = i32f(r, F.O_INPUT), y = i32f(r, F.O_OUTPUT);
+      const table = mem_alloc(256);
+      if (!table) return fail(E_MEMORY, o, R_LIMIT);
+      activation_s8_table(i32f(r, F.O_ACTIVATION), reinterpret<f32>(i32f(r, F.O_PARAMS)), f32f(trec(x), F.T_SCALE), i32f(trec(x), F.T_ZERO_POINT),
+        f32f(trec(y), F.T_SCALE), i32f(trec(y), F.T_ZERO_POINT), table);
+      store<u32>(oPacked + (<usize>o << 2), <u32>table);
+      store<u32>(oPackedSize + (<usize>o << 2), 256);
+      weightBytes += 256;
+      continue;
+    }
     if (type != F.OP_CONV2D && type != F.OP_DEPTHWISE_CONV2D && type != F.OP_DENSE && type != F.OP_LSTM) continue;
     const x = i32f(r, F.O_INPUT), y = i32f(r, F.O_OUTPUT), w = i32f(r, F.O_WEIGHTS), b = i32f(r, F.O_BIAS);
     const n = dim(w, 0);
@@ -861,6 +878,8 @@ function runOp(o: i32, batch: i32): void {
       const ca = dim(x, rank(x) - 1), cb = dim(x2, rank(x2) - 1);
       concat_s8_x16(px, px2, batch * (elems(x) / ca), ca, cb, xs, xz, s2, z2, ys, yz, py);
     }
+  } else if (type == F.OP_ACTIVATION) {
+    activation_s8_lut(px, batch * elems(x), packed, py);
   } else if (type == F.OP_DENSE) {
     dense_s8_gemm(px, batch, elems(x), packed, elems(y), ys, yz, act, py);
   } else if (type == F.OP_MAX_POOL2D) {

@@ -8,6 +8,7 @@ export const OP = {
   conv2d: F.OP_CONV2D, dense: F.OP_DENSE, maxPool2d: F.OP_MAX_POOL2D, avgPool2d: F.OP_AVG_POOL2D,
   globalAvgPool2d: F.OP_GLOBAL_AVG_POOL2D, lstm: F.OP_LSTM, reshape: F.OP_RESHAPE, softmax: F.OP_SOFTMAX,
   depthwiseConv2d: F.OP_DEPTHWISE_CONV2D, add: F.OP_ADD, multiply: F.OP_MULTIPLY, concatenate: F.OP_CONCATENATE,
+  activation: F.OP_ACTIVATION,
 } as const;
 export type OpName = keyof typeof OP;
 
@@ -18,9 +19,10 @@ export type Padding = keyof typeof PADDING;
 export const FUSED_ACTIVATION = { none: F.ACT_NONE, relu: F.ACT_RELU, relu6: F.ACT_RELU6 } as const;
 export type FusedActivation = keyof typeof FUSED_ACTIVATION;
 
-// lstm gates and float kernels
+// lstm gates, float kernels and the activation op (which also takes relu6 and the rest)
 export const FLOAT_ACTIVATION = {
   linear: F.ACT_F_LINEAR, relu: F.ACT_F_RELU, tanh: F.ACT_F_TANH, sigmoid: F.ACT_F_SIGMOID, hardSigmoid: F.ACT_F_HARD_SIGMOID,
+  relu6: F.ACT_F_RELU6, swish: F.ACT_F_SWISH, hardSwish: F.ACT_F_HARD_SWISH, leakyRelu: F.ACT_F_LEAKY_RELU, elu: F.ACT_F_ELU,
 } as const;
 export type FloatActivation = keyof typeof FLOAT_ACTIVATION;
 

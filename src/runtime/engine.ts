@@ -55,6 +55,10 @@ export interface EngineExports {
     bScale: number, bZp: number, outScale: number, outZp: number, y: number): void;
   concat_s8_x16(a: number, b: number, rows: number, ca: number, cb: number, aScale: number, aZp: number,
     bScale: number, bZp: number, outScale: number, outZp: number, y: number): void;
+  activation_s8_ref(x: number, n: number, act: number, alpha: number, inScale: number, inZp: number,
+    outScale: number, outZp: number, y: number): void;
+  activation_s8_table(act: number, alpha: number, inScale: number, inZp: number, outScale: number, outZp: number, table: number): void;
+  activation_s8_lut(x: number, n: number, table: number, y: number): void;
   conv2d_sparse_pairs(w: number, n: number, k: number): number;
   conv2d_sparse_packed_size(n: number, pairs: number): number;
   conv2d_sparse_pack(w: number, n: number, kh: number, kw: number, c: number, h: number, wd: number, pad: number,

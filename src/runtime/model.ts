@@ -42,6 +42,7 @@ export interface LayerInfo {
   strides?: number[];
   window?: number[];
   depthMultiplier?: number; // depthwise conv2d: output channels per input channel
+  alpha?: number; // activation: leaky ReLU's slope, ELU's scale
   returnSequences?: boolean;
   recurrentActivation?: string;
   weights?: WeightInfo[];
@@ -351,6 +352,11 @@ export class Model {
       if (conv || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = nameOf(PADDING, f(7));
       if (conv) info.strides = [f(8), f(9)];
       if (type === F.OP_DEPTHWISE_CONV2D) info.depthMultiplier = f(10);
+      if (type === F.OP_ACTIVATION) {
+        info.activation = nameOf(FLOAT_ACTIVATION, f(6));
+        const alpha = new Float32Array(Int32Array.of(f(8)).buffer)[0];
+        if (f(6) === F.ACT_F_LEAKY_RELU || f(6) === F.ACT_F_ELU) info.alpha = alpha;
+      }
       if (type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) { info.window = [f(8), f(9)]; info.strides = [f(10), f(11)]; }
       if (type === F.OP_LSTM) { info.activation = nameOf(FLOAT_ACTIVATION, f(6)); info.returnSequences = f(8) === 1; info.recurrentActivation = nameOf(FLOAT_ACTIVATION, f(9)); }
       const weights: WeightInfo[] = [];

@@ -175,6 +175,22 @@ export function prepareBinary(heap: Heap, s: BinarySpec, variant: Variant): Prep
   });
 }
 
+// The activation op on int8: 'ref' computes each value, 'opt' looks it up in the table.
+export interface ActivationS8Spec { n: number; activation: FloatActivation; alpha: number; input: Quant; output: Quant }
+
+export function prepareActivationS8(heap: Heap, s: ActivationS8Spec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const act = FLOAT_ACTIVATION[s.activation];
+  return op(heap, s.n, 'i8', s.n, 'i8', (x, y) => {
+    if (variant === 'ref') {
+      return () => e.activation_s8_ref(x, s.n, act, s.alpha, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, y);
+    }
+    const table = heap.alloc(256);
+    e.activation_s8_table(act, s.alpha, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, table);
+    return () => e.activation_s8_lut(x, s.n, table, y);
+  });
+}
+
 // The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
 export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
 

@@ -7,13 +7,14 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedOpError } from '../../runtime/errors.js';
-import type { FusedActivation, Padding } from '../../runtime/codes.js';
+import type { FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
 
 export type FloatLayer = FloatOp & {
   // the layers whose outputs it reads, by index (−1: the model input); absent: the one before
   inputs?: number[];
 };
 type FloatOp =
+  | { type: 'activation'; name: string; activation: FloatActivation; alpha?: number }
   | { type: 'add' | 'multiply'; name: string; activation: FusedActivation }
   | { type: 'concatenate'; name: string }
   | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
@@ -38,6 +39,12 @@ export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last ax
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
 const actName = (v: unknown): string => (typeof v === 'string' ? v : 'linear');
+// Keras / TF.js activation names the activation op runs
+const FLOAT_ACTIVATIONS: Record<string, FloatActivation> = {
+  relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', tanh: 'tanh', hardSigmoid: 'hardSigmoid', hard_sigmoid: 'hardSigmoid',
+  swish: 'swish', silu: 'swish', elu: 'elu',
+};
+const ACTIVATIONS = 'linear, relu, relu6, sigmoid, tanh, hard_sigmoid, swish / silu, elu, LeakyReLU, ELU';
 
 function transpose(x: Float32Array, a: number, b: number): Float32Array {
   const t = new Float32Array(x.length);
@@ -103,11 +110,18 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
     const chained = src.length === 1 && src[0] === out.length - 1 && (readers.get(from[0].name) ?? 0) === 1;
     const fusable = chained && prev && (prev.type === 'conv2d' || prev.type === 'depthwiseConv2d' || prev.type === 'dense' || prev.type === 'add' || prev.type === 'multiply') && prev.activation === 'none' ? prev : undefined;
     const unsupportedActivation = (name: string) => new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION',
-      `${where}: activation '${name}' is not supported (linear, relu, relu6, and softmax at the end)`);
+      `${where}: activation '${name}' is not supported (${ACTIVATIONS}, and softmax at the end)`);
+    const standalone = (name: string): FloatActivation => FLOAT_ACTIVATIONS[name] ?? (() => { throw unsupportedActivation(name); })();
+    // relu and relu6 fuse into the output range; the others run as an activation op after
     const fusedOf = (name: string): FusedActivation => {
-      if (name === 'linear') return 'none';
       if (name === 'relu' || name === 'relu6') return name;
-      throw unsupportedActivation(name);
+      if (name !== 'linear') standalone(name);
+      return 'none';
+    };
+    const activationAfter = (name: string) => {
+      if (name === 'linear' || name === 'relu' || name === 'relu6' || name === 'softmax') return;
+      const a = standalone(name);
+      out.push({ type: 'activation', name: `${layer.name}/${name}`, activation: a, ...(a === 'elu' ? { alpha: 1 } : {}) });
     };
     if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'DepthwiseConv2D', 'Dense'].includes(cls)) {
       throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling is folded into the Conv2D or Dense layer after it, and ${where} comes first`);
@@ -164,6 +178,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: ohwi, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(f),
         });
         foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'conv2d' }>);
+        activationAfter(act);
         break;
       }
       case 'DepthwiseConv2D':
@@ -183,6 +198,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
             activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: dw, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(oc),
           });
           foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwiseConv2d' }>);
+          activationAfter(act);
           break;
         }
         // separable: the depthwise step (no bias, no activation), then a 1×1 conv2d
@@ -193,6 +209,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           type: 'conv2d', name: `${layer.name}/pointwise`, filters: f, kernel: [1, 1], strides: [1, 1], padding: 'valid',
           activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: transpose(w[1], oc, f), bias: w[2] ? Float32Array.from(w[2]) : new Float32Array(f),
         });
+        activationAfter(act);
         break;
       }
       case 'Dense': {
@@ -204,6 +221,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         out.push({ type: 'dense', name: layer.name, units: n, activation: act === 'softmax' ? 'none' : fusedOf(act), weights: transpose(w[0], k, n), bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(n) });
         foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'dense' }>);
         if (act === 'softmax') out.push({ type: 'softmax', name: `${layer.name}/softmax` });
+        activationAfter(act);
         break;
       }
       case 'BatchNormalization': {
@@ -229,11 +247,20 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         }
         break;
       }
+      case 'LeakyReLU':
+      case 'ELU': {
+        const alpha = (cfg.alpha as number | undefined) ?? (cls === 'ELU' ? 1 : 0.3);
+        out.push({ type: 'activation', name: layer.name, activation: cls === 'ELU' ? 'elu' : 'leakyRelu', alpha });
+        break;
+      }
       case 'Activation':
       case 'ReLU': {
         let act = cls === 'ReLU' ? 'relu' : actName(cfg.activation);
         if (cls === 'ReLU') {
-          if ((cfg.negativeSlope as number) || (cfg.threshold as number)) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: leaky or thresholded ReLU is not supported`);
+          if (cfg.threshold as number) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: thresholded ReLU is not supported`);
+          const slope = (cfg.negativeSlope as number | undefined) ?? 0;
+          if (slope && cfg.maxValue != null) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: a leaky ReLU with a max value is not supported`);
+          if (slope) { out.push({ type: 'activation', name: layer.name, activation: 'leakyRelu', alpha: slope }); break; }
           if (cfg.maxValue === 6) act = 'relu6';
           else if (cfg.maxValue != null) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: ReLU with max value ${cfg.maxValue} is not supported (6 or none)`);
         }
@@ -242,8 +269,9 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           out.push({ type: 'softmax', name: layer.name });
           break;
         }
-        if (!fusable) throw new UnsupportedOpError('E_ACTIVATION_FUSE', `${where}: a separate ${act} is supported only right after a Conv2D or Dense layer without an activation`);
-        fusable.activation = fusedOf(act);
+        // relu / relu6 right after a layer that can clamp its output: fused; otherwise an op
+        if (fusable && (act === 'relu' || act === 'relu6')) fusable.activation = act;
+        else out.push({ type: 'activation', name: layer.name, activation: standalone(act), ...(act === 'elu' ? { alpha: 1 } : {}) });
         break;
       }
       case 'MaxPooling2D':
@@ -291,6 +319,19 @@ function fusedActivation(x: tf.Tensor, a: FusedActivation): tf.Tensor {
   return a === 'relu' ? tf.relu(x) : a === 'relu6' ? tf.relu6(x) : x;
 }
 
+// The activation op's functions, as TF.js computes them.
+function floatActivation(x: tf.Tensor, a: FloatActivation, alpha: number): tf.Tensor {
+  switch (a) {
+    case 'relu6': return tf.relu6(x);
+    case 'swish': return tf.mul(x, tf.sigmoid(x));
+    case 'hardSwish': return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
+    case 'leakyRelu': return tf.leakyRelu(x, alpha);
+    case 'elu': return tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.sub(tf.exp(x), 1)));
+    case 'linear': return x;
+    default: return floatAct(x, a);
+  }
+}
+
 function floatAct(x: tf.Tensor, a: string): tf.Tensor {
   if (a === 'relu') return tf.relu(x);
   if (a === 'tanh') return tf.tanh(x);
@@ -307,6 +348,8 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
     const h2 = l.inputs?.[1] === undefined ? undefined : at(l.inputs[1]);
     outs.push(tf.tidy(() => {
       switch (l.type) {
+        case 'activation':
+          return floatActivation(h, l.activation, l.alpha ?? 0);
         case 'add':
           return fusedActivation(tf.add(h, h2!), l.activation);
         case 'multiply':

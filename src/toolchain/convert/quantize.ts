@@ -113,6 +113,9 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       case 'concatenate':
         layers.push({ type: 'concatenate', output });
         break;
+      case 'activation':
+        layers.push({ type: 'activation', activation: l.activation, ...(l.alpha !== undefined ? { alpha: l.alpha } : {}), output });
+        break;
       case 'maxPool2d':
       case 'avgPool2d':
         layers.push({ type: l.type, pool: l.pool, strides: l.strides, padding: l.padding });

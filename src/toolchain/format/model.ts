@@ -1,7 +1,7 @@
 // The in-memory description of a model that the writer encodes: a sequence of layers
 // with int8 weights and the quantization parameters of every activation.
 
-import type { FusedActivation, Padding } from '../../runtime/codes.js';
+import type { FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
 
 // real = scale × (q − zeroPoint)
 export interface Quant { scale: number; zeroPoint: number }
@@ -101,10 +101,12 @@ export interface LstmLayer {
 export interface AddLayer { type: 'add' | 'multiply'; activation: FusedActivation; output: Quant }
 // On the last (channel) axis.
 export interface ConcatenateLayer { type: 'concatenate'; output: Quant }
+// A float function of each value (alpha: leaky ReLU's slope, ELU's scale).
+export interface ActivationLayer { type: 'activation'; activation: FloatActivation; alpha?: number; output: Quant }
 
 // `inputs`: the layers whose outputs this one reads, by index in `layers` (−1: the model
 // input); absent: the layer before it (a chain). Two for add, multiply, concatenate.
-export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer) & { inputs?: number[] };
+export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer) & { inputs?: number[] };
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

@@ -165,6 +165,15 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         cur = y;
         break;
       }
+      case 'activation': {
+        checkQuant(where, layer.output);
+        const alpha = layer.alpha ?? 0;
+        if (!Number.isFinite(Math.fround(alpha))) fail(where, `alpha must be a finite float32, got ${alpha}`);
+        const y = act([...s], layer.output);
+        ops.push({ type: F.OP_ACTIVATION, input: cur, output: y, activation: FLOAT_ACTIVATION[layer.activation], params: [new Int32Array(Float32Array.of(alpha).buffer)[0]] });
+        cur = y;
+        break;
+      }
       case 'dense': {
         if (s.length !== 1) fail(where, `needs a flat input, got [${s}]: add a flatten layer before it`);
         const k = s[0];
