@@ -35,7 +35,7 @@ export function engine_simd(): i32 {
 
 export {
   model_load, model_prepare, model_run, model_error_index, model_error_reason,
-  model_input_ptr, model_output_ptr, model_arena_bytes, model_weight_bytes,
+  model_input_ptr, model_output_ptr, model_arena_bytes, model_arena_live_peak, model_scratch_bytes, model_weight_bytes,
   model_metadata_ptr, model_metadata_size, model_tensor_count, model_op_count,
   model_input_tensor, model_output_tensor, model_format_version, model_pixel_channels, model_pixel_rule,
   model_tensor_info, model_tensor_scale, model_op_info,

@@ -904,6 +904,24 @@ export function model_input_ptr(): usize { return inStage; }
 export function model_output_ptr(): usize { return outStage; }
 export function model_arena_bytes(): usize { return arenaBytes1 + <usize>scratchBytes(1); }
 export function model_weight_bytes(): usize { return weightBytes; }
+// The scratch the kernels share at batch 1 (part of model_arena_bytes).
+export function model_scratch_bytes(): usize { return loaded ? <usize>scratchBytes(1) : 0; }
+// What any plan needs at batch 1: the most bytes of activations alive at once (at some
+// op, every tensor written at or before it and read at or after it). The planned arena
+// (model_arena_bytes, less scratch) is at least this; the gap is fragmentation.
+export function model_arena_live_peak(): usize {
+  if (!loaded) return 0;
+  let most: u64 = 0;
+  for (let o = 0; o < nO; o++) {
+    let live: u64 = 0;
+    for (let t = 0; t < nT; t++) {
+      if (u8f(trec(t), F.T_KIND) != F.KIND_ACTIVATION || arr(tRoot, t) != t || arr(tFirst, t) == -2 || fusedAway(t)) continue;
+      if (born(t) <= o && o <= arr(tLast, t)) live += bufferBytes(t);
+    }
+    if (live > most) most = live;
+  }
+  return <usize>most;
+}
 export function model_metadata_ptr(): usize { return base + <usize>load<u32>(base + F.H_META_OFFSET); }
 export function model_metadata_size(): usize { return <usize>load<u32>(base + F.H_META_SIZE); }
 export function model_tensor_count(): i32 { return loaded ? nT : 0; }

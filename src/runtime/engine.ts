@@ -104,6 +104,8 @@ export interface EngineExports {
   model_input_ptr(): number;
   model_output_ptr(): number;
   model_arena_bytes(): number;
+  model_arena_live_peak(): number;
+  model_scratch_bytes(): number;
   model_weight_bytes(): number;
   model_metadata_ptr(): number;
   model_metadata_size(): number;

@@ -69,6 +69,8 @@ export interface ModelInfo {
   fileBytes: number;
   weightBytes: number; // packed weights in engine memory
   arenaBytes: number; // activations + scratch at batch 1
+  scratchBytes: number; // the kernels' scratch at batch 1, part of arenaBytes
+  arenaLivePeak: number; // the most activation bytes alive at once at batch 1 (a lower bound on any plan)
   macs: number; // per batch item
   formatVersion: number;
   // How pixel inputs (Uint8Array, Uint8ClampedArray, ImageData) become the model's
@@ -240,6 +242,8 @@ export class Model {
       build, fileBytes, macs,
       weightBytes: e.model_weight_bytes(),
       arenaBytes: e.model_arena_bytes(),
+      scratchBytes: e.model_scratch_bytes(),
+      arenaLivePeak: e.model_arena_live_peak(),
       formatVersion: e.model_format_version(),
       pixelRule: pixelRuleOf(e),
       floatInputsScaled: e.model_format_version() === 1,

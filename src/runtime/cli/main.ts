@@ -185,7 +185,7 @@ async function inspect(args: string[], io: Io): Promise<number> {
     const macs = model.info.macs;
     lines.push('',
       `weights    ${kb(fileWeightBytes)} in the file, ${kb(model.info.weightBytes)} packed in engine memory`,
-      `arena      ${kb(model.info.arenaBytes)} of activations and scratch at batch 1`,
+      `arena      ${kb(model.info.arenaBytes)} at batch 1: activations ${kb(model.info.arenaBytes - model.info.scratchBytes)} as planned (greedy by size over lifetimes; those alive at once need ${kb(model.info.arenaLivePeak)}), scratch ${kb(model.info.scratchBytes)}`,
       `compute    ${macs.toLocaleString('en-US')} multiply-accumulates per input`);
     io.out(lines.join('\n'));
     return 0;
