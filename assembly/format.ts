@@ -82,7 +82,10 @@ export const OP_ADD = 10;
 export const OP_MULTIPLY = 11;
 export const OP_CONCATENATE = 12; // on the last (channel) axis
 export const OP_ACTIVATION = 13; // a float function of an int8 tensor, ACT_F_* in O_ACTIVATION
-export const OP_LAST = 13;
+export const OP_GLOBAL_MAX_POOL2D = 14;
+export const OP_UPSAMPLE2D = 15; // nearest, whole factors
+export const OP_PAD2D = 16; // zero padding (the zero point)
+export const OP_LAST = 16;
 
 // O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
 export const ACT_NONE = 0;

@@ -20,8 +20,10 @@ export {
 } from "./kernels/depthwise_conv2d";
 export {
   maxpool2d_s8_ref, maxpool2d_s8_c16, avgpool2d_s8_ref, avgpool2d_s8_c16,
-  global_avgpool2d_s8_ref, global_avgpool2d_s8_c16,
+  global_avgpool2d_s8_ref, global_avgpool2d_s8_c16, global_maxpool2d_s8_ref, global_maxpool2d_s8_c16,
 } from "./kernels/pool2d";
+export { upsample2d_s8_ref, upsample2d_s8_rows } from "./kernels/upsample2d";
+export { pad2d_s8_ref, pad2d_s8_rows } from "./kernels/pad2d";
 export {
   lstm_s8_ref, lstm_s8_gemm, lstm_pack, lstm_packed_size, lstm_scratch_size,
 } from "./kernels/lstm";

@@ -119,3 +119,45 @@ describe('a functional model with a residual add, a concatenation and a gate', (
     await expect(loadModel(patch((v, r) => v.setInt32(r + F.O_INPUT2, 0, true)))).rejects.toThrow(/layer 3 is invalid: shapes/);
   });
 });
+
+describe('image-to-image: a small U-Net with zero padding, upsampling and a skip concatenation', () => {
+  it('lowers exactly in float, and the int8 model\'s output is within 30 dB SNR of TF.js float', async () => {
+    await tf.setBackend('cpu');
+    const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+    const input = tf.input({ shape: [16, 16, 2] });
+    const e1 = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(11) }).apply(input) as tf.SymbolicTensor;
+    const padded = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(e1) as tf.SymbolicTensor; // MobileNet's stride-2 padding
+    const down = tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu', kernelInitializer: init(12) }).apply(padded) as tf.SymbolicTensor;
+    const up = tf.layers.upSampling2d({ size: [2, 2] }).apply(down) as tf.SymbolicTensor;
+    const merged = tf.layers.concatenate().apply([up, e1]) as tf.SymbolicTensor;
+    const out = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', kernelInitializer: init(13) }).apply(merged) as tf.SymbolicTensor;
+    const unet = tf.model({ inputs: input, outputs: out });
+    const graph = lowerLayersModel(unet);
+    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'pad2d', 'conv2d', 'upsample2d', 'concatenate', 'conv2d']);
+    const r = rng(77);
+    const x = Float32Array.from({ length: 100 * 512 }, (_, i) => Math.sin(i * 0.37) * 0.5 + 0.3 * r());
+    expect(await loweringError(unet, graph, tf.tensor(x.subarray(0, 8 * 512), [8, 16, 16, 2]))).toBeLessThan(1e-5);
+    const { bytes } = await (await import('../src/toolchain/convert/convert.js')).convertLayersModel(unet, { name: 'unet', calibration: tf.tensor(x.subarray(0, 50 * 512), [50, 16, 16, 2]) });
+    const test = x.subarray(50 * 512);
+    const float = (unet.predict(tf.tensor(test, [50, 16, 16, 2])) as tf.Tensor).dataSync();
+    const int8 = await predictBothBuilds(bytes, test, 50);
+    let signal = 0, noise = 0;
+    for (let i = 0; i < float.length; i++) { signal += float[i] ** 2; noise += (float[i] - int8[i]) ** 2; }
+    const snr = 10 * Math.log10(signal / noise);
+    console.log(`U-Net: int8 output SNR ${snr.toFixed(1)} dB against TF.js float`);
+    expect(snr).toBeGreaterThanOrEqual(30);
+    const m = await loadModel(bytes);
+    expect(m.isClassifier).toBe(false);
+    expect(m.layers().map((l) => [l.type, l.factors ?? l.pads ?? null])).toEqual([
+      ['conv2d', null], ['pad2d', [0, 1, 0, 1]], ['conv2d', null], ['upsample2d', [2, 2]], ['concatenate', null], ['conv2d', null],
+    ]);
+    m.dispose();
+  });
+
+  it('GlobalMaxPooling2D lowers to the engine\'s global max pool', async () => {
+    const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [6, 6, 3], filters: 4, kernelSize: 3 }), tf.layers.globalMaxPooling2d({}), tf.layers.dense({ units: 2 })] });
+    const graph = lowerLayersModel(m);
+    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'globalMaxPool2d', 'dense']);
+    expect(await loweringError(m, graph, tf.randomNormal([4, 6, 6, 3], 0, 1, 'float32', 3))).toBeLessThan(1e-5);
+  });
+});

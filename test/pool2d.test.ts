@@ -19,6 +19,8 @@ const golden: { name: string; spec: Pool2dSpec; x: number[]; expected: number[] 
     x: grid, expected: [3, 4, 4, 5, 5, 6, 6, 7, 7] },
   { name: 'global average', spec: { kind: 'globalAvg', batch: 2, height: 3, width: 3, channels: 1, pool: [3, 3], strides: [1, 1], padding: 'valid' },
     x: [...grid, ...grid.map((v) => -v)], expected: [5, -5] },
+  { name: 'global max', spec: { kind: 'globalMax', batch: 2, height: 3, width: 3, channels: 1, pool: [3, 3], strides: [1, 1], padding: 'valid' },
+    x: [...grid, ...grid.map((v) => -v)], expected: [9, -1] },
 ];
 
 describe.each(BUILDS)('pooling on the %s build', (build) => {
@@ -38,7 +40,7 @@ describe.each(BUILDS)('pooling on the %s build', (build) => {
     const r = rng(99);
     const heap = await heapFor(build);
     let cases = 0;
-    for (const kind of ['max', 'avg', 'globalAvg'] as const) {
+    for (const kind of ['max', 'avg', 'globalAvg', 'globalMax'] as const) {
       for (const channels of [1, 3, 15, 16, 17, 32, 33, 64]) {
         for (const [ph, pw] of [[1, 1], [2, 2], [3, 3], [2, 3]]) {
           for (const stride of [1, 2, 3]) {
@@ -55,10 +57,10 @@ describe.each(BUILDS)('pooling on the %s build', (build) => {
         }
       }
     }
-    expect(cases).toBe(576);
+    expect(cases).toBe(768);
   });
 
-  it('matches TF.js maxPool exactly and avgPool within half a step', async () => {
+  it('matches TF.js maxPool and max exactly, avgPool and mean within half a step', async () => {
     const tf = await tfCpu();
     const r = rng(3);
     const q = { scale: 0.05, zeroPoint: -20 };
@@ -66,17 +68,17 @@ describe.each(BUILDS)('pooling on the %s build', (build) => {
       const xq = randomInt8(r, h * w * c);
       const xd = tf.tensor4d(dequantize(xq, q), [1, h, w, c]);
       const heap = await heapFor(build);
-      for (const kind of ['max', 'avg', 'globalAvg'] as const) {
+      for (const kind of ['max', 'avg', 'globalAvg', 'globalMax'] as const) {
         const s: Pool2dSpec = { kind, batch: 1, height: h, width: w, channels: c, pool: [p, p], strides: [stride, stride], padding };
         const op = preparePool2d(heap, s, 'opt');
         op.setInput(xq);
         op.run();
         const y = dequantize(op.output(), q);
         const yf = tf.tidy(() => (kind === 'max' ? tf.maxPool(xd, p, stride, padding)
-          : kind === 'avg' ? tf.avgPool(xd, p, stride, padding) : tf.mean(xd, [1, 2], true)).dataSync() as Float32Array);
+          : kind === 'avg' ? tf.avgPool(xd, p, stride, padding) : kind === 'globalMax' ? tf.max(xd, [1, 2], true) : tf.mean(xd, [1, 2], true)).dataSync() as Float32Array);
         expect(y.length).toBe(pool2dOutputShape(heap.e, s).reduce((a, b) => a * b, 1));
         const err = maxAbsDiff(y, yf);
-        if (kind === 'max') expect(err).toBeLessThanOrEqual(1e-6);
+        if (kind === 'max' || kind === 'globalMax') expect(err).toBeLessThanOrEqual(1e-6);
         else expect(err).toBeLessThanOrEqual(q.scale * 0.5 * (1 + 1e-4) + 1e-6);
       }
     }

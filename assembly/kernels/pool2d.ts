@@ -180,3 +180,11 @@ export function global_avgpool2d_s8_ref(x: usize, batch: i32, h: i32, w: i32, c:
 export function global_avgpool2d_s8_c16(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
   avgpool2d_s8_c16(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
 }
+
+export function global_maxpool2d_s8_ref(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
+  maxpool2d_s8_ref(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
+}
+
+export function global_maxpool2d_s8_c16(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
+  maxpool2d_s8_c16(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
+}

@@ -10,6 +10,8 @@ import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, ACT_NONE, ACT_RELU6, PAD_SAME } from "../format";
 import { quant_multiplier, quantize } from "../quant";
+import { upsample2d_s8_rows } from "../kernels/upsample2d";
+import { pad2d_s8_rows } from "../kernels/pad2d";
 import { activation_s8_lut, activation_s8_table } from "../kernels/activation_s8";
 import { add_s8_x16 } from "../kernels/add";
 import { multiply_s8_x16 } from "../kernels/multiply";
@@ -24,7 +26,7 @@ import {
 import { dense_s8_gemm } from "../kernels/dense";
 import { gemm_pack, gemm_packed_size } from "../kernels/gemm";
 import { lstm_pack, lstm_packed_size, lstm_s8_gemm, lstm_scratch_size } from "../kernels/lstm";
-import { avgpool2d_s8_c16, global_avgpool2d_s8_c16, maxpool2d_s8_c16 } from "../kernels/pool2d";
+import { avgpool2d_s8_c16, global_avgpool2d_s8_c16, global_maxpool2d_s8_c16, maxpool2d_s8_c16 } from "../kernels/pool2d";
 import { window_out_size } from "../kernels/window";
 import { crc32 } from "./crc32";
 import { rle_huffman_decode } from "./huffman";
@@ -470,7 +472,16 @@ function checkOp(o: i32): i32 {
     const oh = window_out_size(dim(x, 0), p0, p2, pad), ow = window_out_size(dim(x, 1), p1, p3, pad);
     if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, dim(x, 2))) return fail(E_OP, o, R_SHAPE);
     if (!sameQuant(x, y)) return fail(E_OP, o, R_QUANT);
-  } else if (type == F.OP_GLOBAL_AVG_POOL2D) {
+  } else if (type == F.OP_UPSAMPLE2D) {
+    if (p0 < 1 || p1 < 1 || p0 > 64 || p1 > 64 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
+    if (rank(x) != 3 || !shapeIs3(y, dim(x, 0) * p0, dim(x, 1) * p1, dim(x, 2))) return fail(E_OP, o, R_SHAPE);
+    if (!sameQuant(x, y)) return fail(E_OP, o, R_QUANT);
+  } else if (type == F.OP_PAD2D) {
+    // top, bottom, left, right
+    if (p0 < 0 || p1 < 0 || p2 < 0 || p3 < 0 || p0 > 4096 || p1 > 4096 || p2 > 4096 || p3 > 4096) return fail(E_OP, o, R_PARAM);
+    if (rank(x) != 3 || !shapeIs3(y, dim(x, 0) + p0 + p1, dim(x, 1) + p2 + p3, dim(x, 2))) return fail(E_OP, o, R_SHAPE);
+    if (!sameQuant(x, y)) return fail(E_OP, o, R_QUANT);
+  } else if (type == F.OP_GLOBAL_AVG_POOL2D || type == F.OP_GLOBAL_MAX_POOL2D) {
     if (rank(x) != 3 || rank(y) != 1 || dim(y, 0) != dim(x, 2)) return fail(E_OP, o, R_SHAPE);
     if (p0 != 0 || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
     if (!sameQuant(x, y)) return fail(E_OP, o, R_QUANT);
@@ -886,6 +897,12 @@ function runOp(o: i32, batch: i32): void {
     maxpool2d_s8_c16(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), p0, p1, p2, p3, pad, py);
   } else if (type == F.OP_AVG_POOL2D) {
     avgpool2d_s8_c16(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), p0, p1, p2, p3, pad, py);
+  } else if (type == F.OP_GLOBAL_MAX_POOL2D) {
+    global_maxpool2d_s8_c16(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), py);
+  } else if (type == F.OP_UPSAMPLE2D) {
+    upsample2d_s8_rows(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), p0, p1, py);
+  } else if (type == F.OP_PAD2D) {
+    pad2d_s8_rows(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), p0, p1, p2, p3, i32f(trec(x), F.T_ZERO_POINT), py);
   } else if (type == F.OP_GLOBAL_AVG_POOL2D) {
     global_avgpool2d_s8_c16(px, batch, dim(x, 0), dim(x, 1), dim(x, 2), py);
   } else if (type == F.OP_SOFTMAX) {

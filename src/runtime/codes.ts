@@ -8,7 +8,7 @@ export const OP = {
   conv2d: F.OP_CONV2D, dense: F.OP_DENSE, maxPool2d: F.OP_MAX_POOL2D, avgPool2d: F.OP_AVG_POOL2D,
   globalAvgPool2d: F.OP_GLOBAL_AVG_POOL2D, lstm: F.OP_LSTM, reshape: F.OP_RESHAPE, softmax: F.OP_SOFTMAX,
   depthwiseConv2d: F.OP_DEPTHWISE_CONV2D, add: F.OP_ADD, multiply: F.OP_MULTIPLY, concatenate: F.OP_CONCATENATE,
-  activation: F.OP_ACTIVATION,
+  activation: F.OP_ACTIVATION, globalMaxPool2d: F.OP_GLOBAL_MAX_POOL2D, upsample2d: F.OP_UPSAMPLE2D, pad2d: F.OP_PAD2D,
 } as const;
 export type OpName = keyof typeof OP;
 

@@ -79,6 +79,12 @@ export interface EngineExports {
   avgpool2d_s8_c16: Pool2dFn;
   global_avgpool2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, y: number): void;
   global_avgpool2d_s8_c16(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  global_maxpool2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  global_maxpool2d_s8_c16(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  upsample2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, fh: number, fw: number, y: number): void;
+  upsample2d_s8_rows(x: number, batch: number, h: number, w: number, c: number, fh: number, fw: number, y: number): void;
+  pad2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, top: number, bottom: number, left: number, right: number, zp: number, y: number): void;
+  pad2d_s8_rows(x: number, batch: number, h: number, w: number, c: number, top: number, bottom: number, left: number, right: number, zp: number, y: number): void;
   lstm_s8_ref(x: number, batch: number, steps: number, features: number, units: number,
     wx: number, wxScale: number, wh: number, whScale: number, bias: number,
     inScale: number, inZp: number, outScale: number, outZp: number,

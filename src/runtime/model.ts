@@ -43,6 +43,8 @@ export interface LayerInfo {
   window?: number[];
   depthMultiplier?: number; // depthwise conv2d: output channels per input channel
   alpha?: number; // activation: leaky ReLU's slope, ELU's scale
+  factors?: number[]; // upsample2d: height and width factors
+  pads?: number[]; // pad2d: top, bottom, left, right
   returnSequences?: boolean;
   recurrentActivation?: string;
   weights?: WeightInfo[];
@@ -356,6 +358,8 @@ export class Model {
       if (conv || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = nameOf(PADDING, f(7));
       if (conv) info.strides = [f(8), f(9)];
       if (type === F.OP_DEPTHWISE_CONV2D) info.depthMultiplier = f(10);
+      if (type === F.OP_UPSAMPLE2D) info.factors = [f(8), f(9)];
+      if (type === F.OP_PAD2D) info.pads = [f(8), f(9), f(10), f(11)];
       if (type === F.OP_ACTIVATION) {
         info.activation = nameOf(FLOAT_ACTIVATION, f(6));
         const alpha = new Float32Array(Int32Array.of(f(8)).buffer)[0];

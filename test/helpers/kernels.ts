@@ -191,6 +191,25 @@ export function prepareActivationS8(heap: Heap, s: ActivationS8Spec, variant: Va
   });
 }
 
+// Nearest upsampling by factors [fh, fw], or zero padding [top, bottom, left, right] with
+// the input's zero point.
+export interface Resize2dSpec { op: 'upsample' | 'pad'; batch: number; height: number; width: number; channels: number; factors?: [number, number]; pads?: [number, number, number, number]; zeroPoint?: number }
+
+export function prepareResize2d(heap: Heap, s: Resize2dSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const [fh, fw] = s.factors ?? [1, 1];
+  const [t, b, l, r] = s.pads ?? [0, 0, 0, 0];
+  const out = s.op === 'upsample' ? s.batch * s.height * fh * s.width * fw * s.channels : s.batch * (s.height + t + b) * (s.width + l + r) * s.channels;
+  return op(heap, s.batch * s.height * s.width * s.channels, 'i8', out, 'i8', (x, y) => {
+    if (s.op === 'upsample') {
+      const f = variant === 'ref' ? e.upsample2d_s8_ref : e.upsample2d_s8_rows;
+      return () => f(x, s.batch, s.height, s.width, s.channels, fh, fw, y);
+    }
+    const f = variant === 'ref' ? e.pad2d_s8_ref : e.pad2d_s8_rows;
+    return () => f(x, s.batch, s.height, s.width, s.channels, t, b, l, r, s.zeroPoint ?? 0, y);
+  });
+}
+
 // The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
 export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
 
@@ -263,13 +282,13 @@ export function prepareDense(heap: Heap, s: DenseSpec, variant: Variant): Prepar
 }
 
 export interface Pool2dSpec {
-  kind: 'max' | 'avg' | 'globalAvg';
+  kind: 'max' | 'avg' | 'globalAvg' | 'globalMax';
   batch: number; height: number; width: number; channels: number;
   pool: [number, number]; strides: [number, number]; padding: Padding;
 }
 
 export function pool2dOutputShape(e: EngineExports, s: Pool2dSpec): [number, number, number, number] {
-  if (s.kind === 'globalAvg') return [s.batch, 1, 1, s.channels];
+  if (s.kind === 'globalAvg' || s.kind === 'globalMax') return [s.batch, 1, 1, s.channels];
   const pad = PADDING[s.padding];
   return [s.batch, e.window_out_size(s.height, s.pool[0], s.strides[0], pad),
     e.window_out_size(s.width, s.pool[1], s.strides[1], pad), s.channels];
@@ -279,8 +298,8 @@ export function preparePool2d(heap: Heap, s: Pool2dSpec, variant: Variant): Prep
   const e = heap.e;
   const outLength = pool2dOutputShape(e, s).reduce((a, b) => a * b, 1);
   return op(heap, s.batch * s.height * s.width * s.channels, 'i8', outLength, 'i8', (x, y) => {
-    if (s.kind === 'globalAvg') {
-      const f = variant === 'ref' ? e.global_avgpool2d_s8_ref : e.global_avgpool2d_s8_c16;
+    if (s.kind === 'globalAvg' || s.kind === 'globalMax') {
+      const f = s.kind === 'globalAvg' ? (variant === 'ref' ? e.global_avgpool2d_s8_ref : e.global_avgpool2d_s8_c16) : (variant === 'ref' ? e.global_maxpool2d_s8_ref : e.global_maxpool2d_s8_c16);
       return () => f(x, s.batch, s.height, s.width, s.channels, y);
     }
     const f = s.kind === 'max'

@@ -21,7 +21,9 @@ type FloatOp =
   | { type: 'depthwiseConv2d'; name: string; multiplier: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'dense'; name: string; units: number; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'maxPool2d' | 'avgPool2d'; name: string; pool: [number, number]; strides: [number, number]; padding: Padding }
-  | { type: 'globalAvgPool2d' | 'flatten' | 'softmax'; name: string }
+  | { type: 'globalAvgPool2d' | 'globalMaxPool2d' | 'flatten' | 'softmax'; name: string }
+  | { type: 'upsample2d'; name: string; factors: [number, number] }
+  | { type: 'pad2d'; name: string; pads: [number, number, number, number] }
   | { type: 'reshape'; name: string; shape: number[] }
   | { type: 'lstm'; name: string; units: number; activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid'; returnSequences: boolean; kernel: Float32Array; recurrent: Float32Array; bias: Float32Array };
 
@@ -34,7 +36,7 @@ export function inputOf(graph: FloatGraph, i: number): number {
   return graph.layers[i].inputs?.[0] ?? i - 1;
 }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
+export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -281,9 +283,23 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         break;
       }
       case 'GlobalAveragePooling2D':
+      case 'GlobalMaxPooling2D':
         if (cfg.keepdims) throw new UnsupportedOpError('E_UNSUPPORTED_KEEPDIMS', `${where}: keepdims is not supported`);
-        out.push({ type: 'globalAvgPool2d', name: layer.name });
+        out.push({ type: cls === 'GlobalAveragePooling2D' ? 'globalAvgPool2d' : 'globalMaxPool2d', name: layer.name });
         break;
+      case 'UpSampling2D': {
+        if ((cfg.interpolation ?? 'nearest') !== 'nearest') throw new UnsupportedOpError('E_UNSUPPORTED_UPSAMPLING', `${where}: only 'nearest' upsampling is supported, got '${cfg.interpolation}'`);
+        out.push({ type: 'upsample2d', name: layer.name, factors: pair(cfg.size) });
+        break;
+      }
+      case 'ZeroPadding2D': {
+        // padding: n, [h, w] or [[top, bottom], [left, right]]
+        const p = cfg.padding;
+        const side = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
+        const [[t, b2], [l, r]] = Array.isArray(p) ? [side(p[0]), side(p[1] ?? p[0])] : [side(p), side(p)];
+        out.push({ type: 'pad2d', name: layer.name, pads: [t, b2, l, r] });
+        break;
+      }
       case 'LSTM': {
         if (cfg.goBackwards || cfg.stateful || cfg.returnState) throw new UnsupportedOpError('E_UNSUPPORTED_LSTM', `${where}: goBackwards, stateful and returnState LSTMs are not supported`);
         const units = cfg.units as number;
@@ -378,6 +394,12 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           return tf.avgPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
         case 'globalAvgPool2d':
           return tf.mean(h, [1, 2]);
+        case 'globalMaxPool2d':
+          return tf.max(h, [1, 2]);
+        case 'upsample2d':
+          return tf.image.resizeNearestNeighbor(h as tf.Tensor4D, [h.shape[1]! * l.factors[0], h.shape[2]! * l.factors[1]]);
+        case 'pad2d':
+          return tf.pad(h, [[0, 0], [l.pads[0], l.pads[1]], [l.pads[2], l.pads[3]], [0, 0]]);
         case 'flatten':
           return h.reshape([h.shape[0], -1]);
         case 'reshape':

@@ -123,10 +123,16 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       case 'reshape':
         layers.push({ type: 'reshape', shape: l.shape });
         break;
+      case 'upsample2d':
+        layers.push({ type: 'upsample2d', factors: l.factors });
+        break;
+      case 'pad2d':
+        layers.push({ type: 'pad2d', pads: l.pads });
+        break;
       default:
         layers.push({ type: l.type });
     }
-    if (l.type === 'maxPool2d' || l.type === 'avgPool2d' || l.type === 'globalAvgPool2d' || l.type === 'flatten' || l.type === 'reshape') output = inQuant;
+    if (l.type === 'maxPool2d' || l.type === 'avgPool2d' || l.type === 'globalAvgPool2d' || l.type === 'globalMaxPool2d' || l.type === 'upsample2d' || l.type === 'pad2d' || l.type === 'flatten' || l.type === 'reshape') output = inQuant;
     held.push(output);
     if (l.inputs) layers[layers.length - 1].inputs = l.inputs;
   });

@@ -76,7 +76,11 @@ export interface Pool2dLayer {
   padding: Padding;
 }
 
-export interface GlobalAvgPool2dLayer { type: 'globalAvgPool2d' }
+export interface GlobalAvgPool2dLayer { type: 'globalAvgPool2d' | 'globalMaxPool2d' }
+// nearest-neighbour upsampling by whole factors [height, width]
+export interface Upsample2dLayer { type: 'upsample2d'; factors: [number, number] }
+// zero padding [top, bottom, left, right] (the real 0, the input's zero point)
+export interface Pad2dLayer { type: 'pad2d'; pads: [number, number, number, number] }
 export interface FlattenLayer { type: 'flatten' }
 export interface ReshapeLayer { type: 'reshape'; shape: number[] }
 export interface SoftmaxLayer { type: 'softmax' }
@@ -106,7 +110,7 @@ export interface ActivationLayer { type: 'activation'; activation: FloatActivati
 
 // `inputs`: the layers whose outputs this one reads, by index in `layers` (−1: the model
 // input); absent: the layer before it (a chain). Two for add, multiply, concatenate.
-export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer) & { inputs?: number[] };
+export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer | Upsample2dLayer | Pad2dLayer) & { inputs?: number[] };
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

@@ -199,10 +199,22 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         cur = y;
         break;
       }
+      case 'upsample2d':
+      case 'pad2d': {
+        if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
+        const p = layer.type === 'upsample2d' ? layer.factors : layer.pads;
+        if (p.some((v) => !Number.isInteger(v) || v < (layer.type === 'upsample2d' ? 1 : 0) || v > (layer.type === 'upsample2d' ? 64 : 4096))) fail(where, `${layer.type === 'upsample2d' ? 'factors' : 'pads'} out of range: [${p}]`);
+        const dims = layer.type === 'upsample2d' ? [s[0] * layer.factors[0], s[1] * layer.factors[1], s[2]] : [s[0] + layer.pads[0] + layer.pads[1], s[1] + layer.pads[2] + layer.pads[3], s[2]];
+        const y = act(dims, quant());
+        ops.push({ type: layer.type === 'upsample2d' ? F.OP_UPSAMPLE2D : F.OP_PAD2D, input: cur, output: y, params: [...p] });
+        cur = y;
+        break;
+      }
+      case 'globalMaxPool2d':
       case 'globalAvgPool2d': {
         if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
         const y = act([s[2]], quant());
-        ops.push({ type: F.OP_GLOBAL_AVG_POOL2D, input: cur, output: y });
+        ops.push({ type: layer.type === 'globalAvgPool2d' ? F.OP_GLOBAL_AVG_POOL2D : F.OP_GLOBAL_MAX_POOL2D, input: cur, output: y });
         cur = y;
         break;
       }
