@@ -14,6 +14,7 @@ import { pruneModel, prunableTensors } from '../src/toolchain/convert/prune.js';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { ConvertError, loadModel, UnsupportedOpError } from '../src/runtime/node.js';
 import { rng } from './helpers/quant.js';
+import { argmaxRows } from '../src/runtime/classes.js';
 import { capability } from './helpers/capabilities.js';
 import { loweringError } from './helpers/tf.js';
 
@@ -174,6 +175,55 @@ describe('reading model.json', () => {
     const x = seeded([4, 28, 28, 1], 3, 0, 1);
     expect(Array.from((b.model.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((a.model.predict(x) as tf.Tensor).dataSync()));
     expect(normalizeTopology({ batch_shape: [null, 3], dtype: { class_name: 'DTypePolicy', config: { name: 'float32' } } })).toEqual({ batch_input_shape: [null, 3], dtype: 'float32' });
+  });
+
+  it('takes weights the TF.js converter quantized to uint8 (affine) or float16, and converts them', async () => {
+    const json = original();
+    const specs = json.weightsManifest[0].weights as { name: string; shape: number[]; dtype: string; quantization?: object }[];
+    const raw = new Float32Array(new Uint8Array(shard()).buffer);
+    const half = (v: number) => { // float32 → IEEE half bits, round to nearest even
+      const f = new Float32Array([v]), u = new Uint32Array(f.buffer)[0];
+      const sign = (u >>> 16) & 0x8000, e = ((u >>> 23) & 0xff) - 127 + 15, m = u & 0x7fffff;
+      if (e <= 0) return sign; // the weights here are far from half's subnormals
+      let h = sign | (e << 10) | (m >>> 13);
+      const rest = m & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+      return h;
+    };
+    for (const kind of ['uint8', 'float16'] as const) {
+      const parts: Uint8Array[] = [];
+      let at = 0;
+      const quantized = specs.map((w) => {
+        const n = w.shape.reduce((a, b) => a * b, 1);
+        const v = raw.subarray(at, at + n);
+        at += n;
+        if (kind === 'float16') {
+          parts.push(new Uint8Array(Uint16Array.from(v, half).buffer));
+          return { ...w, quantization: { dtype: 'float16', original_dtype: 'float32' } };
+        }
+        const min = Math.min(...v), max = Math.max(...v), scale = (max - min) / 255 || 1;
+        parts.push(Uint8Array.from(v, (x) => Math.round((x - min) / scale)));
+        return { ...w, quantization: { dtype: 'uint8', min, scale, original_dtype: 'float32' } };
+      });
+      json.weightsManifest[0].weights = quantized;
+      const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) { bytes.set(p, o); o += p.length; }
+      const path = write(`quantized-${kind}`, json, bytes);
+      const a = await loadLayersModelFile(MNIST_CNN), b = await loadLayersModelFile(path);
+      const x = seeded([8, 28, 28, 1], 5, 0, 1);
+      const ya = (a.model.predict(x) as tf.Tensor).dataSync(), yb = (b.model.predict(x) as tf.Tensor).dataSync();
+      let err = 0;
+      for (let i = 0; i < ya.length; i++) err = Math.max(err, Math.abs(ya[i] - yb[i]));
+      expect(err, kind).toBeLessThan(kind === 'float16' ? 1e-3 : 0.1); // the manifest's own precision
+      expect(err, kind).toBeGreaterThan(0); // it really read the quantized values
+      const { bytes: edgeq } = await convertLayersModel(b.model, { name: kind, calibration: x });
+      const m = await loadModel(edgeq);
+      const agree = argmaxRows(m.predict(x.dataSync() as Float32Array, { batch: 8 }), 8, 10).join() === argmaxRows(yb, 8, 10).join();
+      expect(agree, kind).toBe(true);
+      m.dispose();
+      json.weightsManifest[0].weights = specs;
+    }
   });
 
   it('gives clear errors for malformed JSON, graph models, missing and short shards', async () => {
