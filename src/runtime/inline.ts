@@ -1,10 +1,14 @@
 // edgeq in one file, for webviews that load a single script: both engine builds are
-// inlined (base64) into the bundle. Larger than edgeq.js + a .wasm, but nothing to serve.
+// inlined, raw-deflated and base64-encoded (src/toolchain/bundle.ts), and inflated (fflate,
+// bundled) the first time a model asks for that build. Larger than edgeq.js + a .wasm,
+// but nothing to serve.
 
-import scalar from '../../build/edgeq.scalar.wasm';
-import simd from '../../build/edgeq.simd.wasm';
+import { inflateSync } from 'fflate';
+import scalar from '../../build/edgeq.scalar.wasm?deflated';
+import simd from '../../build/edgeq.simd.wasm?deflated';
 import { setDefaultEngine } from './model.js';
 
 export * from './index.js';
 
-setDefaultEngine((build) => (build === 'simd' ? simd : scalar));
+const decode = (base64: string) => inflateSync(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+setDefaultEngine((build) => decode(build === 'simd' ? simd : scalar));

@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,7 +16,22 @@ export async function buildBundles(outDir = join(root, 'dist', 'web')): Promise<
   mkdirSync(outDir, { recursive: true });
   const common = { bundle: true, format: 'esm' as const, platform: 'browser' as const, target: 'es2020', minify: true, logLevel: 'error' as const, legalComments: 'none' as const };
   await build({ ...common, entryPoints: [join(root, 'src/runtime/browser.ts')], outfile: join(outDir, 'edgeq.js') });
-  await build({ ...common, entryPoints: [join(root, 'src/runtime/inline.ts')], outfile: join(outDir, 'edgeq.inline.js'), loader: { '.wasm': 'binary' } });
+  // the engines inlined raw-deflated and base64-encoded (a third of their base64 size),
+  // inflated by fflate when a model first asks for a build
+  const license = readFileSync(join(root, 'node_modules/fflate/LICENSE'), 'utf8').split('\n').find((l) => l.startsWith('Copyright')) ?? '';
+  await build({
+    ...common, entryPoints: [join(root, 'src/runtime/inline.ts')], outfile: join(outDir, 'edgeq.inline.js'),
+    banner: { js: `/*! edgeq.inline.js: edgeq's runtime and both engines. Includes fflate (inflate), MIT License, ${license} */` },
+    plugins: [{
+      name: 'deflated-wasm',
+      setup(b) {
+        b.onResolve({ filter: /\.wasm\?deflated$/ }, (args) => ({ path: join(args.resolveDir, args.path.replace(/\?deflated$/, '')), namespace: 'deflated' }));
+        b.onLoad({ filter: /.*/, namespace: 'deflated' }, (args) => ({
+          contents: `export default ${JSON.stringify(deflateRawSync(readFileSync(args.path), { level: 9 }).toString('base64'))};`, loader: 'js',
+        }));
+      },
+    }],
+  });
   for (const b of ['simd', 'scalar']) copyFileSync(join(root, 'build', `edgeq.${b}.wasm`), join(outDir, `edgeq.${b}.wasm`));
   const sizes = ['edgeq.js', 'edgeq.inline.js', 'edgeq.simd.wasm', 'edgeq.scalar.wasm'].map((file) => {
     const bytes = readFileSync(join(outDir, file));
