@@ -62,6 +62,33 @@ function resNet8(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: S(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init() }).apply(x)) });
 }
 
+// MobileNetV2 1.0 at 224×224 (≈ 300 M MACs), as Keras builds it: zero padding before
+// each stride-2 depthwise conv, ReLU6, linear bottlenecks, residual adds.
+function mobileNetV2(): tf.LayersModel {
+  const input = tf.input({ shape: [224, 224, 3] });
+  const bn = (x: tf.SymbolicTensor, relu6: boolean) => {
+    const y = S(tf.layers.batchNormalization().apply(x));
+    return relu6 ? S(tf.layers.reLU({ maxValue: 6 }).apply(y)) : y;
+  };
+  const pad = (x: tf.SymbolicTensor) => S(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(x));
+  let x = bn(S(tf.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: init() }).apply(pad(input))), true);
+  let channels = 32;
+  for (const [t, c, n, s] of [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]) {
+    for (let i = 0; i < n; i++) {
+      const stride = i === 0 ? s : 1;
+      let y = x;
+      if (t !== 1) y = bn(S(tf.layers.conv2d({ filters: channels * t, kernelSize: 1, useBias: false, kernelInitializer: init() }).apply(y)), true);
+      y = bn(S(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: false, depthwiseInitializer: init() }).apply(stride === 2 ? pad(y) : y)), true);
+      y = bn(S(tf.layers.conv2d({ filters: c, kernelSize: 1, useBias: false, kernelInitializer: init() }).apply(y)), false);
+      x = stride === 1 && channels === c ? S(tf.layers.add().apply([x, y])) : y;
+      channels = c;
+    }
+  }
+  x = bn(S(tf.layers.conv2d({ filters: 1280, kernelSize: 1, useBias: false, kernelInitializer: init() }).apply(x)), true);
+  x = S(tf.layers.globalAveragePooling2d({}).apply(x));
+  return tf.model({ inputs: input, outputs: S(tf.layers.dense({ units: 1000, activation: 'softmax', kernelInitializer: init() }).apply(x)) });
+}
+
 function autoencoder(): tf.LayersModel {
   const input = tf.input({ shape: [640] });
   let x = input;
@@ -95,20 +122,22 @@ const engine = await loadEngine('simd');
 const peakOf = () => { const n = 200_000, s = performance.now(); engine.peak_dot_i16x8(n, 3); return (n * 12 * 8) / ((performance.now() - s) / 1000) / 1e9; };
 const peak = Math.max(peakOf(), peakOf(), peakOf());
 
-const cases: [string, () => tf.LayersModel, number[]][] = [
+// [name, model, input shape, heavy: few timed runs, batch 64 skipped]
+const cases: [string, () => tf.LayersModel, number[], boolean?][] = [
   ['DS-CNN keyword spotting (49×10×1)', dsCnn, [49, 10, 1]],
   ['MobileNetV1-0.25 visual wake words (96×96×3)', mobileNetV1, [96, 96, 3]],
   ['ResNet-8 (32×32×3)', resNet8, [32, 32, 3]],
   ['autoencoder, anomaly detection (640)', autoencoder, [640]],
+  ['MobileNetV2 1.0 (224×224×3)', mobileNetV2, [224, 224, 3], true],
 ];
 const rows = [];
-for (const [name, make, shape] of cases) {
+for (const [name, make, shape, heavy] of cases) {
   process.stderr.write(`${name}…\n`);
   const model = make();
   randomizeBatchNorm(model);
   const per = shape.reduce((a, b) => a * b, 1);
-  const x = Float32Array.from({ length: 64 * per }, (_, i) => Math.sin(i * 12.9898) * 0.5 + 0.5);
-  const cal = tf.tensor(x.subarray(0, 32 * per), [32, ...shape]);
+  const x = Float32Array.from({ length: (heavy ? 8 : 64) * per }, (_, i) => Math.sin(i * 12.9898) * 0.5 + 0.5);
+  const cal = tf.tensor(x.subarray(0, (heavy ? 4 : 32) * per), [heavy ? 4 : 32, ...shape]);
   const { bytes } = await convertLayersModel(model, { name, calibration: cal });
   cal.dispose();
   const models: Model[] = [await loadModel(bytes, { build: 'simd' }), await loadModel(bytes, { build: 'scalar' })];
@@ -117,13 +146,14 @@ for (const [name, make, shape] of cases) {
     ...models.map((m) => (b: number) => m.predict(input(b), { batch: b })),
     (b: number) => tf.tidy(() => (model.predict(tf.tensor(input(b), [b, ...shape])) as tf.Tensor).dataSync()),
   ];
-  const [s1, s64] = [await timeAll(runs, 1, T.runs1), await timeAll(runs, 64, T.runs64)];
+  const s1 = await timeAll(runs, 1, heavy ? 10 : T.runs1);
+  const s64 = heavy ? null : await timeAll(runs, 64, T.runs64);
   const macs = models[0].info.macs;
   const boundMs = macs / (peak * 1e9) * 1000;
   rows.push({
     model: name, macs, edgeqBytes: bytes.length, arenaBytes: models[0].info.arenaBytes, boundMs,
     batch1: { simd: s1[0], scalar: s1[1], tfjsWasm: s1[2] },
-    batch64: { simd: s64[0], scalar: s64[1], tfjsWasm: s64[2] },
+    batch64: s64 ? { simd: s64[0], scalar: s64[1], tfjsWasm: s64[2] } : null,
   });
   models.forEach((m) => m.dispose());
   model.dispose();
@@ -134,7 +164,7 @@ console.log(`\nedgeq on the MLPerf Tiny models — ${new Date().toISOString()} �
 console.log('| model | MACs | int8 bound, ms | edgeq SIMD batch 1, ms | × bound | scalar, ms | TF.js-wasm, ms | edgeq faster by | batch 64: edgeq, TF.js-wasm img/s |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  console.log(`| ${r.model} | ${f(r.macs / 1e6, 2)} M | ${f(r.boundMs, 3)} | ${f(r.batch1.simd.median, 3)} | ${f(r.batch1.simd.median / r.boundMs, 1)}× | ${f(r.batch1.scalar.median, 3)} | ${f(r.batch1.tfjsWasm.median, 3)} | ${f(r.batch1.tfjsWasm.median / r.batch1.simd.median, 2)}× | ${f(64000 / r.batch64.simd.median, 0)}, ${f(64000 / r.batch64.tfjsWasm.median, 0)} |`);
+  console.log(`| ${r.model} | ${f(r.macs / 1e6, 2)} M | ${f(r.boundMs, 3)} | ${f(r.batch1.simd.median, 3)} | ${f(r.batch1.simd.median / r.boundMs, 1)}× | ${f(r.batch1.scalar.median, 3)} | ${f(r.batch1.tfjsWasm.median, 3)} | ${f(r.batch1.tfjsWasm.median / r.batch1.simd.median, 2)}× | ${r.batch64 ? `${f(64000 / r.batch64.simd.median, 0)}, ${f(64000 / r.batch64.tfjsWasm.median, 0)}` : '–'} |`);
 }
 if (jsonFile) {
   mkdirSync(dirname(jsonFile), { recursive: true });

@@ -112,7 +112,7 @@ function kernels(j: Kernels): string {
 }
 
 interface EdgeStat { median: number; p90: number }
-interface EdgeRow { model: string; macs: number; edgeqBytes: number; arenaBytes: number; boundMs: number; batch1: Record<'simd' | 'scalar' | 'tfjsWasm', EdgeStat>; batch64: Record<'simd' | 'scalar' | 'tfjsWasm', EdgeStat> }
+interface EdgeRow { model: string; macs: number; edgeqBytes: number; arenaBytes: number; boundMs: number; batch1: Record<'simd' | 'scalar' | 'tfjsWasm', EdgeStat>; batch64: Record<'simd' | 'scalar' | 'tfjsWasm', EdgeStat> | null }
 interface Edge { date: string; node: string; quick: boolean; peakGmacs: number; protocol: { warmup: number; runs1: number; runs64: number }; rows: EdgeRow[] }
 function edge(j: Edge): string {
   const out = [
@@ -121,10 +121,11 @@ function edge(j: Edge): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of j.rows) {
-    out.push(`| ${r.model} | ${f(r.macs / 1e6, 2)} M | ${f(r.boundMs, 3)} | ${f(r.batch1.simd.median, 3)} | ${f(r.batch1.simd.median / r.boundMs, 1)}× | ${f(r.batch1.scalar.median, 3)} | ${f(r.batch1.tfjsWasm.median, 3)} | ${f(r.batch1.tfjsWasm.median / r.batch1.simd.median, 1)}× | ${f(64000 / r.batch64.simd.median, 0)}, ${f(64000 / r.batch64.tfjsWasm.median, 0)} | ${f(r.arenaBytes / 1024, 1)} KB | ${f(r.edgeqBytes / 1024, 1)} KB |`);
+    out.push(`| ${r.model} | ${f(r.macs / 1e6, 2)} M | ${f(r.boundMs, 3)} | ${f(r.batch1.simd.median, 3)} | ${f(r.batch1.simd.median / r.boundMs, 1)}× | ${f(r.batch1.scalar.median, 3)} | ${f(r.batch1.tfjsWasm.median, 3)} | ${f(r.batch1.tfjsWasm.median / r.batch1.simd.median, 1)}× | ${r.batch64 ? `${f(64000 / r.batch64.simd.median, 0)}, ${f(64000 / r.batch64.tfjsWasm.median, 0)}` : '– (batch 1 only)'} | ${f(r.arenaBytes / 1024, 1)} KB | ${f(r.edgeqBytes / 1024, 1)} KB |`);
   }
-  const within = j.rows.filter((r) => r.batch1.simd.median <= 3 * r.boundMs).length, faster = j.rows.filter((r) => r.batch1.tfjsWasm.median >= 5 * r.batch1.simd.median).length;
-  out.push('', `Targets (issue 13): each model within 3× of its int8 bound at batch 1 on the SIMD build: ${within} of ${j.rows.length}; at least 5× TF.js-wasm: ${faster} of ${j.rows.length}.`);
+  const tiny = j.rows.filter((r) => !r.model.startsWith('MobileNetV2'));
+  const within = tiny.filter((r) => r.batch1.simd.median <= 3 * r.boundMs).length, faster = tiny.filter((r) => r.batch1.tfjsWasm.median >= 5 * r.batch1.simd.median).length;
+  out.push('', `Targets (issue 13) for the four MLPerf Tiny models: within 3× of the int8 bound at batch 1 on the SIMD build: ${within} of ${tiny.length}; at least 5× TF.js-wasm: ${faster} of ${tiny.length}. MobileNetV2 at 224×224 is the check that a ~300 M MAC model loads and runs in the engine's default memory.`);
   return out.join('\n');
 }
 
