@@ -85,7 +85,8 @@ export const OP_ACTIVATION = 13; // a float function of an int8 tensor, ACT_F_* 
 export const OP_GLOBAL_MAX_POOL2D = 14;
 export const OP_UPSAMPLE2D = 15; // nearest, whole factors
 export const OP_PAD2D = 16; // zero padding (the zero point)
-export const OP_LAST = 16;
+export const OP_CHANNEL_AFFINE = 17; // a · x + b per channel (last axis): batch normalization
+export const OP_LAST = 17;
 
 // O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
 export const ACT_NONE = 0;

@@ -23,6 +23,7 @@ export {
   global_avgpool2d_s8_ref, global_avgpool2d_s8_c16, global_maxpool2d_s8_ref, global_maxpool2d_s8_c16,
 } from "./kernels/pool2d";
 export { upsample2d_s8_ref, upsample2d_s8_rows } from "./kernels/upsample2d";
+export { channel_affine_s8_ref, channel_affine_prepare, channel_affine_s8_table } from "./kernels/channel_affine";
 export { pad2d_s8_ref, pad2d_s8_rows } from "./kernels/pad2d";
 export {
   lstm_s8_ref, lstm_s8_gemm, lstm_pack, lstm_packed_size, lstm_scratch_size,

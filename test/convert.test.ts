@@ -110,14 +110,36 @@ describe('lowering a Layers model', () => {
     expect(await loweringError(model, graph, seeded([16, 10, 10, 3], 99))).toBeLessThan(1e-6);
   });
 
+  it('a BatchNormalization with nothing to fold into (after a ReLU, the pre-activation order) becomes a per-channel affine op, exact in float', async () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 5, kernelSize: 3, activation: 'relu' }),
+      tf.layers.batchNormalization(),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 4, activation: 'relu' }),
+      tf.layers.batchNormalization(),
+      tf.layers.dense({ units: 2 }),
+    ] });
+    model.layers.forEach((l, i) => {
+      if (l.getClassName() !== 'BatchNormalization') return;
+      l.setWeights(l.getWeights().map((w, j) => (j === l.getWeights().length - 1 ? seeded(w.shape, 10 * i + j, 0.5, 2) : seeded(w.shape, 10 * i + j))));
+    });
+    const graph = lowerLayersModel(model);
+    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'channelAffine', 'flatten', 'dense', 'channelAffine', 'dense']);
+    expect(await loweringError(model, graph, seeded([6, 6, 6, 2], 8))).toBeLessThan(1e-5);
+    const { bytes } = await convertLayersModel(model, { name: 'bn', calibration: seeded([64, 6, 6, 2], 9) });
+    const m = await loadModel(bytes);
+    expect(m.layers().filter((l) => l.type === 'channelAffine').map((l) => l.weights?.[0].shape)).toEqual([[10], [8]]);
+    m.dispose();
+  });
+
   it('names an unsupported layer, its position and what is supported', () => {
     const rnn = tf.sequential({ layers: [tf.layers.simpleRNN({ inputShape: [4, 3], units: 5 }), tf.layers.dense({ units: 2 })] });
     expect(() => lowerLayersModel(rnn)).toThrow(UnsupportedOpError);
     expect(() => lowerLayersModel(rnn)).toThrow(/layer 0 'simple_rnn\w*' \(SimpleRNN\) is not supported; supported layers: InputLayer, Add, Multiply, Concatenate \(last axis\), Conv2D, DepthwiseConv2D/);
     const selu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'selu' })] });
     expect(() => lowerLayersModel(selu)).toThrow(/activation 'selu' is not supported \(linear, relu, relu6, sigmoid, tanh, hard_sigmoid, swish \/ silu, elu, LeakyReLU, ELU, and softmax at the end\)/);
-    const bnAfterRelu = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }), tf.layers.batchNormalization()] });
-    expect(() => lowerLayersModel(bnAfterRelu)).toThrow(/move the activation after the BatchNormalization/);
+    const bnOnly = tf.sequential({ layers: [tf.layers.batchNormalization({ inputShape: [3, 4], axis: 1 })] });
+    expect(() => lowerLayersModel(bnOnly)).toThrow(/only batch normalization over the last \(channel\) axis/);
   });
 });
 

@@ -10,6 +10,7 @@ import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, ACT_NONE, ACT_RELU6, PAD_SAME } from "../format";
 import { quant_multiplier, quantize } from "../quant";
+import { channel_affine_prepare, channel_affine_s8_table } from "../kernels/channel_affine";
 import { upsample2d_s8_rows } from "../kernels/upsample2d";
 import { pad2d_s8_rows } from "../kernels/pad2d";
 import { activation_s8_lut, activation_s8_table } from "../kernels/activation_s8";
@@ -400,8 +401,10 @@ function checkOp(o: i32): i32 {
   if (u8f(trec(y), F.T_DTYPE) != yDtype) return fail(E_OP, o, R_TENSOR_REF);
   if (pad != 0 && pad != PAD_SAME) return fail(E_OP, o, R_PARAM);
   const usesWeights = type == F.OP_CONV2D || type == F.OP_DEPTHWISE_CONV2D || type == F.OP_DENSE || type == F.OP_LSTM;
+  const affine = type == F.OP_CHANNEL_AFFINE; // weights: f32 [2·C], a then b
   const binary = type == F.OP_ADD || type == F.OP_MULTIPLY || type == F.OP_CONCATENATE; // a second input in O_INPUT2
-  if (!usesWeights && (w != F.NONE || b != F.NONE)) return fail(E_OP, o, R_TENSOR_REF);
+  if (!usesWeights && !affine && (w != F.NONE || b != F.NONE)) return fail(E_OP, o, R_TENSOR_REF);
+  if (affine && b != F.NONE) return fail(E_OP, o, R_TENSOR_REF);
   if (type != F.OP_LSTM && !binary && rw != F.NONE) return fail(E_OP, o, R_TENSOR_REF);
   if (binary) {
     if (!isActivation(rw, F.DTYPE_INT8) || rw == y) return fail(E_OP, o, R_TENSOR_REF);
@@ -450,6 +453,17 @@ function checkOp(o: i32): i32 {
     // act: ACT_F_*; params[0]: alpha (f32 bits; leaky ReLU's slope, ELU's scale)
     if (act < 0 || act > F.ACT_F_LAST || !finite(reinterpret<f32>(p0)) || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
     if (!sameShape(x, y)) return fail(E_OP, o, R_SHAPE);
+  } else if (type == F.OP_CHANNEL_AFFINE) {
+    if (p0 != 0 || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
+    if (!sameShape(x, y)) return fail(E_OP, o, R_SHAPE);
+    const c = dim(x, rank(x) - 1);
+    if (!isConstant(w, F.DTYPE_FLOAT32, 1) || dim(w, 0) != 2 * c) return fail(E_OP, o, R_TENSOR_REF);
+    const pa = data + <usize>load<u32>(trec(w) + F.T_DATA_OFFSET);
+    const sx = f32f(trec(x), F.T_SCALE), sy = f32f(trec(y), F.T_SCALE);
+    for (let i = 0; i < c; i++) {
+      const a = load<f32>(pa + (<usize>i << 2)), bb = load<f32>(pa + (<usize>(c + i) << 2));
+      if (!finite(a) || !finite(bb) || !finite(<f32>((<f64>sx * <f64>a) / <f64>sy)) || !finite(<f32>(<f64>bb / <f64>sy))) return fail(E_TENSOR, w, R_FIELD);
+    }
   } else if (type == F.OP_CONCATENATE) {
     const rk = rank(x);
     if (p0 != 0 || p1 != 0 || p2 != 0 || p3 != 0) return fail(E_OP, o, R_PARAM);
@@ -675,6 +689,17 @@ function packWeights(): i32 {
   for (let o = 0; o < nO; o++) {
     const r = orec(o);
     const type = i32f(r, F.O_TYPE);
+    if (type == F.OP_CHANNEL_AFFINE) {
+      const x = i32f(r, F.O_INPUT), y = i32f(r, F.O_OUTPUT), w = i32f(r, F.O_WEIGHTS);
+      const c = dim(x, rank(x) - 1);
+      const table = mem_alloc(<usize>c << 3);
+      if (!table) return fail(E_MEMORY, o, R_LIMIT);
+      channel_affine_prepare(c, data + <usize>load<u32>(trec(w) + F.T_DATA_OFFSET), f32f(trec(x), F.T_SCALE), f32f(trec(y), F.T_SCALE), table);
+      store<u32>(oPacked + (<usize>o << 2), <u32>table);
+      store<u32>(oPackedSize + (<usize>o << 2), <u32>(c << 3));
+      weightBytes += <usize>c << 3;
+      continue;
+    }
     if (type == F.OP_ACTIVATION) {
       // the 256 possible outputs, computed once
       const x = i32f(r, F.O_INPUT), y = i32f(r, F.O_OUTPUT);
@@ -891,6 +916,8 @@ function runOp(o: i32, batch: i32): void {
     }
   } else if (type == F.OP_ACTIVATION) {
     activation_s8_lut(px, batch * elems(x), packed, py);
+  } else if (type == F.OP_CHANNEL_AFFINE) {
+    channel_affine_s8_table(px, batch * elems(x), dim(x, rank(x) - 1), packed, i32f(trec(x), F.T_ZERO_POINT), yz, py);
   } else if (type == F.OP_DENSE) {
     dense_s8_gemm(px, batch, elems(x), packed, elems(y), ys, yz, act, py);
   } else if (type == F.OP_MAX_POOL2D) {

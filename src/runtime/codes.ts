@@ -9,6 +9,7 @@ export const OP = {
   globalAvgPool2d: F.OP_GLOBAL_AVG_POOL2D, lstm: F.OP_LSTM, reshape: F.OP_RESHAPE, softmax: F.OP_SOFTMAX,
   depthwiseConv2d: F.OP_DEPTHWISE_CONV2D, add: F.OP_ADD, multiply: F.OP_MULTIPLY, concatenate: F.OP_CONCATENATE,
   activation: F.OP_ACTIVATION, globalMaxPool2d: F.OP_GLOBAL_MAX_POOL2D, upsample2d: F.OP_UPSAMPLE2D, pad2d: F.OP_PAD2D,
+  channelAffine: F.OP_CHANNEL_AFFINE,
 } as const;
 export type OpName = keyof typeof OP;
 

@@ -210,6 +210,22 @@ export function prepareResize2d(heap: Heap, s: Resize2dSpec, variant: Variant): 
   });
 }
 
+// The per-channel affine op: rows of c values, real y = a[c] · real x + b[c].
+export interface ChannelAffineSpec { n: number; c: number; a: Float32Array; b: Float32Array; input: Quant; output: Quant }
+
+export function prepareChannelAffine(heap: Heap, s: ChannelAffineSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const ab = new Float32Array(2 * s.c);
+  ab.set(s.a); ab.set(s.b, s.c);
+  const pab = heap.put(ab);
+  return op(heap, s.n, 'i8', s.n, 'i8', (x, y) => {
+    if (variant === 'ref') return () => e.channel_affine_s8_ref(x, s.n, s.c, pab, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, y);
+    const table = heap.alloc(8 * s.c);
+    e.channel_affine_prepare(s.c, pab, s.input.scale, s.output.scale, table);
+    return () => e.channel_affine_s8_table(x, s.n, s.c, table, s.input.zeroPoint, s.output.zeroPoint, y);
+  });
+}
+
 // The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
 export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
 

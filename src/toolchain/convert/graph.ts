@@ -15,6 +15,7 @@ export type FloatLayer = FloatOp & {
 };
 type FloatOp =
   | { type: 'activation'; name: string; activation: FloatActivation; alpha?: number }
+  | { type: 'channelAffine'; name: string; scale: Float32Array; shift: Float32Array }
   | { type: 'add' | 'multiply'; name: string; activation: FusedActivation }
   | { type: 'concatenate'; name: string }
   | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
@@ -36,7 +37,7 @@ export function inputOf(graph: FloatGraph, i: number): number {
   return graph.layers[i].inputs?.[0] ?? i - 1;
 }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
+export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -231,16 +232,23 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         if (axis !== -1 && axis !== (layer.inputSpec?.[0]?.ndim ?? 0) - 1 && axis !== (model.layers[i].input as tf.SymbolicTensor).shape.length - 1) {
           throw new UnsupportedOpError('E_BATCHNORM_AXIS', `${where}: only batch normalization over the last (channel) axis can be folded`);
         }
-        if (!fusable || !('bias' in fusable)) {
-          throw new UnsupportedOpError('E_BATCHNORM_FOLD', `${where}: batch normalization can only be folded into a Conv2D or Dense layer directly before it that has no activation (move the activation after the BatchNormalization)`);
-        }
         // weights in order: gamma (if scale), beta (if center), moving mean, moving variance
         let j = 0;
-        const channels = fusable.bias.length;
+        const channels = shapes[shapes.length - 1][0] as number;
         const gamma = cfg.scale !== false ? w[j++] : new Float32Array(channels).fill(1);
         const beta = cfg.center !== false ? w[j++] : new Float32Array(channels);
         const mean = w[j++], variance = w[j++];
         const eps = (cfg.epsilon as number) ?? 1e-3;
+        if (!fusable || !('bias' in fusable)) {
+          // nothing to fold into (after an activation, an add, a pool): its own op
+          const scale = new Float32Array(channels), shift = new Float32Array(channels);
+          for (let o = 0; o < channels; o++) {
+            scale[o] = gamma[o] / Math.sqrt(variance[o] + eps);
+            shift[o] = beta[o] - mean[o] * scale[o];
+          }
+          out.push({ type: 'channelAffine', name: layer.name, scale, shift });
+          break;
+        }
         const per = fusable.weights.length / channels;
         for (let o = 0; o < channels; o++) {
           const s = gamma[o] / Math.sqrt(variance[o] + eps);
@@ -366,6 +374,8 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
       switch (l.type) {
         case 'activation':
           return floatActivation(h, l.activation, l.alpha ?? 0);
+        case 'channelAffine':
+          return tf.add(tf.mul(h, tf.tensor1d(l.scale)), tf.tensor1d(l.shift));
         case 'add':
           return fusedActivation(tf.add(h, h2!), l.activation);
         case 'multiply':

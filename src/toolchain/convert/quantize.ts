@@ -113,6 +113,9 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       case 'concatenate':
         layers.push({ type: 'concatenate', output });
         break;
+      case 'channelAffine':
+        layers.push({ type: 'channelAffine', scale: l.scale, shift: l.shift, output });
+        break;
       case 'activation':
         layers.push({ type: 'activation', activation: l.activation, ...(l.alpha !== undefined ? { alpha: l.alpha } : {}), output });
         break;

@@ -105,12 +105,15 @@ export interface LstmLayer {
 export interface AddLayer { type: 'add' | 'multiply'; activation: FusedActivation; output: Quant }
 // On the last (channel) axis.
 export interface ConcatenateLayer { type: 'concatenate'; output: Quant }
+// real y = scale[c] · real x + shift[c], c the last axis: a batch normalization that
+// cannot be folded into the layer before it.
+export interface ChannelAffineLayer { type: 'channelAffine'; scale: Float32Array; shift: Float32Array; output: Quant }
 // A float function of each value (alpha: leaky ReLU's slope, ELU's scale).
 export interface ActivationLayer { type: 'activation'; activation: FloatActivation; alpha?: number; output: Quant }
 
 // `inputs`: the layers whose outputs this one reads, by index in `layers` (−1: the model
 // input); absent: the layer before it (a chain). Two for add, multiply, concatenate.
-export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer | Upsample2dLayer | Pad2dLayer) & { inputs?: number[] };
+export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer | Upsample2dLayer | Pad2dLayer | ChannelAffineLayer) & { inputs?: number[] };
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

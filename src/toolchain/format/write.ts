@@ -165,6 +165,19 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         cur = y;
         break;
       }
+      case 'channelAffine': {
+        const c = s[s.length - 1];
+        if (layer.scale.length !== c || layer.shift.length !== c) fail(where, `scale and shift need ${c} values (the last axis), got ${layer.scale.length} and ${layer.shift.length}`);
+        if ([...layer.scale, ...layer.shift].some((v) => !Number.isFinite(Math.fround(v)))) fail(where, 'scale and shift must be finite float32 numbers');
+        checkQuant(where, layer.output);
+        const ab = new Float32Array(2 * c);
+        ab.set(layer.scale); ab.set(layer.shift, c);
+        const wt = constant(F.DTYPE_FLOAT32, ab);
+        const y = act([...s], layer.output);
+        ops.push({ type: F.OP_CHANNEL_AFFINE, input: cur, output: y, weights: wt });
+        cur = y;
+        break;
+      }
       case 'activation': {
         checkQuant(where, layer.output);
         const alpha = layer.alpha ?? 0;
