@@ -32,6 +32,7 @@ import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { quantizeGraph } from '../src/toolchain/convert/quantize.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
 import { floatOnnx, int8Onnx, INT8_LAYOUTS, type OnnxVariant } from './onnx.js';
+import { stat, timeInterleaved, type Stat } from './timing.js';
 import { accuracy, argmaxRows } from '../src/runtime/classes.js';
 
 const args = process.argv.slice(2);
@@ -60,23 +61,11 @@ const tfjsWasm = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/pac
 const gz = (p: string) => { const b = readFileSync(p); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
 
 type Run = (x: Uint8Array, n: number) => Float32Array | Promise<Float32Array>;
-interface Stat { median: number; p90: number; runs: number }
-const stat = (t: number[]): Stat => { const s = t.slice().sort((a, b) => a - b); return { median: s[s.length >> 1], p90: s[Math.floor(0.9 * s.length)], runs: s.length }; };
-
-// The shared timing routine: every runtime gets the same warm-up and the same number of
-// timed calls, each call awaited, interleaved in rounds. Batch 1 cycles through 64 images.
-async function timeAll(runs: Run[], images: Uint8Array, batch: number, count: number): Promise<Stat[]> {
+// Batch 1 cycles through the first 64 images; batch 64 takes them all.
+function timeAll(runs: Run[], images: Uint8Array, batch: number, count: number): Promise<Stat[]> {
   const px = 784;
   const input = (k: number) => (batch === 1 ? images.subarray((k % 64) * px, (k % 64 + 1) * px) : images.subarray(0, 64 * px));
-  for (const r of runs) for (let k = 0; k < T.warmup; k++) await r(input(k), batch);
-  const times: number[][] = runs.map(() => []);
-  const per = Math.ceil(count / T.rounds);
-  for (let round = 0; round < T.rounds; round++) {
-    for (let i = 0; i < runs.length; i++) {
-      for (let k = 0; k < per; k++) { const x = input(k); const s = performance.now(); await runs[i](x, batch); times[i].push(performance.now() - s); }
-    }
-  }
-  return times.map(stat);
+  return timeInterleaved(runs.map((r) => (k: number) => r(input(k), batch)), count, T);
 }
 
 async function accuracyOf(run: Run, d: Dataset): Promise<number> {

@@ -14,6 +14,7 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { loadEngine, loadModel, type Model } from '../src/runtime/node.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
+import { timeInterleaved } from './timing.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) { console.log('usage: npx tsx bench/edge.ts [--quick] [--json FILE]'); process.exit(0); }
@@ -105,17 +106,8 @@ function randomizeBatchNorm(m: tf.LayersModel): void {
   }
 }
 
-const stat = (t: number[]) => { const s = t.slice().sort((a, b) => a - b); return { median: s[s.length >> 1], p90: s[Math.floor(0.9 * s.length)] }; };
-async function timeAll(runs: ((batch: number) => unknown)[], batch: number, count: number) {
-  for (const r of runs) for (let k = 0; k < T.warmup; k++) await r(batch);
-  const times: number[][] = runs.map(() => []);
-  for (let round = 0; round < 5; round++) {
-    for (let i = 0; i < runs.length; i++) {
-      for (let k = 0; k < Math.ceil(count / 5); k++) { const s = performance.now(); await runs[i](batch); times[i].push(performance.now() - s); }
-    }
-  }
-  return times.map(stat);
-}
+const timeAll = (runs: ((batch: number) => unknown)[], batch: number, count: number) =>
+  timeInterleaved(runs.map((r) => () => r(batch)), count, { warmup: T.warmup, rounds: 5 });
 
 await tf.setBackend('wasm');
 const engine = await loadEngine('simd');
