@@ -214,6 +214,10 @@ export class Model {
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly labels: readonly string[];
   readonly info: Readonly<ModelInfo>;
+  // A classifier outputs one score per class: a vector of at least two values that
+  // ends in softmax or has a label per value. Regressors, autoencoders and
+  // image-to-image models are not (their outputs are values, not classes).
+  readonly isClassifier: boolean;
   private e: EngineExports | null;
   private readonly inputLength: number;
   private readonly outputLength: number;
@@ -238,6 +242,8 @@ export class Model {
     this.metadata = Object.freeze(meta);
     const labels = Array.isArray(meta.labels) ? meta.labels.map(String) : [];
     this.labels = Object.freeze(labels);
+    const vector = this.outputShape.length === 1 && this.outputShape[0] >= 2;
+    this.isClassifier = vector && (labels.length === this.outputShape[0] || e.model_op_info(e.model_op_count() - 1, 0) === F.OP_SOFTMAX);
     let macs = 0;
     for (let o = 0; o < e.model_op_count(); o++) macs += e.model_op_info(o, 13) >>> 0;
     this.info = Object.freeze({
@@ -310,21 +316,11 @@ export class Model {
     }
     const out = new Uint8Array(h * w * c);
     for (let i = 0; i < h * w; i++) {
-      const [r, g, b] = [img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]];
-      if (c === 3) out.set([r, g, b], i * 3);
+      const r = img.data[i * 4], g = img.data[i * 4 + 1], b = img.data[i * 4 + 2];
+      if (c === 3) { out[i * 3] = r; out[i * 3 + 1] = g; out[i * 3 + 2] = b; }
       else out[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
     }
     return out;
-  }
-
-  // A classifier outputs one score per class: a vector of at least two values that
-  // ends in softmax or has a label per value. Regressors, autoencoders and
-  // image-to-image models are not (their outputs are values, not classes).
-  get isClassifier(): boolean {
-    if (this.outputShape.length !== 1 || this.outputShape[0] < 2) return false;
-    if (this.labels.length === this.outputShape[0]) return true;
-    const e = this.engine();
-    return e.model_op_info(e.model_op_count() - 1, 0) === F.OP_SOFTMAX;
   }
 
   // Top-k classes of one item, best first.

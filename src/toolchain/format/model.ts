@@ -44,18 +44,10 @@ export interface Conv2dLayer {
 
 // Depthwise: each input channel convolved with its own `multiplier` filters; output
 // channel o = c · multiplier + m reads input channel c.
-export interface DepthwiseConv2dLayer {
+export interface DepthwiseConv2dLayer extends Omit<Conv2dLayer, 'type' | 'filters'> {
   type: 'depthwiseConv2d';
   multiplier: number;
-  kernel: [number, number];
-  strides: [number, number];
-  padding: Padding;
-  activation: FusedActivation;
-  weights: Int8Array; // [c · multiplier][kh][kw]
-  weightScales: Float32Array; // [c · multiplier]
-  bias?: Int32Array; // [c · multiplier], scale input · weightScales
-  output: Quant;
-  encoding?: WeightEncoding;
+  // weights [c · multiplier][kh][kw]; weightScales and bias [c · multiplier]
 }
 
 export interface DenseLayer {
