@@ -84,7 +84,8 @@ export const command: Command = async (args, io) => {
       `model      ${positionals[0]}${model.name ? ` (${model.name})` : ''}, ${e.classifier ? `classifier, ${model.outputShape[0]} classes` : `outputs [${model.outputShape.join(', ')}]`}`,
       `eval       ${evaluationText(e)}`,
     ].join('\n'));
-    if (values.json) await writeFile(values.json, JSON.stringify({ model: positionals[0], ...e, snrDb: Number.isFinite(e.snrDb) ? e.snrDb : e.snrDb === undefined ? undefined : 'Infinity' }, null, 2));
+    // as convert's --json report: an SNR of Infinity (int8 equal to float) is written as null
+    if (values.json) await writeFile(values.json, JSON.stringify({ model: positionals[0], ...e }, null, 2));
     return 0;
   } finally {
     x?.dispose();
