@@ -126,7 +126,8 @@ describe('image-to-image: a small U-Net with zero padding, upsampling and a skip
     const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
     const input = tf.input({ shape: [16, 16, 2] });
     const e1 = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(11) }).apply(input) as tf.SymbolicTensor;
-    const padded = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]] }).apply(e1) as tf.SymbolicTensor; // MobileNet's stride-2 padding
+    // not the pads 'same' would add ([0, 1]), so it is not folded into the conv: its own op
+    const padded = tf.layers.zeroPadding2d({ padding: 1 }).apply(e1) as tf.SymbolicTensor;
     const down = tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu', kernelInitializer: init(12) }).apply(padded) as tf.SymbolicTensor;
     const up = tf.layers.upSampling2d({ size: [2, 2] }).apply(down) as tf.SymbolicTensor;
     const merged = tf.layers.concatenate().apply([up, e1]) as tf.SymbolicTensor;
@@ -149,7 +150,7 @@ describe('image-to-image: a small U-Net with zero padding, upsampling and a skip
     const m = await loadModel(bytes);
     expect(m.isClassifier).toBe(false);
     expect(m.layers().map((l) => [l.type, l.factors ?? l.pads ?? null])).toEqual([
-      ['conv2d', null], ['pad2d', [0, 1, 0, 1]], ['conv2d', null], ['upsample2d', [2, 2]], ['concatenate', null], ['conv2d', null],
+      ['conv2d', null], ['pad2d', [1, 1, 1, 1]], ['conv2d', null], ['upsample2d', [2, 2]], ['concatenate', null], ['conv2d', null],
     ]);
     m.dispose();
   });

@@ -1,8 +1,9 @@
 // The converter's float graph: a TF.js Layers model lowered to edgeq's ops, still in
 // float. Dropout is removed, BatchNormalization folded into the convolution or dense
-// layer before it, Activation / ReLU layers fused into it, a softmax split off, and a
+// layer before it, Activation / ReLU layers fused into it, a softmax split off, a
 // Rescaling at the input (Keras' pixels → values) folded into the first weighted layer,
-// so the edgeq model takes what the source model takes.
+// so the edgeq model takes what the source model takes, and zero padding folded into
+// the convolution after it where that is exact (foldZeroPadding; Graph models too).
 // runFloat evaluates the graph with TF.js so that every rewrite can be checked.
 
 import * as tf from '@tensorflow/tfjs';
@@ -35,6 +36,106 @@ export interface FloatGraph { inputShape: number[]; layers: FloatLayer[] }
 // The input of layer i: its first `inputs` entry, or the layer before it.
 export function inputOf(graph: FloatGraph, i: number): number {
   return graph.layers[i].inputs?.[0] ?? i - 1;
+}
+
+type Weighted = Extract<FloatLayer, { type: 'conv2d' | 'depthwiseConv2d' | 'dense' }>;
+export type Fusable = Weighted | Extract<FloatLayer, { type: 'add' | 'multiply' }>;
+
+// A layer a ReLU / ReLU6 can be fused into (and, if it has weights, a per-channel affine
+// folded into): the caller has checked that nothing else reads its output.
+export function fusable(l: FloatLayer | undefined): Fusable | undefined {
+  return l && (l.type === 'conv2d' || l.type === 'depthwiseConv2d' || l.type === 'dense' || l.type === 'add' || l.type === 'multiply') && l.activation === 'none' ? l : undefined;
+}
+
+// Inference batch normalization as y = x·scale + shift per channel.
+export function batchNormAffine(gamma: ArrayLike<number>, beta: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number): { scale: Float32Array; shift: Float32Array } {
+  const scale = Float32Array.from(gamma, (g, o) => g / Math.sqrt(variance[o] + eps));
+  return { scale, shift: Float32Array.from(beta, (b, o) => b - mean[o] * scale[o]) };
+}
+
+// y = x·scale + shift per channel after `into` (see fusable): folded into its weights and
+// bias, which is exact; with nothing to fold into (no weights, an activation between, or
+// another reader of its output), the channel affine op to push instead.
+export function foldOrAffine(into: Fusable | undefined, name: string, { scale, shift }: { scale: Float32Array; shift: Float32Array }): FloatLayer | undefined {
+  if (!into || !('bias' in into)) return { type: 'channelAffine', name, scale, shift };
+  const per = into.weights.length / scale.length;
+  for (let o = 0; o < scale.length; o++) {
+    for (let q = 0; q < per; q++) into.weights[o * per + q] *= scale[o];
+    into.bias[o] = into.bias[o] * scale[o] + shift[o];
+  }
+  return undefined;
+}
+
+// TensorFlow's output size along one axis of a window sliding by `stride`.
+export function convOutput(size: number, window: number, stride: number, padding: Padding): number {
+  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - window) / stride) + 1;
+}
+
+// A layer's output shape (without the batch) for its inputs' shapes.
+export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] {
+  switch (l.type) {
+    case 'conv2d':
+    case 'depthwiseConv2d':
+      return [convOutput(a[0], l.kernel[0], l.strides[0], l.padding), convOutput(a[1], l.kernel[1], l.strides[1], l.padding), l.bias.length];
+    case 'maxPool2d':
+    case 'avgPool2d':
+      return [convOutput(a[0], l.pool[0], l.strides[0], l.padding), convOutput(a[1], l.pool[1], l.strides[1], l.padding), a[2]];
+    case 'dense': return [l.units];
+    case 'globalAvgPool2d':
+    case 'globalMaxPool2d': return [a[a.length - 1]];
+    case 'flatten': return [a.reduce((x, y) => x * y, 1)];
+    case 'reshape': return l.shape;
+    case 'concatenate': return [...a.slice(0, -1), a[a.length - 1] + b![b!.length - 1]];
+    case 'upsample2d': return [a[0] * l.factors[0], a[1] * l.factors[1], a[2]];
+    case 'pad2d': return [a[0] + l.pads[0] + l.pads[1], a[1] + l.pads[2] + l.pads[3], a[2]];
+    case 'lstm': return l.returnSequences ? [a[0], l.units] : [l.units];
+    default: return a; // elementwise: activation, channel affine, add and multiply (a the full operand), softmax
+  }
+}
+
+// A zero pad2d read only by a 'valid' conv2d / depthwise conv whose pads are exactly those
+// 'same' would add to its input (MobileNet's [[0, 1], [0, 1]] before a stride-2 3×3 conv
+// on even sizes) is removed and the conv made 'same': the engine pads 'same' with the
+// input's zero point, as pad2d does, so this is exact and saves a copy of the
+// activation. Any other pad stays its own op.
+export function foldZeroPadding(graph: FloatGraph): FloatGraph {
+  const { layers } = graph;
+  const src = layers.map((l, i) => l.inputs ?? [i - 1]);
+  const shapes: number[][] = [];
+  const shapeOf = (j: number) => (j === -1 ? graph.inputShape : shapes[j]);
+  layers.forEach((l, i) => shapes.push(outputShape(l, shapeOf(src[i][0]), src[i][1] === undefined ? undefined : shapeOf(src[i][1]))));
+  const removed = new Set<number>();
+  layers.forEach((p, i) => {
+    if (p.type !== 'pad2d') return;
+    const readers = src.flatMap((s, r) => s.filter((j) => j === i).map(() => r));
+    const conv = layers[readers[0]];
+    if (readers.length !== 1 || (conv.type !== 'conv2d' && conv.type !== 'depthwiseConv2d') || conv.padding !== 'valid') return;
+    const from = src[i][0], [h, w] = shapeOf(from);
+    const same = [h, w].flatMap((size, axis) => {
+      const total = Math.max((Math.ceil(size / conv.strides[axis]) - 1) * conv.strides[axis] + conv.kernel[axis] - size, 0);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+    const out = shapes[readers[0]];
+    if (same.some((v, k) => v !== p.pads[k]) || convOutput(h, conv.kernel[0], conv.strides[0], 'same') !== out[0] || convOutput(w, conv.kernel[1], conv.strides[1], 'same') !== out[1]) return;
+    conv.padding = 'same';
+    src[readers[0]] = [from];
+    removed.add(i);
+  });
+  if (removed.size === 0) return graph;
+  // renumber what every layer reads; `inputs` stays absent where it is the layer before
+  const index: number[] = [];
+  let kept = 0;
+  layers.forEach((_, i) => { index[i] = removed.has(i) ? -2 : kept++; });
+  const out: FloatLayer[] = [];
+  layers.forEach((l, i) => {
+    if (removed.has(i)) return;
+    const reads = src[i].map((j) => (j === -1 ? -1 : index[j]));
+    const m: FloatLayer = { ...l };
+    delete m.inputs;
+    if (reads.length > 1 || reads[0] !== out.length - 1) m.inputs = reads;
+    out.push(m);
+  });
+  return { inputShape: graph.inputShape, layers: out };
 }
 
 export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
@@ -111,7 +212,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
     const prev = out[out.length - 1];
     // the layer before it in the graph, and nothing else reads that one
     const chained = src.length === 1 && src[0] === out.length - 1 && (readers.get(from[0].name) ?? 0) === 1;
-    const fusable = chained && prev && (prev.type === 'conv2d' || prev.type === 'depthwiseConv2d' || prev.type === 'dense' || prev.type === 'add' || prev.type === 'multiply') && prev.activation === 'none' ? prev : undefined;
+    const into = chained ? fusable(prev) : undefined;
     const unsupportedActivation = (name: string) => new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION',
       `${where}: activation '${name}' is not supported (${ACTIVATIONS}, and softmax at the end)`);
     const standalone = (name: string): FloatActivation => FLOAT_ACTIVATIONS[name] ?? (() => { throw unsupportedActivation(name); })();
@@ -239,22 +340,8 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         const beta = cfg.center !== false ? w[j++] : new Float32Array(channels);
         const mean = w[j++], variance = w[j++];
         const eps = (cfg.epsilon as number) ?? 1e-3;
-        if (!fusable || !('bias' in fusable)) {
-          // nothing to fold into (after an activation, an add, a pool): its own op
-          const scale = new Float32Array(channels), shift = new Float32Array(channels);
-          for (let o = 0; o < channels; o++) {
-            scale[o] = gamma[o] / Math.sqrt(variance[o] + eps);
-            shift[o] = beta[o] - mean[o] * scale[o];
-          }
-          out.push({ type: 'channelAffine', name: layer.name, scale, shift });
-          break;
-        }
-        const per = fusable.weights.length / channels;
-        for (let o = 0; o < channels; o++) {
-          const s = gamma[o] / Math.sqrt(variance[o] + eps);
-          for (let q = 0; q < per; q++) fusable.weights[o * per + q] *= s;
-          fusable.bias[o] = (fusable.bias[o] - mean[o]) * s + beta[o];
-        }
+        const affine = foldOrAffine(into, layer.name, batchNormAffine(gamma, beta, mean, variance, eps));
+        if (affine) out.push(affine);
         break;
       }
       case 'LeakyReLU':
@@ -280,7 +367,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           break;
         }
         // relu / relu6 right after a layer that can clamp its output: fused; otherwise an op
-        if (fusable && (act === 'relu' || act === 'relu6')) fusable.activation = act;
+        if (into && (act === 'relu' || act === 'relu6')) into.activation = act;
         else out.push({ type: 'activation', name: layer.name, activation: standalone(act), ...(act === 'elu' ? { alpha: 1 } : {}) });
         break;
       }
@@ -336,7 +423,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
   if (last !== out.length - 1) throw new UnsupportedOpError('E_GRAPH', `the model's output is not its last layer: edgeq needs the output layer last in the model's layer order`);
   if (!weighted()) throw new UnsupportedOpError('E_GRAPH', 'the model has no layer edgeq can run');
   if (rescale) throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling must be followed by a Conv2D or Dense layer to fold into`);
-  return { inputShape: inputShape as number[], layers: out };
+  return foldZeroPadding({ inputShape: inputShape as number[], layers: out });
 }
 
 function fusedActivation(x: tf.Tensor, a: FusedActivation): tf.Tensor {
