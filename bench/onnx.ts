@@ -67,9 +67,9 @@ class Graph {
   shape(v: number[]): string { return this.init([v.length], INT64, BigInt64Array.from(v, BigInt)); }
   toNchw(): void { if (!this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 3, 1, 2])]); this.nchw = true; } }
   toNhwc(): void { if (this.nchw) { this.node('Transpose', [this.cur], [attrInts('perm', [0, 2, 3, 1])]); this.nchw = false; } }
-  model(inputShape: number[], inputType = FLOAT): Uint8Array {
+  model(inputShape: number[], inputType = FLOAT, outputShape: number[] = [10]): Uint8Array {
     this.g.msg(11, valueInfo('input', ['N', ...inputShape], inputType));
-    this.g.msg(12, valueInfo(this.cur, ['N', 10], FLOAT));
+    this.g.msg(12, valueInfo(this.cur, ['N', ...outputShape], FLOAT));
     return new Pb().int(1, 8).str(2, 'edgeq bench').msg(7, this.g).msg(8, new Pb().str(1, '').int(2, 13)).done();
   }
 }
@@ -182,6 +182,98 @@ export function floatOnnx(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpose' =
     description: !image ? 'float, one ONNX LSTM node after a Transpose to time-major, Reshape, Gemm, Softmax' : layout === 'nchw' ? 'float, NCHW input, no Transpose (dense weights in NCHW flatten order)' : 'float, NHWC input, Transpose to NCHW before the first conv and back before the flatten',
     bytes: b.model(shape), input: 'float32', shape,
   };
+}
+
+// TF's 'same' padding as ONNX pads [top, left, bottom, right] (the extra row and column
+// at the bottom and right, as TF puts them).
+function samePads(h: number, w: number, k: [number, number], s: [number, number]): number[] {
+  const total = (n: number, kk: number, ss: number) => Math.max((Math.ceil(n / ss) - 1) * ss + kk - n, 0);
+  const th = total(h, k[0], s[0]), tw = total(w, k[1], s[1]);
+  return [th >> 1, tw >> 1, th - (th >> 1), tw - (tw >> 1)];
+}
+
+// Any float graph of the edge models (bench/edge.ts): convolutions with same or valid
+// padding, depthwise (Conv with group = channels), add, concatenate, average pools,
+// zero padding, dense, softmax, ReLU / ReLU6 (Clip), batch normalization as the lowering
+// leaves it (folded, or a channel affine: Mul, Add). Layouts for images: 'nchw' (NCHW input, which the
+// caller transposes once, outside the timing; no Transpose in the graph) and
+// 'nhwc-transpose' (NHWC input, one Transpose first); vectors: 'dense'.
+export function floatOnnxGraph(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpose' | 'dense'): OnnxVariant {
+  const b = new Graph('edgeq-bench-edge');
+  const image = graph.inputShape.length === 3;
+  if (image === (layout === 'dense')) throw new Error(`layout ${layout} for input [${graph.inputShape}]`);
+  let x = 'input';
+  if (layout === 'nhwc-transpose') x = b.node('Transpose', [x], [attrInts('perm', [0, 3, 1, 2])]);
+  const names: string[] = [], shapes: number[][] = [];
+  const inName = (i: number) => (i < 0 ? x : names[i]);
+  const inShape = (i: number) => (i < 0 ? graph.inputShape : shapes[i]);
+  const act = (a: string) => {
+    if (a === 'relu') b.node('Relu', [b.cur]);
+    else if (a === 'relu6') b.node('Clip', [b.cur, b.f32(0), b.f32(6)]);
+    else if (a !== 'none') throw new Error(`the ONNX writer has no fused ${a}`);
+  };
+  graph.layers.forEach((l, i) => {
+    const ins = l.inputs ?? [i - 1];
+    const src = inName(ins[0]);
+    const [h, w, c] = inShape(ins[0]);
+    let out: number[];
+    if (l.type === 'conv2d' || l.type === 'depthwiseConv2d') {
+      const [kh, kw] = l.kernel;
+      const depthwise = l.type === 'depthwiseConv2d';
+      const filters = depthwise ? c * l.multiplier : l.filters;
+      const wts = depthwise ? { data: l.weights, c: 1 } : oihw(l.weights, l.filters, kh, kw, (n) => new Float32Array(n));
+      const pads = l.padding === 'same' ? samePads(h, w, l.kernel, l.strides) : [0, 0, 0, 0];
+      const attrs = [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw]), attrInts('pads', pads)];
+      if (depthwise) attrs.push(attrInt('group', c));
+      b.node('Conv', [src, b.init([filters, wts.c, kh, kw], FLOAT, wts.data), b.init([filters], FLOAT, l.bias)], attrs);
+      act(l.activation);
+      out = [Math.floor((h + pads[0] + pads[2] - kh) / l.strides[0]) + 1, Math.floor((w + pads[1] + pads[3] - kw) / l.strides[1]) + 1, filters];
+    } else if (l.type === 'avgPool2d' || l.type === 'maxPool2d') {
+      const pads = l.padding === 'same' ? samePads(h, w, l.pool, l.strides) : [0, 0, 0, 0];
+      b.node(l.type === 'avgPool2d' ? 'AveragePool' : 'MaxPool', [src], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides), attrInts('pads', pads)]);
+      out = [Math.floor((h + pads[0] + pads[2] - l.pool[0]) / l.strides[0]) + 1, Math.floor((w + pads[1] + pads[3] - l.pool[1]) / l.strides[1]) + 1, c];
+    } else if (l.type === 'globalAvgPool2d') {
+      b.node('GlobalAveragePool', [src]);
+      b.node('Reshape', [b.cur, b.shape([0, -1])]);
+      out = [c];
+    } else if (l.type === 'pad2d') {
+      const [t, bo, le, r] = l.pads;
+      b.node('Pad', [src, b.shape([0, 0, t, le, 0, 0, bo, r])]);
+      out = [h + t + bo, w + le + r, c];
+    } else if (l.type === 'channelAffine') {
+      // a batch normalization the lowering could not fold: x · scale + shift per channel
+      const dims = inShape(ins[0]).length === 3 ? [c, 1, 1] : [l.scale.length];
+      b.node('Add', [b.node('Mul', [src, b.init(dims, FLOAT, l.scale)]), b.init(dims, FLOAT, l.shift)]);
+      out = inShape(ins[0]);
+    } else if (l.type === 'add') {
+      b.node('Add', [src, inName(ins[1])]);
+      act(l.activation);
+      out = inShape(ins[0]);
+    } else if (l.type === 'concatenate') {
+      b.node('Concat', ins.map(inName), [attrInt('axis', 1)]);
+      out = [h, w, ins.reduce((n, j) => n + inShape(j)[2], 0)];
+    } else if (l.type === 'flatten') {
+      if (inShape(ins[0]).length === 3 && h * w !== 1) throw new Error('the ONNX writer flattens 1×1 maps only');
+      b.node('Reshape', [src, b.shape([0, -1])]);
+      out = [inShape(ins[0]).reduce((a, v) => a * v, 1)];
+    } else if (l.type === 'dense') {
+      const k = l.weights.length / l.units;
+      b.node('Gemm', [src, b.init([l.units, k], FLOAT, l.weights), b.init([l.units], FLOAT, l.bias)], [attrInt('transB', 1)]);
+      act(l.activation);
+      out = [l.units];
+    } else if (l.type === 'softmax') {
+      b.node('Softmax', [src], [attrInt('axis', 1)]);
+      out = inShape(ins[0]);
+    } else {
+      throw new Error(`the ONNX writer has no ${l.type}`);
+    }
+    names.push(b.cur);
+    shapes.push(out);
+  });
+  const [h0, w0, c0] = graph.inputShape;
+  const shape = layout === 'nchw' ? [c0, h0, w0] : graph.inputShape;
+  const description = { nchw: 'float, NCHW input (transposed from NHWC once, outside the timing), no Transpose in the graph', 'nhwc-transpose': 'float, NHWC input, one Transpose to NCHW first', dense: 'float, Gemm chain' }[layout];
+  return { layout, description, bytes: b.model(shape, FLOAT, shapes[shapes.length - 1]), input: 'float32', shape };
 }
 
 export type Int8Layout = 'qlinear-u8' | 'qlinear-s8' | 'qdq-u8' | 'qdq-s8' | 'matmulinteger-u8-nhwc';
