@@ -47,21 +47,22 @@ export function fusable(l: FloatLayer | undefined): Fusable | undefined {
   return l && (l.type === 'conv2d' || l.type === 'depthwiseConv2d' || l.type === 'dense' || l.type === 'add' || l.type === 'multiply') && l.activation === 'none' ? l : undefined;
 }
 
-// Inference batch normalization as y = x·scale + shift per channel.
-export function batchNormAffine(gamma: ArrayLike<number>, beta: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number): { scale: Float32Array; shift: Float32Array } {
-  const scale = Float32Array.from(gamma, (g, o) => g / Math.sqrt(variance[o] + eps));
-  return { scale, shift: Float32Array.from(beta, (b, o) => b - mean[o] * scale[o]) };
-}
-
-// y = x·scale + shift per channel after `into` (see fusable): folded into its weights and
-// bias, which is exact; with nothing to fold into (no weights, an activation between, or
-// another reader of its output), the channel affine op to push instead.
-export function foldOrAffine(into: Fusable | undefined, name: string, { scale, shift }: { scale: Float32Array; shift: Float32Array }): FloatLayer | undefined {
-  if (!into || !('bias' in into)) return { type: 'channelAffine', name, scale, shift };
-  const per = into.weights.length / scale.length;
-  for (let o = 0; o < scale.length; o++) {
-    for (let q = 0; q < per; q++) into.weights[o * per + q] *= scale[o];
-    into.bias[o] = into.bias[o] * scale[o] + shift[o];
+// Inference batch normalization, y = (x − mean)·gamma / √(variance + eps) + beta per
+// channel (any per-channel affine: mean 0, variance 1, eps 0), after `into` (see
+// fusable): folded into its weights and bias, which is exact; with nothing to fold into
+// (no weights, an activation between, or another reader of its output), the channel
+// affine op to push instead.
+export interface BatchNorm { gamma: ArrayLike<number>; beta: ArrayLike<number>; mean: ArrayLike<number>; variance: ArrayLike<number>; eps: number }
+export function foldBatchNorm(into: Fusable | undefined, name: string, { gamma, beta, mean, variance, eps }: BatchNorm): FloatLayer | undefined {
+  if (!into || !('bias' in into)) {
+    const scale = Float32Array.from(gamma, (g, o) => g / Math.sqrt(variance[o] + eps));
+    return { type: 'channelAffine', name, scale, shift: Float32Array.from(beta, (b, o) => b - mean[o] * scale[o]) };
+  }
+  const per = into.weights.length / gamma.length;
+  for (let o = 0; o < gamma.length; o++) {
+    const s = gamma[o] / Math.sqrt(variance[o] + eps);
+    for (let q = 0; q < per; q++) into.weights[o * per + q] *= s;
+    into.bias[o] = (into.bias[o] - mean[o]) * s + beta[o];
   }
   return undefined;
 }
@@ -340,7 +341,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         const beta = cfg.center !== false ? w[j++] : new Float32Array(channels);
         const mean = w[j++], variance = w[j++];
         const eps = (cfg.epsilon as number) ?? 1e-3;
-        const affine = foldOrAffine(into, layer.name, batchNormAffine(gamma, beta, mean, variance, eps));
+        const affine = foldBatchNorm(into, layer.name, { gamma, beta, mean, variance, eps });
         if (affine) out.push(affine);
         break;
       }
