@@ -1,10 +1,14 @@
-// Writes the Keras MNIST CNN of test/fixtures/keras-mnist-cnn as a TF.js Graph model, the
-// way tensorflowjs_converter lays one out (Const nodes named like the weights, fused
-// and unfused ops), so that the graph-model path can be tested without Python.
+// TF.js Graph models written by hand, the way tensorflowjs_converter lays one out (Const
+// nodes named like the weights, fused and unfused ops, weights optionally stored as uint8
+// or float16), so that the graph-model path can be tested without Python: the Keras
+// MNIST CNN of test/fixtures/keras-mnist-cnn (writeGraphModel), and any graph of nodes
+// and weights (GraphWriter).
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { rng } from './quant.js';
 
 const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64');
 const list = (...i: number[]) => ({ list: { i: i.map(String) } });
@@ -49,4 +53,102 @@ export function writeGraphModel(extraNode?: { name: string; op: string }): strin
     signature: { inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT' } }, outputs: { y: { name: 'y:0', dtype: 'DT_FLOAT' } } },
   }));
   return join(dir, 'model.json');
+}
+
+export interface GraphNodeSpec { name: string; op: string; input?: string[]; attr?: Record<string, unknown> }
+interface Weight { name: string; shape: number[]; values: ArrayLike<number>; dtype: 'float32' | 'int32'; quantize?: 'uint8' | 'float16' }
+
+const T = { T: { type: 'DT_FLOAT' } };
+const fusedAttr = (ops: string[]) => (ops.length ? { fused_ops: { list: { s: ops.map(b64) } }, num_args: { i: '1' } } : {});
+// attributes of the ops, as TensorFlow writes them
+export const attrs = {
+  T,
+  conv: (stride: number, padding: 'SAME' | 'VALID', fused: string[] = []) => ({ ...T, strides: list(1, stride, stride, 1), padding: { s: b64(padding) }, data_format: { s: b64('NHWC') }, dilations: list(1, 1, 1, 1), ...fusedAttr(fused) }),
+  pool: (k: number, stride: number, padding: 'SAME' | 'VALID') => ({ ...T, ksize: list(1, k, k, 1), strides: list(1, stride, stride, 1), padding: { s: b64(padding) }, data_format: { s: b64('NHWC') } }),
+  matMul: (fused: string[] = []) => ({ ...T, transpose_a: { b: false }, transpose_b: { b: false }, ...fusedAttr(fused) }),
+  batchNorm: (epsilon: number) => ({ ...T, epsilon: { f: epsilon }, data_format: { s: b64('NHWC') }, is_training: { b: false } }),
+  mean: (keepDims: boolean) => ({ ...T, keep_dims: { b: keepDims }, Tidx: { type: 'DT_INT32' } }),
+  f: (name: string, value: number) => ({ ...T, [name]: { f: value } }),
+  b: (flags: Record<string, boolean>) => ({ ...T, ...Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, { b: v }])) }),
+  ints: (name: string, ...i: number[]) => ({ ...T, [name]: list(...i) }),
+};
+
+// IEEE half precision bits of v (round to nearest), as --quantize_float16 stores weights
+function half(v: number): number {
+  const u = new Uint32Array(new Float32Array([v]).buffer)[0];
+  const sign = (u >>> 16) & 0x8000, exp = ((u >>> 23) & 0xff) - 112, mant = u & 0x7fffff;
+  if (exp >= 31) return sign | 0x7c00;
+  if (exp <= 0) return exp < -10 ? sign : sign | Math.round((mant | 0x800000) / 2 ** (14 - exp));
+  return (sign | (exp << 10)) + Math.round(mant / 8192); // a carry rounds into the exponent
+}
+
+// Builds a graph model: one input placeholder, weights (Const nodes), op nodes.
+export class GraphWriter {
+  readonly nodes: GraphNodeSpec[] = [];
+  private readonly weights: Weight[] = [];
+  private readonly random: () => number;
+
+  constructor(input: number[], seed: number, readonly inputName = 'x') {
+    this.random = rng(seed);
+    this.nodes.push({ name: inputName, op: 'Placeholder', attr: { shape: { shape: { dim: [-1, ...input].map((d) => ({ size: String(d) })) } }, dtype: { type: 'DT_FLOAT' } } });
+  }
+
+  // a constant; its name
+  constant(name: string, shape: number[], values: ArrayLike<number>, dtype: 'float32' | 'int32' = 'float32', quantize?: 'uint8' | 'float16'): string {
+    const tf = dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT';
+    this.nodes.push({ name, op: 'Const', attr: { value: { tensor: { dtype: tf } }, dtype: { type: tf } } });
+    this.weights.push({ name, shape, values, dtype, quantize });
+    return name;
+  }
+
+  ints(name: string, ...values: number[]): string {
+    return this.constant(name, [values.length], values, 'int32');
+  }
+
+  // uniform in [lo, hi)
+  uniform(name: string, shape: number[], lo: number, hi: number, quantize?: 'uint8' | 'float16'): string {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return this.constant(name, shape, Float32Array.from({ length: n }, () => lo + (hi - lo) * this.random()), 'float32', quantize);
+  }
+
+  // a filter or matrix whose outputs keep about the variance of its inputs
+  kernel(name: string, shape: number[], fanIn: number, quantize?: 'uint8' | 'float16'): string {
+    const a = Math.sqrt(3 / fanIn);
+    return this.uniform(name, shape, -a, a, quantize);
+  }
+
+  op(name: string, op: string, input: string[], attr: Record<string, unknown> = T): string {
+    this.nodes.push({ name, op, input, attr });
+    return name;
+  }
+
+  // model.json and its shard in a new folder; the path of model.json. `outputs`: the
+  // signature's (absent: none, TF.js takes the nodes nothing reads)
+  write(outputs?: string[]): string {
+    const parts: Buffer[] = [];
+    const manifest = this.weights.map((w) => {
+      const { name, shape, dtype } = w;
+      if (dtype === 'int32') { parts.push(Buffer.from(Int32Array.from(w.values).buffer)); return { name, shape, dtype }; }
+      if (w.quantize === 'float16') {
+        parts.push(Buffer.from(Uint16Array.from(w.values, half).buffer));
+        return { name, shape, dtype, quantization: { dtype: 'float16' } };
+      }
+      if (w.quantize === 'uint8') {
+        const v = Array.from(w.values), min = Math.min(...v), scale = (Math.max(...v) - min) / 255 || 1;
+        parts.push(Buffer.from(Uint8Array.from(v, (x) => Math.round((x - min) / scale))));
+        return { name, shape, dtype, quantization: { dtype: 'uint8', min, scale } };
+      }
+      parts.push(Buffer.from(Float32Array.from(w.values).buffer));
+      return { name, shape, dtype };
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'edgeq-graph-'));
+    writeFileSync(join(dir, 'group1-shard1of1.bin'), Buffer.concat(parts));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({
+      format: 'graph-model', generatedBy: 'test', convertedBy: 'test/helpers/graph-model.ts',
+      modelTopology: { node: this.nodes, library: {}, versions: { producer: 1 } },
+      weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: manifest }],
+      ...(outputs ? { signature: { inputs: { [this.inputName]: { name: `${this.inputName}:0`, dtype: 'DT_FLOAT' } }, outputs: Object.fromEntries(outputs.map((o) => [o, { name: `${o}:0`, dtype: 'DT_FLOAT' }])) } } : {}),
+    }));
+    return join(dir, 'model.json');
+  }
 }

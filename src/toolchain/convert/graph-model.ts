@@ -1,154 +1,357 @@
 // TF.js Graph models (format "graph-model", as tensorflowjs_converter writes a
-// SavedModel or a frozen graph): the conv / pool / dense subset whose layer structure
-// can be read back from the op graph, lowered to the same float graph as Layers
-// models. Recognized chains from the input placeholder: Conv2D or _FusedConv2D
-// (+ BiasAdd, Relu, Relu6), MaxPool, AvgPool, Mean over H and W, Reshape to a vector,
-// MatMul or _FusedMatMul (+ BiasAdd, Relu, Relu6), Softmax; Identity is skipped.
+// SavedModel or a frozen graph), lowered to the same float graph as Layers models. The
+// nodes the output needs are taken in an order where each follows its inputs, from the
+// one input placeholder; a tensor may have several readers, and add, multiply and concat
+// read several tensors. Bias adds, batch norms and per-channel scales fold into the
+// convolution or matrix product before them, and ReLU / ReLU6 fuse into it, where
+// nothing else reads that one's output; otherwise they become the channel affine and
+// activation ops. Identity passes its input through. Last, Pad before a conv folds into
+// it where that is exact (foldZeroPadding, as for Layers models).
 
 import * as tf from '@tensorflow/tfjs';
+import type { FloatActivation, Padding } from '../../runtime/codes.js';
 import { ConvertError, UnsupportedOpError } from '../../runtime/errors.js';
-import type { FloatGraph, FloatLayer } from './graph.js';
+import { foldBatchNorm, foldZeroPadding, fusable, outputShape, type FloatGraph, type FloatLayer, type Fusable } from './graph.js';
 import { readModelFiles } from './load.js';
 
-interface GraphNode { name: string; op: string; input?: string[]; attr?: Record<string, { list?: { i?: string[]; s?: string[] }; s?: string; b?: boolean; i?: string; shape?: { dim?: { size: string }[] } }> }
+type Attr = { list?: { i?: string[]; s?: string[] }; s?: string; b?: boolean; i?: string; f?: number; shape?: { dim?: { size: string }[] } };
+interface GraphNode { name: string; op: string; input?: string[]; attr?: Record<string, Attr> }
 
 export interface LoadedGraphModel { model: tf.GraphModel; graph: FloatGraph; floatBytes: number; files: string[] }
 
-const SUPPORTED = 'Placeholder, Identity, Conv2D, _FusedConv2D, BiasAdd, Relu, Relu6, MaxPool, AvgPool, Mean (over H, W), Reshape (to a vector), MatMul, _FusedMatMul, Softmax';
+const SUPPORTED = 'Placeholder, Const, Identity, Conv2D, DepthwiseConv2dNative, MatMul, _FusedConv2D, FusedDepthwiseConv2dNative, _FusedMatMul (fusing BiasAdd, '
+  + 'then optionally Relu, Relu6, Elu, LeakyRelu or Sigmoid), BiasAdd, Add / AddV2 and Mul (of two tensors, equal or one a per-channel vector; or of a tensor '
+  + 'and a per-channel constant), FusedBatchNorm / V2 / V3, Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, MaxPool, AvgPool, Mean (over H, W), ConcatV2 '
+  + '(last axis), Pad / PadV2 (zeros, H and W), ResizeNearestNeighbor (whole factors), Reshape, Squeeze, Softmax';
+
+const ACTIVATIONS: Record<string, FloatActivation> = { Relu: 'relu', Relu6: 'relu6', Elu: 'elu', LeakyRelu: 'leakyRelu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
 
 const text = (b64: string | undefined) => (b64 === undefined ? '' : Buffer.from(b64, 'base64').toString('latin1'));
 const ints = (n: GraphNode, key: string) => (n.attr?.[key]?.list?.i ?? []).map(Number);
 const strings = (n: GraphNode, key: string) => (n.attr?.[key]?.list?.s ?? []).map(text);
 const source = (input: string) => input.replace(/^\^/, '').replace(/:\d+$/, '');
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap): FloatGraph {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const consumers = new Map<string, GraphNode[]>();
-  for (const n of nodes) for (const i of n.input ?? []) if (!i.startsWith('^')) {
-    const s = source(i);
-    consumers.set(s, [...(consumers.get(s) ?? []), n]);
-  }
-  const inputs = nodes.filter((n) => n.op === 'Placeholder');
-  if (inputs.length !== 1) throw new UnsupportedOpError('E_GRAPH', `the graph has ${inputs.length} input placeholders; edgeq converts graphs with one input`);
-  const dims = (inputs[0].attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
+// The source row (or column) TF.js's ResizeNearestNeighbor reads for output index o.
+function nearestSource(o: number, inSize: number, outSize: number, alignCorners: boolean, halfPixel: boolean): number {
+  const corners = alignCorners && outSize > 1;
+  const ratio = (corners ? inSize - 1 : inSize) / (corners ? outSize - 1 : outSize);
+  const frac = halfPixel ? ratio * (o + 0.5) : ratio * o;
+  const s = Math.min(inSize - 1, alignCorners ? Math.round(frac) : Math.floor(frac));
+  return halfPixel ? Math.max(0, s) : s;
+}
+
+// A tensor the model computes: the float layer that holds it (−1: the input), its shape
+// without the batch, and whether that layer's output is also read elsewhere (an op that
+// passes its input through shares it); or a constant from the weights.
+type Tensor = { layer: number; shape: number[]; shared?: boolean };
+type Value = Tensor | { constant: tf.Tensor };
+
+export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, outputs?: string[]): FloatGraph {
+  const index = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    if (index.has(n.name)) throw new ConvertError('E_GRAPH_INVALID', `node ${i} '${n.name}': an earlier node has the same name`);
+    index.set(n.name, i);
+  });
+  const where = (n: GraphNode) => `node ${index.get(n.name)} '${n.name}' (${n.op})`;
+  const node = (name: string) => nodes[index.get(name)!];
+  // data inputs by node name ('^name' is a control dependency: it orders, it feeds nothing)
+  const args = new Map(nodes.map((n) => [n.name, (n.input ?? []).filter((s) => !s.startsWith('^'))]));
+  for (const n of nodes) for (const s of args.get(n.name)!) if (!index.has(source(s))) throw new ConvertError('E_GRAPH_INVALID', `${where(n)} reads '${s}', which is no node of the graph`);
+  const ins = (n: GraphNode) => args.get(n.name)!.map(source);
+
+  const placeholders = nodes.filter((n) => n.op === 'Placeholder');
+  if (placeholders.length !== 1) throw new UnsupportedOpError('E_GRAPH', `the graph has ${placeholders.length} input placeholders${placeholders.length ? ` (${placeholders.map((n) => n.name).join(', ')})` : ''}; edgeq converts graphs with one input`);
+  const dims = (placeholders[0].attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
   if (dims.length < 2 || dims.slice(1).some((d) => !(d > 0))) throw new UnsupportedOpError('E_INPUT_SHAPE', `the input placeholder's shape [${dims}] must be known besides the batch`);
-  const constant = (n: GraphNode, k: number, what: string): tf.Tensor => {
-    const name = source(n.input?.[k] ?? '');
-    let t = weights[name];
-    const producer = byName.get(name);
-    if (!t && producer?.op === 'Identity') t = weights[source(producer.input?.[0] ?? '')];
-    if (!t) throw new UnsupportedOpError('E_GRAPH_CONST', `node '${n.name}' (${n.op}): its ${what} '${name}' is not a constant in the weights`);
-    return t;
-  };
-  const layers: FloatLayer[] = [];
-  const last = () => layers[layers.length - 1];
-  const fuse = (act: string, n: GraphNode) => {
-    const l = last();
-    if (!l || (l.type !== 'conv2d' && l.type !== 'dense') || l.activation !== 'none') throw new UnsupportedOpError('E_ACTIVATION_FUSE', `node '${n.name}' (${n.op}) follows no convolution or matrix product it can be fused into`);
-    l.activation = act === 'Relu6' ? 'relu6' : 'relu';
-  };
-  const addBias = (bias: tf.Tensor, n: GraphNode) => {
-    const l = last();
-    if (!l || (l.type !== 'conv2d' && l.type !== 'dense')) throw new UnsupportedOpError('E_GRAPH', `node '${n.name}' (BiasAdd) follows no convolution or matrix product`);
-    const b = bias.dataSync();
-    l.bias = Float32Array.from(l.bias, (v, i) => v + b[i]);
-  };
-  const fusedOps = (n: GraphNode, biasIndex: number) => {
-    for (const op of strings(n, 'fused_ops')) {
-      if (op === 'BiasAdd') addBias(constant(n, biasIndex, 'bias'), n);
-      else if (op === 'Relu' || op === 'Relu6') fuse(op, n);
-      else throw new UnsupportedOpError('E_UNSUPPORTED_OP', `node '${n.name}' (${n.op}) fuses ${op}, which is not supported (BiasAdd, Relu, Relu6)`);
+
+  // the output: the signature's, or the one node nothing reads
+  const read = new Set(nodes.flatMap(ins));
+  const ends = outputs?.length ? outputs.map(source) : nodes.filter((n) => !read.has(n.name) && n.op !== 'Const' && n.op !== 'Placeholder' && n.op !== 'NoOp').map((n) => n.name);
+  for (const e of ends) if (!index.has(e)) throw new ConvertError('E_GRAPH_INVALID', `the model's signature names the output '${e}', which is no node of the graph`);
+  if (ends.length !== 1) throw new UnsupportedOpError('E_GRAPH', `the graph has ${ends.length} outputs${ends.length ? ` (${ends.join(', ')})` : ''}; edgeq converts graphs with one output`);
+
+  // the nodes the output needs, each after its inputs (depth first, without recursion:
+  // real graphs are thousands of nodes deep)
+  const order: GraphNode[] = [];
+  const state = new Map<string, 'open' | 'done'>([[ends[0], 'open']]);
+  const stack: { n: GraphNode; next: number }[] = [{ n: node(ends[0]), next: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const s = ins(top.n)[top.next++];
+    if (s === undefined) {
+      state.set(top.n.name, 'done');
+      order.push(top.n);
+      stack.pop();
+    } else if (state.get(s) === 'open') {
+      const path = stack.slice(stack.findIndex((f) => f.n.name === s)).map((f) => f.n.name);
+      throw new ConvertError('E_GRAPH_CYCLE', `the graph has a cycle: ${[...path, s].join(' → ')} (${where(top.n)} reads '${s}', which depends on it)`);
+    } else if (!state.has(s)) {
+      state.set(s, 'open');
+      stack.push({ n: node(s), next: 0 });
     }
+  }
+
+  // how many nodes read each tensor: a tensor read by more than one cannot have a bias,
+  // batch norm, scale or activation folded into the layer holding it
+  const readers = new Map<string, number>();
+  for (const n of order) for (const s of ins(n)) readers.set(s, (readers.get(s) ?? 0) + 1);
+
+  const layers: FloatLayer[] = [];
+  const values = new Map<string, Value>();
+  const input = (n: GraphNode, k: number): string => {
+    const s = args.get(n.name)![k];
+    if (s === undefined) throw new ConvertError('E_GRAPH_INVALID', `${where(n)} has no input ${k}`);
+    if (/:[1-9]\d*$/.test(s)) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)} reads '${s}', an output other than the first: edgeq converts ops with one output`);
+    return source(s);
   };
-  let cur = inputs[0];
-  const seen = new Set<string>();
-  for (;;) {
-    const next = (consumers.get(cur.name) ?? []).filter((n) => n.op !== 'Const');
-    if (next.length === 0) break;
-    if (next.length > 1) throw new UnsupportedOpError('E_GRAPH', `node '${cur.name}' feeds ${next.length} nodes (${next.map((n) => n.name).join(', ')}); edgeq converts linear graphs`);
-    const n = next[0];
-    if (seen.has(n.name)) throw new UnsupportedOpError('E_GRAPH', `the graph loops at '${n.name}'`);
-    seen.add(n.name);
+  const tensor = (n: GraphNode, k: number): Tensor => {
+    const v = values.get(input(n, k))!;
+    if ('constant' in v) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: its input ${k} '${input(n, k)}' is a constant where edgeq needs a tensor the model computes`);
+    return v;
+  };
+  const constant = (n: GraphNode, k: number, what: string): tf.Tensor => {
+    const v = values.get(input(n, k))!;
+    if (!('constant' in v)) throw new UnsupportedOpError('E_GRAPH_CONST', `${where(n)}: its ${what} '${input(n, k)}' is computed by the model; edgeq needs a constant`);
+    return v.constant;
+  };
+  const numbers = (n: GraphNode, k: number, what: string) => Array.from(constant(n, k, what).dataSync());
+  // the layer holding input k, where a bias, scale or activation may fold into it
+  const into = (n: GraphNode, k: number): Fusable | undefined => {
+    const x = tensor(n, k);
+    return readers.get(input(n, k)) === 1 && !x.shared && x.layer >= 0 ? fusable(layers[x.layer]) : undefined;
+  };
+  // input 0 passed through unchanged
+  const alias = (n: GraphNode, x: Tensor): Tensor => ({ ...x, shared: x.shared || readers.get(input(n, 0)) !== 1 });
+  const push = (l: FloatLayer, from: Tensor[]): Tensor => {
+    if (from.length > 1 || from[0].layer !== layers.length - 1) l.inputs = from.map((t) => t.layer);
+    layers.push(l);
+    return { layer: layers.length - 1, shape: outputShape(l, from[0].shape, from[1]?.shape) };
+  };
+  const image = (n: GraphNode, x: Tensor) => {
+    if (x.shape.length !== 3) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: its input has shape [${x.shape}]; edgeq runs it on images [height, width, channels]`);
+    const format = text(n.attr?.data_format?.s);
+    if (format && format !== 'NHWC') throw new UnsupportedOpError('E_UNSUPPORTED_LAYOUT', `${where(n)}: data format ${format}; edgeq converts NHWC`);
+    return x;
+  };
+  const padding = (n: GraphNode): Padding => {
+    const pad = text(n.attr?.padding?.s);
+    if (pad !== 'VALID' && pad !== 'SAME') throw new UnsupportedOpError('E_UNSUPPORTED_PADDING', `${where(n)}: padding ${pad || '(explicit)'} is not supported (VALID, SAME)`);
+    return pad === 'SAME' ? 'same' : 'valid';
+  };
+  // one value per channel of x: a scalar, [C], or [1, …, 1, C]
+  const perChannel = (n: GraphNode, t: tf.Tensor, x: Tensor, what: string): Float32Array => {
+    const c = x.shape[x.shape.length - 1];
+    const v = Float32Array.from(t.dataSync());
+    if (t.size === 1) return new Float32Array(c).fill(v[0]);
+    if (t.size === c && t.shape[t.shape.length - 1] === c && t.shape.length <= x.shape.length + 1) return v;
+    throw new UnsupportedOpError('E_UNSUPPORTED_BROADCAST', `${where(n)}: its ${what} of shape [${t.shape}] is not one value per channel of its input [${x.shape}]`);
+  };
+  // relu and relu6 fuse into the layer before (see into); the others are an op after it
+  const activation = (n: GraphNode, x: Tensor, op: string, target: Fusable | undefined, name = n.name): Tensor => {
+    const a = ACTIVATIONS[op];
+    if (target && (a === 'relu' || a === 'relu6')) {
+      target.activation = a;
+      return x;
+    }
+    const alpha = a === 'leakyRelu' ? n.attr?.alpha?.f ?? n.attr?.leakyrelu_alpha?.f ?? 0.2 : a === 'elu' ? 1 : undefined;
+    return push({ type: 'activation', name, activation: a, ...(alpha === undefined ? {} : { alpha }) }, [x]);
+  };
+  // _FusedConv2D, FusedDepthwiseConv2dNative, _FusedMatMul: [BiasAdd] or [BiasAdd, activation]
+  // (TF.js reads the first as the extra op and the second as the activation)
+  const fusedOps = (n: GraphNode, x: Tensor): Tensor => {
+    const ops = strings(n, 'fused_ops');
+    if (ops.length === 0) return x;
+    if (ops[0] !== 'BiasAdd' || ops.length > 2 || (ops[1] !== undefined && !['Relu', 'Relu6', 'Elu', 'LeakyRelu', 'Sigmoid'].includes(ops[1]))) {
+      throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)} fuses ${ops.join(' + ')}; edgeq converts BiasAdd, then optionally Relu, Relu6, Elu, LeakyRelu or Sigmoid`);
+    }
+    const l = layers[x.layer] as Extract<FloatLayer, { type: 'conv2d' | 'depthwiseConv2d' | 'dense' }>;
+    const b = perChannel(n, constant(n, 2, 'bias'), x, 'bias');
+    l.bias = Float32Array.from(l.bias, (v, i) => v + b[i]);
+    return ops[1] ? activation(n, x, ops[1], fusable(l), `${n.name}/${ops[1]}`) : x;
+  };
+  // Reshape / Squeeze to `shape` (without the batch): nothing, a flatten or a reshape
+  const reshape = (n: GraphNode, x: Tensor, shape: number[]): Tensor => {
+    if (shape.length === x.shape.length && shape.every((d, i) => d === x.shape[i])) return alias(n, x);
+    return push(shape.length === 1 ? { type: 'flatten', name: n.name } : { type: 'reshape', name: n.name, shape }, [x]);
+  };
+  // add / multiply of two tensors: equal shapes, or one a vector over the other's channels
+  const binary = (n: GraphNode, type: 'add' | 'multiply', a: Tensor, b: Tensor): Tensor => {
+    const vectorOver = (v: number[], of: number[]) => v.length <= of.length && v[v.length - 1] === of[of.length - 1] && v.slice(0, -1).every((d) => d === 1);
+    if ((a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) || vectorOver(b.shape, a.shape)) return push({ type, name: n.name, activation: 'none' }, [a, b]);
+    if (vectorOver(a.shape, b.shape)) return push({ type, name: n.name, activation: 'none' }, [b, a]);
+    throw new UnsupportedOpError('E_UNSUPPORTED_BROADCAST', `${where(n)}: shapes [${a.shape}] and [${b.shape}] broadcast in a way edgeq does not run (equal shapes, or one a vector over the other's channels)`);
+  };
+
+  const lower = (n: GraphNode): Value => {
     switch (n.op) {
-      case 'Identity':
-        break;
+      case 'Placeholder':
+        return { layer: -1, shape: dims.slice(1) };
+      case 'Const': {
+        const t = weights[n.name];
+        if (!t) throw new UnsupportedOpError('E_GRAPH_CONST', `${where(n)} has no values in the weights manifest`);
+        return { constant: t };
+      }
+      case 'Identity': { // frozen TF 1 graphs read every weight through one ('kernel/read')
+        const v = values.get(input(n, 0))!;
+        return 'constant' in v ? v : alias(n, v);
+      }
       case 'Conv2D':
-      case '_FusedConv2D': {
-        if (text(n.attr?.data_format?.s) && text(n.attr?.data_format?.s) !== 'NHWC') throw new UnsupportedOpError('E_UNSUPPORTED_LAYOUT', `node '${n.name}': only NHWC convolutions are supported`);
-        if (ints(n, 'dilations').some((d) => d !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_DILATION', `node '${n.name}': dilated convolutions are not supported`);
-        const pad = text(n.attr?.padding?.s);
-        if (pad !== 'VALID' && pad !== 'SAME') throw new UnsupportedOpError('E_UNSUPPORTED_PADDING', `node '${n.name}': padding ${pad || '(explicit)'} is not supported (VALID, SAME)`);
+      case '_FusedConv2D':
+      case 'DepthwiseConv2dNative':
+      case 'FusedDepthwiseConv2dNative': {
+        const x = image(n, tensor(n, 0));
+        if (ints(n, 'dilations').some((d) => d !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_DILATION', `${where(n)}: dilated convolutions are not supported`);
         const filter = constant(n, 1, 'filter');
         const [kh, kw, c, f] = filter.shape;
-        const hwio = filter.dataSync();
-        const ohwi = new Float32Array(f * kh * kw * c);
-        for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let ci = 0; ci < c; ci++) for (let o = 0; o < f; o++) ohwi[((o * kh + y) * kw + x) * c + ci] = hwio[((y * kw + x) * c + ci) * f + o];
+        if (c !== x.shape[2]) throw new ConvertError('E_GRAPH_INVALID', `${where(n)}: its filter [${filter.shape}] is for ${c} channels, its input [${x.shape}] has ${x.shape[2]}`);
         const s = ints(n, 'strides');
-        layers.push({ type: 'conv2d', name: n.name, filters: f, kernel: [kh, kw], strides: [s[1] ?? 1, s[2] ?? 1], padding: pad === 'SAME' ? 'same' : 'valid', activation: 'none', weights: ohwi, bias: new Float32Array(f) });
-        if (n.op === '_FusedConv2D') fusedOps(n, 2);
-        break;
+        const common = { name: n.name, kernel: [kh, kw] as [number, number], strides: [s[1] ?? 1, s[2] ?? 1] as [number, number], padding: padding(n), activation: 'none' as const };
+        const hwio = filter.dataSync();
+        let y: Tensor;
+        if (n.op.includes('Depthwise')) {
+          // [kh][kw][c][m] → [c·m][kh][kw]
+          const oc = c * f;
+          const dw = new Float32Array(oc * kh * kw);
+          for (let t = 0; t < kh * kw; t++) for (let o = 0; o < oc; o++) dw[o * kh * kw + t] = hwio[t * oc + o];
+          y = push({ type: 'depthwiseConv2d', multiplier: f, ...common, weights: dw, bias: new Float32Array(oc) }, [x]);
+        } else {
+          const ohwi = new Float32Array(f * kh * kw * c);
+          for (let yy = 0; yy < kh; yy++) for (let xx = 0; xx < kw; xx++) for (let ci = 0; ci < c; ci++) for (let o = 0; o < f; o++) ohwi[((o * kh + yy) * kw + xx) * c + ci] = hwio[((yy * kw + xx) * c + ci) * f + o];
+          y = push({ type: 'conv2d', filters: f, ...common, weights: ohwi, bias: new Float32Array(f) }, [x]);
+        }
+        return fusedOps(n, y);
       }
       case 'MatMul':
       case '_FusedMatMul': {
-        if (n.attr?.transpose_a?.b) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `node '${n.name}': transposed inputs are not supported`);
+        const x = tensor(n, 0);
+        if (n.attr?.transpose_a?.b) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a transposed input is not supported`);
+        if (x.shape.length !== 1) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: its input has shape [${x.shape}]; edgeq multiplies vectors (reshape to a vector first)`);
         const w = constant(n, 1, 'weights');
         const transposed = n.attr?.transpose_b?.b === true;
         const [rows, cols] = w.shape;
         const units = transposed ? rows : cols, k = transposed ? cols : rows;
         const v = w.dataSync();
         const weights2 = transposed ? Float32Array.from(v) : Float32Array.from({ length: units * k }, (_, i) => v[(i % k) * units + Math.floor(i / k)]);
-        layers.push({ type: 'dense', name: n.name, units, activation: 'none', weights: weights2, bias: new Float32Array(units) });
-        if (n.op === '_FusedMatMul') fusedOps(n, 2);
-        break;
+        return fusedOps(n, push({ type: 'dense', name: n.name, units, activation: 'none', weights: weights2, bias: new Float32Array(units) }, [x]));
       }
       case 'BiasAdd':
       case 'Add':
       case 'AddV2':
-        addBias(constant(n, 1, 'bias'), n);
-        break;
+      case 'Mul': {
+        const [a, b] = [values.get(input(n, 0))!, values.get(input(n, 1))!];
+        const mul = n.op === 'Mul';
+        if (!('constant' in a) && !('constant' in b)) return binary(n, mul ? 'multiply' : 'add', a, b);
+        const k = 'constant' in a ? 1 : 0; // the tensor's side
+        const x = tensor(n, k);
+        const c = perChannel(n, constant(n, 1 - k, mul ? 'scale' : 'addend'), x, mul ? 'scale' : 'addend');
+        const zeros = new Float32Array(c.length), ones = zeros.map(() => 1);
+        const affine = foldBatchNorm(into(n, k), n.name, { gamma: mul ? c : ones, beta: mul ? zeros : c, mean: zeros, variance: ones, eps: 0 });
+        return affine ? push(affine, [x]) : x;
+      }
+      case 'FusedBatchNorm':
+      case 'FusedBatchNormV2':
+      case 'FusedBatchNormV3': {
+        const x = tensor(n, 0);
+        if (text(n.attr?.data_format?.s) && text(n.attr?.data_format?.s) !== 'NHWC') throw new UnsupportedOpError('E_UNSUPPORTED_LAYOUT', `${where(n)}: data format ${text(n.attr?.data_format?.s)}; edgeq converts NHWC`);
+        const [gamma, beta, mean, variance] = ['scale', 'offset', 'mean', 'variance'].map((what, i) => perChannel(n, constant(n, i + 1, what), x, what));
+        const affine = foldBatchNorm(into(n, 0), n.name, { gamma, beta, mean, variance, eps: n.attr?.epsilon?.f ?? 0.001 });
+        return affine ? push(affine, [x]) : x;
+      }
       case 'Relu':
       case 'Relu6':
-        fuse(n.op, n);
-        break;
+      case 'LeakyRelu':
+      case 'Elu':
+      case 'Sigmoid':
+      case 'Tanh':
+        return activation(n, tensor(n, 0), n.op, into(n, 0));
       case 'MaxPool':
       case 'AvgPool': {
+        const x = image(n, tensor(n, 0));
         const k = ints(n, 'ksize'), s = ints(n, 'strides');
-        const pad = text(n.attr?.padding?.s);
-        layers.push({ type: n.op === 'MaxPool' ? 'maxPool2d' : 'avgPool2d', name: n.name, pool: [k[1], k[2]], strides: [s[1], s[2]], padding: pad === 'SAME' ? 'same' : 'valid' });
-        break;
+        return push({ type: n.op === 'MaxPool' ? 'maxPool2d' : 'avgPool2d', name: n.name, pool: [k[1], k[2]], strides: [s[1], s[2]], padding: padding(n) }, [x]);
       }
       case 'Mean': {
-        const axes = Array.from(constant(n, 1, 'axes').dataSync()).sort().join(',');
-        if (axes !== '1,2' || n.attr?.keep_dims?.b) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `node '${n.name}': Mean over axes [${axes}] is not a global average pooling`);
-        layers.push({ type: 'globalAvgPool2d', name: n.name });
-        break;
+        const x = tensor(n, 0);
+        const axes = numbers(n, 1, 'axes').map((a) => (a < 0 ? a + x.shape.length + 1 : a)).sort().join(',');
+        if (x.shape.length !== 3 || axes !== '1,2') throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a mean over axes [${axes}] of [${x.shape}] is not a global average pooling (axes 1, 2 of an image)`);
+        const pooled = push({ type: 'globalAvgPool2d', name: n.name }, [x]);
+        return n.attr?.keep_dims?.b ? push({ type: 'reshape', name: `${n.name}/keep_dims`, shape: [1, 1, x.shape[2]] }, [pooled]) : pooled;
       }
       case 'Reshape': {
-        const shape = Array.from(constant(n, 1, 'shape').dataSync());
-        if (shape.length !== 2) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `node '${n.name}': Reshape to [${shape}] is not supported (to a vector only)`);
-        layers.push({ type: 'flatten', name: n.name });
-        break;
+        const x = tensor(n, 0);
+        const target = numbers(n, 1, 'shape');
+        const rest = target.slice(1);
+        const known = size(rest.filter((d) => d !== -1));
+        const shape = rest.map((d) => (d === -1 ? size(x.shape) / known : d));
+        if ((target[0] !== -1 && target[0] !== 1) || target.filter((d) => d === -1).length > 1 || rest.length === 0 || size(shape) !== size(x.shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+          throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a reshape of [${x.shape}] to [${target}] is not supported (the batch first, −1 or 1, and as many values per example)`);
+        }
+        return reshape(n, x, shape);
       }
-      case 'Softmax':
-        layers.push({ type: 'softmax', name: n.name });
-        break;
+      case 'Squeeze': {
+        const x = tensor(n, 0);
+        const rank = x.shape.length + 1;
+        const axes = (ints(n, 'squeeze_dims').length ? ints(n, 'squeeze_dims') : ints(n, 'axis')).map((a) => (a < 0 ? a + rank : a));
+        const drop = (i: number) => (axes.length ? axes.includes(i + 1) : x.shape[i] === 1);
+        if (axes.includes(0) || axes.some((a) => x.shape[a - 1] !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: squeezing axes [${axes}] of [${x.shape}] is not supported (axes of size 1 besides the batch)`);
+        return reshape(n, x, x.shape.filter((_, i) => !drop(i)));
+      }
+      case 'ConcatV2': {
+        const k = ins(n).length - 1;
+        if (k < 1) throw new ConvertError('E_GRAPH_INVALID', `${where(n)} has ${k + 1} inputs; it needs tensors and an axis`);
+        const parts = Array.from({ length: k }, (_, i) => tensor(n, i));
+        const rank = parts[0].shape.length + 1;
+        const [axis] = numbers(n, k, 'axis');
+        if ((axis < 0 ? axis + rank : axis) !== rank - 1) throw new UnsupportedOpError('E_CONCAT_AXIS', `${where(n)}: only concatenation on the last (channel) axis is supported, got axis ${axis} of a rank-${rank} tensor`);
+        // more than two: pairwise, left to right
+        return parts.slice(1).reduce((acc, b) => push({ type: 'concatenate', name: n.name }, [acc, b]), parts[0]);
+      }
+      case 'Pad':
+      case 'PadV2': {
+        const x = image(n, tensor(n, 0));
+        const p = numbers(n, 1, 'paddings');
+        const value = n.op === 'PadV2' ? numbers(n, 2, 'pad value')[0] : n.attr?.constant_value?.f ?? 0;
+        if (p.length !== 8 || p[0] || p[1] || p[6] || p[7] || p.some((v) => v < 0) || value !== 0) {
+          throw new UnsupportedOpError('E_UNSUPPORTED_PADDING', `${where(n)}: padding [${p}] with ${value} is not supported (zeros, around height and width only)`);
+        }
+        return p.every((v) => v === 0) ? alias(n, x) : push({ type: 'pad2d', name: n.name, pads: [p[2], p[3], p[4], p[5]] }, [x]);
+      }
+      case 'ResizeNearestNeighbor': {
+        const x = image(n, tensor(n, 0));
+        const out = numbers(n, 1, 'size');
+        const align = n.attr?.align_corners?.b === true, half = n.attr?.half_pixel_centers?.b === true;
+        const factors = [out[0] / x.shape[0], out[1] / x.shape[1]] as [number, number];
+        // upsample2d reads row ⌊y / f⌋: the resize must read the same rows and columns
+        const same = factors.every((f, axis) => Number.isInteger(f) && f >= 1 && Array.from({ length: out[axis] }, (_, o) => nearestSource(o, x.shape[axis], out[axis], align, half) === Math.floor(o / f)).every(Boolean));
+        if (!same) throw new UnsupportedOpError('E_UNSUPPORTED_UPSAMPLING', `${where(n)}: resizing [${x.shape.slice(0, 2)}] to [${out}] (align_corners ${align}, half_pixel_centers ${half}) is not a whole-factor nearest upsampling`);
+        return factors[0] === 1 && factors[1] === 1 ? alias(n, x) : push({ type: 'upsample2d', name: n.name, factors }, [x]);
+      }
+      case 'Softmax': {
+        const x = tensor(n, 0);
+        if (x.shape.length !== 1) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a softmax over [${x.shape}] is not supported (a vector only)`);
+        return push({ type: 'softmax', name: n.name }, [x]);
+      }
       default:
-        throw new UnsupportedOpError('E_UNSUPPORTED_OP', `node '${n.name}' has op ${n.op}, which edgeq does not convert from graph models (supported: ${SUPPORTED})`);
+        throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: op ${n.op} is not one edgeq converts from graph models (supported: ${SUPPORTED})`);
     }
-    cur = n;
-  }
-  if (layers.length === 0) throw new UnsupportedOpError('E_GRAPH', 'the graph has no op edgeq can run');
-  return { inputShape: dims.slice(1), layers };
+  };
+  for (const n of order) values.set(n.name, lower(n));
+  const out = values.get(ends[0])!;
+  if ('constant' in out || out.layer === -1) throw new UnsupportedOpError('E_GRAPH', 'the graph has no op edgeq can run: its output is its input or a constant');
+  return foldZeroPadding({ inputShape: dims.slice(1), layers });
 }
 
 export async function loadGraphModelFile(path: string): Promise<LoadedGraphModel> {
   const { json, specs, weightData, floatBytes, files } = await readModelFiles(path);
   const topology = json.modelTopology as { node?: GraphNode[] };
   if (!Array.isArray(topology.node)) throw new ConvertError('E_MODEL_JSON', `${path} is not a TF.js Graph model: modelTopology has no "node" list`);
+  const signature = json.signature as { outputs?: Record<string, { name?: string }> } | undefined;
+  const outputs = Object.values(signature?.outputs ?? {}).flatMap((o) => (typeof o.name === 'string' ? [o.name] : []));
   const weights = tf.io.decodeWeights(weightData.buffer as ArrayBuffer, specs);
   try {
-    const graph = lowerGraphModel(topology.node, weights);
-    const model = await tf.loadGraphModel({ load: async () => ({ modelTopology: topology, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer, format: 'graph-model' }) });
+    const graph = lowerGraphModel(topology.node, weights, outputs);
+    const model = await tf.loadGraphModel({ load: async () => ({ modelTopology: topology, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer, format: 'graph-model', signature: json.signature as object | undefined }) });
     return { model, graph, floatBytes, files };
   } finally {
     tf.dispose(Object.values(weights));
