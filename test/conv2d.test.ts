@@ -185,7 +185,7 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
     }
   });
 
-  it('conv2d + max pool fused is bit-exact with conv2d_s8_ref then maxpool2d_s8_ref', async () => {
+  it('conv2d + max pool fused is bit-exact with conv2d_s8_ref then max_pool2d_s8_ref', async () => {
     const r = rng(0xf05ed);
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
     // non-overlapping (the engine's case), with gaps (stride > window) and overlapping

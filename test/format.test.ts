@@ -92,7 +92,7 @@ describe('the .edgeq format', () => {
     expect([model.info.formatVersion, model.info.floatInputsScaled]).toEqual([2, false]);
     expect(model.info.fileBytes).toBe(bytes.length);
     const layers = model.layers();
-    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool2d', 'dense', 'softmax']);
+    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'max_pool2d', 'avg_pool2d', 'global_avg_pool2d', 'dense', 'softmax']);
     const conv = layers[0];
     expect(conv).toMatchObject({ activation: 'relu6', padding: 'same', strides: [1, 1], macs: 9 * 9 * 16 * 36 });
     expect(conv.input).toEqual({ shape: [9, 9, 4], dtype: 'int8', scale: Math.fround(0.02), zeroPoint: -128 });
