@@ -3,7 +3,8 @@
 //
 //   conv2d_s8_ref     the definition: direct loops, unpacked weights.
 //   conv2d_s8_im2col  packs each output row's patches into `scratch` (padding filled
-//                     with zp_in, i.e. real 0), then runs gemm_s8 on the row.
+//                     with zp_in, i.e. real 0), then runs gemm_s8 on the row; a 1×1
+//                     stride-1 conv needs no patches: one gemm_s8 over the input's pixels.
 //                     Weights come packed by gemm_pack with K = kh·kw·c.
 //                     scratch: conv2d_scratch_size bytes. Over-read: up to 7 bytes past
 //                     the end of x (MEM_SLACK). Bit-exact with the reference.
@@ -127,6 +128,13 @@ export function conv2d_s8_im2col(
   const qmax = quant_act_max(act, outScale, outZp);
   const k = kh * kw * c;
   const kp = (k + 7) & ~7;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1) {
+    // A pointwise conv: the input's pixels are already the patch rows, one gemm over
+    // all of them. Rows are c apart; the gemm reads kp ≥ c bytes of each, the bytes
+    // past c (the next pixel's, or the buffer's slack) meeting zero weights.
+    gemm_s8(batch * h * w, oc, k, x, c, packed, y, oc, GEMM_OUT_S8, outZp, qmin, qmax);
+    return;
+  }
   for (let b = 0; b < batch; b++) {
     const xb = x + <usize>(b * h * w * c);
     for (let oy = 0; oy < oh; oy++) {

@@ -22,6 +22,7 @@ export const E_MEMORY: i32 = -10;
 export const E_NO_MODEL: i32 = -11;
 export const E_BATCH: i32 = -12;
 export const E_NO_PIXEL_RULE: i32 = -13; // pixel input to a model without a pixel rule
+export const E_INPUT_VALUE: i32 = -14; // a float input that is not finite (model_error_index: which)
 
 // reasons (model_error_reason)
 export const R_FIELD: i32 = 1; // a field has a value outside its table

@@ -59,7 +59,7 @@ function pool(o: i32, i: i32): i32 {
 // Whether o runs faster on the sparse kernel, from a cost model fitted to
 // bench/kernels.ts on the reference CNN's layers (2-core Zen 4, Node 20): a sparse
 // slot (a weight pair × 32 outputs: 64 multiply-adds) costs ~1.5× a dense slot of the
-// 2x4c8 gemm, and a 2x8c2 slot (K < 16) ~2.5× a 2x4c8 one.
+// 2x4c8 gemm, and a 2x8c2 slot (K < 16) with its patch copies ~2.5× a 2x4c8 one.
 const SPARSE_SCRATCH_LIMIT: u64 = 1 << 26;
 
 function sparseIsFaster(o: i32, pairs: i32): bool {
@@ -75,7 +75,10 @@ function sparseIsFaster(o: i32, pairs: i32): bool {
   if (scratchBound > SPARSE_SCRATCH_LIMIT) return false;
   const sparseSlots = <f64>pairs * <f64>conv2d_sparse_tiles(dim(x, 0), dim(x, 1), n, kh, kw, pad, pool(o, 0), pool(o, 2), pool(o, 4)) * 64;
   const kp = k < 16 ? (k + 1) & ~1 : (k + 7) & ~7;
-  const denseSlots = <f64>dim(y, 0) * <f64>dim(y, 1) * <f64>((n + 3) & ~3) * <f64>kp * (k < 16 ? 2.5 : 1);
+  // a 1×1 conv copies no patches (conv2d_s8_im2col runs one gemm), so its 2x8c2 slots
+  // cost as 2x4c8 ones (measured on MobileNetV1-0.25's first pointwise conv, K = 8)
+  const c2 = k < 16 && (kh != 1 || kw != 1) ? 2.5 : 1;
+  const denseSlots = <f64>dim(y, 0) * <f64>dim(y, 1) * <f64>((n + 3) & ~3) * <f64>kp * c2;
   return 3 * sparseSlots < 2 * denseSlots;
 }
 

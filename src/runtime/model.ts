@@ -289,7 +289,8 @@ export class Model {
     if (pixels && !this.info.pixelRule) {
       throw new InputError('E_NO_PIXEL_RULE', "this model has no pixel rule, so it cannot take pixels (Uint8Array, Uint8ClampedArray, ImageData): pass the values its source model takes, as a Float32Array or an array of numbers, or re-convert it with --input-range or --pixel-mean/--pixel-std to say how its source scales pixels");
     }
-    if (!pixels) {
+    // typed arrays hold numbers only; the engine finds a non-finite one (status −14)
+    if (!pixels && !ArrayBuffer.isView(input)) {
       for (let i = 0; i < input.length; i++) {
         const v = input[i];
         if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -303,6 +304,10 @@ export class Model {
     if (pixels) new Uint8Array(e.memory.buffer, at, want).set(input as Uint8Array);
     else new Float32Array(e.memory.buffer, at, want).set(input);
     const run = e.model_run(batch, pixels ? 1 : 0);
+    if (run === -14) {
+      const i = e.model_error_index();
+      throw new InputError('E_INPUT_VALUE', `input value ${i} is ${String(input[i])}${Number.isFinite(input[i]) ? ' (beyond float32)' : ''}: every value must be a finite number`);
+    }
     if (run !== 0) throw new EngineError('E_ENGINE', `the engine failed to run (status ${run})`);
     return new Float32Array(e.memory.buffer, e.model_output_ptr(), batch * this.outputLength).slice();
   }
