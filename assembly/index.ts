@@ -7,20 +7,20 @@ export { quant_multiplier, quant_act_min, quant_act_max } from "./quant";
 export { window_out_size, window_pad_before } from "./kernels/window";
 export { gemm_packed_size, gemm_pack, gemm_s8 } from "./kernels/gemm";
 export {
-  conv2d_s8_ref, conv2d_s8_im2col, conv2d_scratch_size, conv2d_maxpool2d_s8_im2col, conv2d_maxpool2d_scratch_size,
-  conv2d_sparse_pairs, conv2d_sparse_packed_size, conv2d_sparse_pack, conv2d_sparse_scratch_size, conv2d_maxpool2d_s8_sparse,
+  conv2d_s8_ref, conv2d_s8_im2col, conv2d_scratch_size, conv2d_max_pool2d_s8_im2col, conv2d_max_pool2d_scratch_size,
+  conv2d_sparse_pairs, conv2d_sparse_packed_size, conv2d_sparse_pack, conv2d_sparse_scratch_size, conv2d_max_pool2d_s8_sparse,
 } from "./kernels/conv2d";
 export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
 export { add_s8_ref, add_s8_x16 } from "./kernels/add";
 export { multiply_s8_ref, multiply_s8_x16 } from "./kernels/multiply";
-export { concat_s8_ref, concat_s8_x16 } from "./kernels/concat";
+export { concatenate_s8_ref, concatenate_s8_x16 } from "./kernels/concatenate";
 export { activation_s8_ref, activation_s8_table, activation_s8_lut } from "./kernels/activation_s8";
 export {
   depthwise_conv2d_s8_ref, depthwise_conv2d_packed_size, depthwise_conv2d_pack, depthwise_conv2d_s8_c8,
 } from "./kernels/depthwise_conv2d";
 export {
-  maxpool2d_s8_ref, maxpool2d_s8_c16, avgpool2d_s8_ref, avgpool2d_s8_c16,
-  global_avgpool2d_s8_ref, global_avgpool2d_s8_c16, global_maxpool2d_s8_ref, global_maxpool2d_s8_c16,
+  max_pool2d_s8_ref, max_pool2d_s8_c16, avg_pool2d_s8_ref, avg_pool2d_s8_c16,
+  global_avg_pool2d_s8_ref, global_avg_pool2d_s8_c16, global_max_pool2d_s8_ref, global_max_pool2d_s8_c16,
 } from "./kernels/pool2d";
 export { upsample2d_s8_ref, upsample2d_s8_rows } from "./kernels/upsample2d";
 export { channel_affine_s8_ref, channel_affine_prepare, channel_affine_s8_table } from "./kernels/channel_affine";

@@ -118,6 +118,19 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
         });
       }
     }
+    // pointwise (1×1, stride 1): one gemm over the pixels, rows c apart, for every K path
+    for (const c of [1, 3, 8, 9, 15, 16, 17, 32]) {
+      const oc = pick(filters);
+      cases.push({
+        batch: 2, height: 1 + Math.floor(r() * 6), width: 1 + Math.floor(r() * 6), channels: c, filters: oc, kernel: [1, 1], strides: [1, 1],
+        padding: pick(['valid', 'same'] as Padding[]), activation: pick(['none', 'relu', 'relu6'] as FusedActivation[]),
+        input: { scale: 0.02, zeroPoint: pick(zps) },
+        output: { scale: pick([0.01, 0.5, 4]), zeroPoint: pick(zps) },
+        weights: randomInt8(r, oc * c, -127, 127),
+        weightScales: Float32Array.from({ length: oc }, () => 0.001 + r() * 0.05),
+        bias: randomInt32(r, oc, -5000, 5000),
+      });
+    }
     // the reference CNN's layers, and saturation at both ends
     const ref = (height: number, width: number, c: number, oc: number, outScale: number, zp: number): Conv2dSpec => ({
       batch: 1, height, width, channels: c, filters: oc, kernel: [3, 3], strides: [1, 1], padding: 'valid',
@@ -185,7 +198,7 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
     }
   });
 
-  it('conv2d + max pool fused is bit-exact with conv2d_s8_ref then maxpool2d_s8_ref', async () => {
+  it('conv2d + max pool fused is bit-exact with conv2d_s8_ref then max_pool2d_s8_ref', async () => {
     const r = rng(0xf05ed);
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
     // non-overlapping (the engine's case), with gaps (stride > window) and overlapping

@@ -128,7 +128,7 @@ describe('lowering a Layers model', () => {
     expect(await loweringError(model, graph, seeded([6, 6, 6, 2], 8))).toBeLessThan(1e-5);
     const { bytes } = await convertLayersModel(model, { name: 'bn', calibration: seeded([64, 6, 6, 2], 9) });
     const m = await loadModel(bytes);
-    expect(m.layers().filter((l) => l.type === 'channelAffine').map((l) => l.weights?.[0].shape)).toEqual([[10], [8]]);
+    expect(m.layers().filter((l) => l.type === 'channel_affine').map((l) => l.weights?.[0].shape)).toEqual([[10], [8]]);
     m.dispose();
   });
 

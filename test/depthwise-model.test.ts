@@ -63,7 +63,7 @@ describe('a depthwise-separable CNN', () => {
   it('inspect names the depthwise ops with their depth multiplier and MACs', async () => {
     const m = await loadModel(bytes);
     const layers = m.layers();
-    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'depthwiseConv2d', 'conv2d', 'depthwiseConv2d', 'conv2d', 'globalAvgPool2d', 'dense', 'softmax']);
+    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'depthwise_conv2d', 'conv2d', 'depthwise_conv2d', 'conv2d', 'global_avg_pool2d', 'dense', 'softmax']);
     const dw = layers[3];
     expect(dw).toMatchObject({ depthMultiplier: 2, strides: [2, 2], padding: 'same', activation: 'none' });
     expect(dw.output.shape).toEqual([4, 4, 32]);

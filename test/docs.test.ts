@@ -1,7 +1,8 @@
 // The docs' checkable claims, checked: the engine's export lists in docs/KERNELS.md and
 // docs/ENGINE.md against the built engines (names, kinds and parameter counts, both
-// directions), every repository path the docs write in backticks, the README's Layout
-// tree, and no citations of a design document users do not have.
+// directions), the op table (src/runtime/codes.ts) against the engine's op modules and
+// registry and the docs, every repository path the docs write in backticks, the
+// README's Layout tree, and no citations of a design document users do not have.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { engineFile } from '../src/runtime/node.js';
 import { BUILDS } from './helpers/quant.js';
+import { OPS } from '../src/runtime/codes.js';
+import * as F from '../assembly/format.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -100,6 +103,52 @@ describe('the engine exports the docs list', () => {
     // members sit two spaces in; deeper lines continue a parameter list
     const typed = [...body![1].matchAll(/^  (\w+)\s*[(:]/gm)].map((m) => m[1]).sort();
     expect(typed).toEqual([...new Set(documented.map((d) => d.name))].sort());
+  });
+});
+
+describe('one op table: src/runtime/codes.ts OPS', () => {
+  const ops = Object.entries(OPS).map(([name, spec]) => ({ name, code: spec.code as number })).sort((a, b) => a.code - b.code);
+
+  it('codes 1 .. OP_LAST, each once', () => {
+    expect(ops.map((o) => o.code)).toEqual(Array.from({ length: F.OP_LAST }, (_, i) => i + 1));
+  });
+
+  it('assembly/ops/ holds one module per op (and the registry), named as the op', () => {
+    const modules = readdirSync(join(ROOT, 'assembly/ops')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+    expect(modules).toEqual([...ops.map((o) => o.name), 'registry'].sort());
+  });
+
+  it("the registry's tables list each op's module at its code", () => {
+    const registry = read('assembly/ops/registry.ts');
+    const table = (name: string) => {
+      const m = new RegExp(`export const ${name}: StaticArray<.*> = \\[([\\s\\S]*?)\\];`).exec(registry);
+      expect(m, `${name} in assembly/ops/registry.ts`).not.toBeNull();
+      return m![1].replace(/\/\/[^\n]*/g, '').split(',').map((x) => x.trim()).filter(Boolean);
+    };
+    for (const [name, own, fallback] of [['CHECK', 'check', null], ['RUN', 'run', null], ['PREPARE', 'prepare', 'nothing'], ['SCRATCH', 'scratchSize', 'noScratch'], ['FUSE_NEXT', 'fuseNext', 'noFusion']] as const) {
+      const rows = table(name);
+      expect(rows.length, `${name}: entry 0 and one per op`).toBe(ops.length + 1);
+      ops.forEach((o, i) => {
+        const row = rows[i + 1];
+        expect(row === `${o.name}.${own}` || row === fallback, `${name}[${o.code}] is ${row}: ${o.name}.${own}${fallback ? ` or ${fallback}` : ''}`).toBe(true);
+      });
+    }
+    const flags = [...registry.matchAll(/^\s*[\w |]+, \/\/ (\d+) (\w+)$/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(flags).toEqual(ops.map((o) => [o.code, o.name]));
+  });
+
+  it("docs/FORMAT.md's op table has these codes and names, and no others", () => {
+    const rows = read('docs/FORMAT.md').split('\n').flatMap((l) => {
+      const m = /^\| (\d+) \| (\w+) \|/.exec(l);
+      return m && /^\| \d+ \| \w+ \| (int8|as )/.test(l) ? [[Number(m[1]), m[2]]] : [];
+    });
+    expect(rows).toEqual(ops.map((o) => [o.code, o.name]));
+  });
+
+  it('docs/ENGINE.md has a section per op, in code order, naming its module', () => {
+    const doc = read('docs/ENGINE.md');
+    const sections = [...doc.matchAll(/^### (\w+) \((\d+)\)\n\n`([^`]+)`/gm)].map((m) => [Number(m[2]), m[1], m[3]]);
+    expect(sections).toEqual(ops.map((o) => [o.code, o.name, `assembly/ops/${o.name}.ts`]));
   });
 });
 

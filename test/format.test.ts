@@ -11,6 +11,7 @@ import {
 import { minModel } from './golden/min-model.js';
 import { upgradeToV2 } from '../src/toolchain/format/upgrade.js';
 import { argmaxRows } from '../src/runtime/classes.js';
+import { BUILDS } from './helpers/quant.js';
 import { randomInt8, rng } from './helpers/quant.js';
 
 function goldenFromSpec(): Uint8Array {
@@ -92,7 +93,7 @@ describe('the .edgeq format', () => {
     expect([model.info.formatVersion, model.info.floatInputsScaled]).toEqual([2, false]);
     expect(model.info.fileBytes).toBe(bytes.length);
     const layers = model.layers();
-    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool2d', 'dense', 'softmax']);
+    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'max_pool2d', 'avg_pool2d', 'global_avg_pool2d', 'dense', 'softmax']);
     const conv = layers[0];
     expect(conv).toMatchObject({ activation: 'relu6', padding: 'same', strides: [1, 1], macs: 9 * 9 * 16 * 36 });
     expect(conv.input).toEqual({ shape: [9, 9, 4], dtype: 'int8', scale: Math.fround(0.02), zeroPoint: -128 });
@@ -195,6 +196,27 @@ describe('typed errors', () => {
     expect(() => model.predict([1, 2])).toThrow(/input has 2 values; the model takes \[1\] = 1 \(for 2 items pass \{ batch: 2 \}\)/);
     expect(() => model.predict([NaN])).toThrow(/input value 0 is NaN/);
     expect(() => model.predict(['a' as unknown as number])).toThrow(InputError);
+    model.dispose();
+  });
+
+  it.each(BUILDS)('the %s engine finds a non-finite value in a typed array, wherever it sits, and runs on', async (build) => {
+    const model = await loadModel(good, { build });
+    const n = 37; // two 16-value SIMD steps and a scalar tail
+    const ok = model.predict(new Float32Array(n).fill(0.5), { batch: n });
+    for (const [at, bad, shown] of [[0, NaN, 'NaN'], [17, Infinity, 'Infinity'], [36, -Infinity, '-Infinity']] as const) {
+      const x = new Float32Array(n).fill(0.5);
+      x[at] = bad;
+      expect(() => model.predict(x, { batch: n })).toThrow(new RegExp(`input value ${at} is ${shown}: every value must be a finite number`));
+    }
+    const wide = new Float64Array(n).fill(0.5);
+    wide[20] = 1e300; // finite, but not as a float32
+    expect(() => model.predict(wide, { batch: n })).toThrow(/input value 20 is 1e\+300 \(beyond float32\)/);
+    expect(model.predict(new Float32Array(n).fill(0.5), { batch: n })).toEqual(ok);
+    model.dispose();
+  });
+
+  it('bad batch, use after dispose', async () => {
+    const model = await loadModel(good);
     expect(() => model.predict([1], { batch: 0 })).toThrow(/batch must be an integer/);
     expect(() => model.predict(null as unknown as number[])).toThrow(/array or typed array/);
     model.dispose();

@@ -120,6 +120,37 @@ describe('a functional model with a residual add, a concatenation and a gate', (
   });
 });
 
+describe('pruning a graph: the residual model at 60 % sparsity', () => {
+  it('prunes while fine-tuning and converts; the sparse conv kernel runs inside the graph; int8 agrees with the pruned float model', async () => {
+    const { convertLayersModel } = await import('../src/toolchain/convert/convert.js');
+    const pruned = residualModel();
+    pruned.setWeights(model.getWeights());
+    const train = images(600, 20);
+    const x = tf.tensor(train.x, [600, 12, 12, 3]), y = tf.tensor1d(train.labels, 'float32');
+    const { bytes: prunedBytes } = await convertLayersModel(pruned, {
+      name: 'residual-pruned', sparsity: 0.6, fineTune: { x, y, epochs: 4, batchSize: 32, learningRate: 0.002 }, calibration: x.slice(0, 200),
+    });
+    tf.dispose([x, y]);
+    const m = await loadModel(prunedBytes);
+    const convs = m.layers().filter((l) => l.type === 'conv2d');
+    // the first conv stays dense (protect 'auto'); the residual block's 3×3 convs, pruned, run sparse
+    expect(convs.filter((l) => l.kernel === 'sparse').length).toBeGreaterThanOrEqual(2);
+    const zeros = convs.slice(1).flatMap((l) => l.weights!.filter((w) => w.role === 'weights').map((w) => 1 - w.nonZero! / w.shape.reduce((a, b) => a * b, 1)));
+    expect(Math.max(...zeros)).toBeGreaterThan(0.55);
+    expect(prunedBytes.length).toBeLessThan(bytes.length);
+    m.dispose();
+    // its predictions spread over the classes, so agreeing with them can fail
+    const float = tf.tidy(() => (pruned.predict(tf.tensor(test.x, [300, 12, 12, 3])) as tf.Tensor).dataSync() as Float32Array);
+    const want = argmaxRows(float, 300, 3);
+    const counts = [0, 1, 2].map((c) => want.filter((v) => v === c).length);
+    expect(Math.max(...counts)).toBeLessThan(0.9 * 300);
+    const agreement = accuracy(argmaxRows(await predictBothBuilds(prunedBytes, test.x, 300), 300, 3), want);
+    console.log(`residual model, 60 % pruned and fine-tuned: float accuracy ${(100 * accuracy(want, test.labels)).toFixed(1)} % (classes ${counts.join(' / ')}), int8 agreement ${(100 * agreement).toFixed(1)} %`);
+    expect(accuracy(want, test.labels)).toBeGreaterThan(0.8);
+    expect(agreement).toBeGreaterThanOrEqual(0.99);
+  }, 300_000);
+});
+
 describe('image-to-image: a small U-Net with zero padding, upsampling and a skip concatenation', () => {
   it('lowers exactly in float, and the int8 model\'s output is within 30 dB SNR of TF.js float', async () => {
     await tf.setBackend('cpu');

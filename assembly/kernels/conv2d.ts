@@ -3,22 +3,23 @@
 //
 //   conv2d_s8_ref     the definition: direct loops, unpacked weights.
 //   conv2d_s8_im2col  packs each output row's patches into `scratch` (padding filled
-//                     with zp_in, i.e. real 0), then runs gemm_s8 on the row.
+//                     with zp_in, i.e. real 0), then runs gemm_s8 on the row; a 1×1
+//                     stride-1 conv needs no patches: one gemm_s8 over the input's pixels.
 //                     Weights come packed by gemm_pack with K = kh·kw·c.
 //                     scratch: conv2d_scratch_size bytes. Over-read: up to 7 bytes past
 //                     the end of x (MEM_SLACK). Bit-exact with the reference.
-//   conv2d_maxpool2d_s8_im2col
+//   conv2d_max_pool2d_s8_im2col
 //                     conv2d_s8_im2col followed by max pooling, in one pass: only the conv
 //                     outputs some pool window reads are computed, kept as int32 rows in
 //                     scratch, and each window's int32 maximum is requantized once.
 //                     Requantization is monotonic (positive multiplier, clamp, round), so
 //                     this is bit-exact with pooling the requantized outputs: the reference
-//                     is conv2d_s8_ref then maxpool2d_s8_ref. Correct for any pool
+//                     is conv2d_s8_ref then max_pool2d_s8_ref. Correct for any pool
 //                     geometry; the engine uses it where windows do not overlap, so every
 //                     conv output is computed at most once. For the reference CNN it skips
 //                     the 11th row and column of the second conv (a 2×2 pool drops them),
 //                     4× fewer requantizations, and the intermediate tensor.
-//                     scratch: conv2d_maxpool2d_scratch_size bytes. Over-read as above,
+//                     scratch: conv2d_max_pool2d_scratch_size bytes. Over-read as above,
 //                     plus up to 12 bytes past the int32 rows (MEM_SLACK).
 
 import { MAGIC_BITS, quant_act_max, quant_act_min, quant_multiplier, requantize, requantize4 } from "../quant";
@@ -127,6 +128,13 @@ export function conv2d_s8_im2col(
   const qmax = quant_act_max(act, outScale, outZp);
   const k = kh * kw * c;
   const kp = (k + 7) & ~7;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1) {
+    // A pointwise conv: the input's pixels are already the patch rows, one gemm over
+    // all of them. Rows are c apart; the gemm reads kp ≥ c bytes of each, the bytes
+    // past c (the next pixel's, or the buffer's slack) meeting zero weights.
+    gemm_s8(batch * h * w, oc, k, x, c, packed, y, oc, GEMM_OUT_S8, outZp, qmin, qmax);
+    return;
+  }
   for (let b = 0; b < batch; b++) {
     const xb = x + <usize>(b * h * w * c);
     for (let oy = 0; oy < oh; oy++) {
@@ -150,14 +158,14 @@ export function conv2d_s8_im2col(
   return (<usize>cols * <usize>((k + 7) & ~7) + 8 + 15) & ~15;
 }
 
-export function conv2d_maxpool2d_scratch_size(
+export function conv2d_max_pool2d_scratch_size(
   w: i32, c: i32, oc: i32, kh: i32, kw: i32, sw: i32, pad: i32, pkh: i32, pkw: i32, psw: i32, ppad: i32,
 ): usize {
   const cols = <usize>pooledExtent(window_out_size(w, kw, sw, pad), pkw, psw, ppad);
   return patchBytes(cols, kh * kw * c) + <usize>pkh * cols * <usize>oc * 4;
 }
 
-export function conv2d_maxpool2d_s8_im2col(
+export function conv2d_max_pool2d_s8_im2col(
   x: usize, batch: i32, h: i32, w: i32, c: i32,
   packed: usize, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, pad: i32,
   inZp: i32, outScale: f32, outZp: i32, act: i32,
@@ -250,7 +258,7 @@ export function conv2d_maxpool2d_s8_im2col(
 
 // ---- sparse weights ------------------------------------------------------------------
 //
-//   conv2d_maxpool2d_s8_sparse
+//   conv2d_max_pool2d_s8_sparse
 //                     stride-1 conv2d (then max pooling; a 1×1/1 pool is none) that does
 //                     work only for non-zero weights: pruned models are mostly zeros.
 //                     Each image is copied to planar form, [c][h + pads][w + pads] with
@@ -263,8 +271,8 @@ export function conv2d_maxpool2d_s8_im2col(
 //                     i32x4.dot_i16x8_s does two taps for four outputs at once.
 //                     Outputs are kept as int32 [filters][positions], a band of rows at a
 //                     time (SPARSE_BAND_BYTES), then each output (or pool window's
-//                     maximum) is requantized as in conv2d_maxpool2d.
-//                     Bit-exact with conv2d_s8_ref (then maxpool2d_s8_ref).
+//                     maximum) is requantized as in conv2d_max_pool2d.
+//                     Bit-exact with conv2d_s8_ref (then max_pool2d_s8_ref).
 //
 //   packed = [ bias' : i32 × n ][ multiplier : f32 × n ][ pair start : u32 × (n + 1) ]
 //            [ pairs: (offset a : u32, offset b : u32, weights : i16 a | i16 b << 16) ]
@@ -385,7 +393,7 @@ export function conv2d_sparse_scratch_size(
   return (rows * wp + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
 }
 
-export function conv2d_maxpool2d_s8_sparse(
+export function conv2d_max_pool2d_s8_sparse(
   x: usize, batch: i32, h: i32, w: i32, c: i32,
   packed: usize, oc: i32, kh: i32, kw: i32, pad: i32,
   inZp: i32, outScale: f32, outZp: i32, act: i32,

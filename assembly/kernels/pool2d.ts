@@ -10,7 +10,7 @@ import { roundedAverage } from "../quant";
 import { PAD_VALID } from "../format";
 import { window_out_size, window_pad_before } from "./window";
 
-export function maxpool2d_s8_ref(
+export function max_pool2d_s8_ref(
   x: usize, batch: i32, h: i32, w: i32, c: i32,
   ph: i32, pw: i32, sh: i32, sw: i32, pad: i32, y: usize,
 ): void {
@@ -39,7 +39,7 @@ export function maxpool2d_s8_ref(
   }
 }
 
-export function avgpool2d_s8_ref(
+export function avg_pool2d_s8_ref(
   x: usize, batch: i32, h: i32, w: i32, c: i32,
   ph: i32, pw: i32, sh: i32, sw: i32, pad: i32, y: usize,
 ): void {
@@ -70,7 +70,7 @@ export function avgpool2d_s8_ref(
   }
 }
 
-export function maxpool2d_s8_c16(
+export function max_pool2d_s8_c16(
   x: usize, batch: i32, h: i32, w: i32, c: i32,
   ph: i32, pw: i32, sh: i32, sw: i32, pad: i32, y: usize,
 ): void {
@@ -112,7 +112,7 @@ export function maxpool2d_s8_c16(
   }
 }
 
-export function avgpool2d_s8_c16(
+export function avg_pool2d_s8_c16(
   x: usize, batch: i32, h: i32, w: i32, c: i32,
   ph: i32, pw: i32, sh: i32, sw: i32, pad: i32, y: usize,
 ): void {
@@ -173,18 +173,18 @@ export function avgpool2d_s8_c16(
   store<i8>(dst, roundedAverage(i32x4.extract_lane(s, 3), count), 3);
 }
 
-export function global_avgpool2d_s8_ref(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
-  avgpool2d_s8_ref(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
+export function global_avg_pool2d_s8_ref(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
+  avg_pool2d_s8_ref(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
 }
 
-export function global_avgpool2d_s8_c16(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
-  avgpool2d_s8_c16(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
+export function global_avg_pool2d_s8_c16(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
+  avg_pool2d_s8_c16(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
 }
 
-export function global_maxpool2d_s8_ref(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
-  maxpool2d_s8_ref(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
+export function global_max_pool2d_s8_ref(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
+  max_pool2d_s8_ref(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
 }
 
-export function global_maxpool2d_s8_c16(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
-  maxpool2d_s8_c16(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
+export function global_max_pool2d_s8_c16(x: usize, batch: i32, h: i32, w: i32, c: i32, y: usize): void {
+  max_pool2d_s8_c16(x, batch, h, w, c, h, w, 1, 1, PAD_VALID, y);
 }

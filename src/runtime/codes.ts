@@ -4,14 +4,49 @@
 
 import * as F from '../../assembly/format.js';
 
-export const OP = {
-  conv2d: F.OP_CONV2D, dense: F.OP_DENSE, maxPool2d: F.OP_MAX_POOL2D, avgPool2d: F.OP_AVG_POOL2D,
-  globalAvgPool2d: F.OP_GLOBAL_AVG_POOL2D, lstm: F.OP_LSTM, reshape: F.OP_RESHAPE, softmax: F.OP_SOFTMAX,
-  depthwiseConv2d: F.OP_DEPTHWISE_CONV2D, add: F.OP_ADD, multiply: F.OP_MULTIPLY, concatenate: F.OP_CONCATENATE,
-  activation: F.OP_ACTIVATION, globalMaxPool2d: F.OP_GLOBAL_MAX_POOL2D, upsample2d: F.OP_UPSAMPLE2D, pad2d: F.OP_PAD2D,
-  channelAffine: F.OP_CHANNEL_AFFINE,
-} as const;
-export type OpName = keyof typeof OP;
+// The ops, one row each under the one name the op has everywhere: the file's op code
+// (docs/FORMAT.md), the engine's module (assembly/ops/<name>.ts, registered by code in
+// assembly/ops/registry.ts), its section in docs/ENGINE.md, the converter's float graph,
+// and what `edgeq inspect` prints. test/docs.test.ts holds the docs and the modules to
+// this table. The other columns say how to read an op record back (Model.layers()):
+//   activation  what field 24 holds: 'fused' (FUSED_ACTIVATION) or 'float' (FLOAT_ACTIVATION)
+//   padding     field 28 is 'valid' / 'same'
+//   input2      field 20 is a second input
+//   params      name → the params it is read from, as one number, a list, or `as` says
+export interface OpSpec {
+  code: number;
+  activation?: 'fused' | 'float';
+  padding?: true;
+  input2?: true;
+  params?: Record<string, { at: number[]; as?: 'bool' | 'floatActivation' | 'alpha' }>;
+}
+
+const STRIDES = { strides: { at: [0, 1] } };
+const WINDOW = { window: { at: [0, 1] }, strides: { at: [2, 3] } };
+
+export const OPS = {
+  conv2d: { code: F.OP_CONV2D, activation: 'fused', padding: true, params: STRIDES },
+  dense: { code: F.OP_DENSE, activation: 'fused' },
+  max_pool2d: { code: F.OP_MAX_POOL2D, padding: true, params: WINDOW },
+  avg_pool2d: { code: F.OP_AVG_POOL2D, padding: true, params: WINDOW },
+  global_avg_pool2d: { code: F.OP_GLOBAL_AVG_POOL2D },
+  lstm: { code: F.OP_LSTM, activation: 'float', params: { returnSequences: { at: [0], as: 'bool' }, recurrentActivation: { at: [1], as: 'floatActivation' } } },
+  reshape: { code: F.OP_RESHAPE },
+  softmax: { code: F.OP_SOFTMAX },
+  depthwise_conv2d: { code: F.OP_DEPTHWISE_CONV2D, activation: 'fused', padding: true, params: { ...STRIDES, depthMultiplier: { at: [2] } } },
+  add: { code: F.OP_ADD, activation: 'fused', input2: true },
+  multiply: { code: F.OP_MULTIPLY, activation: 'fused', input2: true },
+  concatenate: { code: F.OP_CONCATENATE, input2: true },
+  activation: { code: F.OP_ACTIVATION, activation: 'float', params: { alpha: { at: [0], as: 'alpha' } } },
+  global_max_pool2d: { code: F.OP_GLOBAL_MAX_POOL2D },
+  upsample2d: { code: F.OP_UPSAMPLE2D, params: { factors: { at: [0, 1] } } },
+  pad2d: { code: F.OP_PAD2D, params: { pads: { at: [0, 1, 2, 3] } } },
+  channel_affine: { code: F.OP_CHANNEL_AFFINE },
+} as const satisfies Record<string, OpSpec>;
+export type OpName = keyof typeof OPS;
+
+// name → code
+export const OP = Object.fromEntries(Object.entries(OPS).map(([name, spec]) => [name, spec.code])) as { [K in OpName]: (typeof OPS)[K]['code'] };
 
 export const PADDING = { valid: F.PAD_VALID, same: F.PAD_SAME } as const;
 export type Padding = keyof typeof PADDING;
@@ -26,6 +61,8 @@ export const FLOAT_ACTIVATION = {
   relu6: F.ACT_F_RELU6, swish: F.ACT_F_SWISH, hardSwish: F.ACT_F_HARD_SWISH, leakyRelu: F.ACT_F_LEAKY_RELU, elu: F.ACT_F_ELU,
 } as const;
 export type FloatActivation = keyof typeof FLOAT_ACTIVATION;
+// the float activations that read alpha (the activation op's param 0)
+export const ALPHA_ACTIVATIONS: readonly FloatActivation[] = ['leakyRelu', 'elu'];
 
 // code → name
 export function nameOf<T extends Record<string, number>>(table: T, code: number): keyof T | undefined {

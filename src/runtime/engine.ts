@@ -27,11 +27,11 @@ export interface EngineExports {
     packed: number, oc: number, kh: number, kw: number, sh: number, sw: number, pad: number,
     inZp: number, outScale: number, outZp: number, act: number, y: number, scratch: number): void;
   conv2d_scratch_size(w: number, c: number, kh: number, kw: number, sw: number, pad: number): number;
-  conv2d_maxpool2d_s8_im2col(x: number, batch: number, h: number, w: number, c: number,
+  conv2d_max_pool2d_s8_im2col(x: number, batch: number, h: number, w: number, c: number,
     packed: number, oc: number, kh: number, kw: number, sh: number, sw: number, pad: number,
     inZp: number, outScale: number, outZp: number, act: number,
     pkh: number, pkw: number, psh: number, psw: number, ppad: number, y: number, scratch: number): void;
-  conv2d_maxpool2d_scratch_size(w: number, c: number, oc: number, kh: number, kw: number, sw: number, pad: number,
+  conv2d_max_pool2d_scratch_size(w: number, c: number, oc: number, kh: number, kw: number, sw: number, pad: number,
     pkh: number, pkw: number, psw: number, ppad: number): number;
   depthwise_conv2d_s8_ref(x: number, batch: number, h: number, w: number, c: number,
     weights: number, bias: number, wscale: number, m: number, kh: number, kw: number,
@@ -51,9 +51,9 @@ export interface EngineExports {
     bScale: number, bZp: number, outScale: number, outZp: number, act: number, y: number): void;
   multiply_s8_x16(a: number, b: number, batch: number, n: number, nb: number, aScale: number, aZp: number,
     bScale: number, bZp: number, outScale: number, outZp: number, act: number, y: number): void;
-  concat_s8_ref(a: number, b: number, rows: number, ca: number, cb: number, aScale: number, aZp: number,
+  concatenate_s8_ref(a: number, b: number, rows: number, ca: number, cb: number, aScale: number, aZp: number,
     bScale: number, bZp: number, outScale: number, outZp: number, y: number): void;
-  concat_s8_x16(a: number, b: number, rows: number, ca: number, cb: number, aScale: number, aZp: number,
+  concatenate_s8_x16(a: number, b: number, rows: number, ca: number, cb: number, aScale: number, aZp: number,
     bScale: number, bZp: number, outScale: number, outZp: number, y: number): void;
   activation_s8_ref(x: number, n: number, act: number, alpha: number, inScale: number, inZp: number,
     outScale: number, outZp: number, y: number): void;
@@ -68,7 +68,7 @@ export interface EngineExports {
     bias: number, wscale: number, inScale: number, inZp: number, outScale: number, packed: number): void;
   conv2d_sparse_scratch_size(h: number, w: number, c: number, oc: number, kh: number, kw: number, pad: number,
     pkh: number, psh: number, ppad: number): number;
-  conv2d_maxpool2d_s8_sparse(x: number, batch: number, h: number, w: number, c: number,
+  conv2d_max_pool2d_s8_sparse(x: number, batch: number, h: number, w: number, c: number,
     packed: number, oc: number, kh: number, kw: number, pad: number,
     inZp: number, outScale: number, outZp: number, act: number,
     pkh: number, pkw: number, psh: number, psw: number, ppad: number, y: number, scratch: number): void;
@@ -76,14 +76,14 @@ export interface EngineExports {
     n: number, inScale: number, inZp: number, outScale: number, outZp: number, act: number, y: number): void;
   dense_s8_gemm(x: number, batch: number, k: number, packed: number, n: number,
     outScale: number, outZp: number, act: number, y: number): void;
-  maxpool2d_s8_ref: Pool2dFn;
-  maxpool2d_s8_c16: Pool2dFn;
-  avgpool2d_s8_ref: Pool2dFn;
-  avgpool2d_s8_c16: Pool2dFn;
-  global_avgpool2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, y: number): void;
-  global_avgpool2d_s8_c16(x: number, batch: number, h: number, w: number, c: number, y: number): void;
-  global_maxpool2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, y: number): void;
-  global_maxpool2d_s8_c16(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  max_pool2d_s8_ref: Pool2dFn;
+  max_pool2d_s8_c16: Pool2dFn;
+  avg_pool2d_s8_ref: Pool2dFn;
+  avg_pool2d_s8_c16: Pool2dFn;
+  global_avg_pool2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  global_avg_pool2d_s8_c16(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  global_max_pool2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, y: number): void;
+  global_max_pool2d_s8_c16(x: number, batch: number, h: number, w: number, c: number, y: number): void;
   upsample2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, fh: number, fw: number, y: number): void;
   upsample2d_s8_rows(x: number, batch: number, h: number, w: number, c: number, fh: number, fw: number, y: number): void;
   pad2d_s8_ref(x: number, batch: number, h: number, w: number, c: number, top: number, bottom: number, left: number, right: number, zp: number, y: number): void;

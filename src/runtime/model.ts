@@ -5,7 +5,7 @@
 import * as F from '../../assembly/format.js';
 import type { EngineExports } from './engine.js';
 import { topClasses, type Classification } from './classes.js';
-import { FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, PADDING } from './codes.js';
+import { ALPHA_ACTIVATIONS, FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, OPS, PADDING, type FloatActivation, type OpSpec } from './codes.js';
 import { simdSupported } from './engine.js';
 import {
   DisposedError, EdgeqError, EngineError, InputError, ModelFormatError, UnsupportedOpError, UnsupportedVersionError,
@@ -289,7 +289,8 @@ export class Model {
     if (pixels && !this.info.pixelRule) {
       throw new InputError('E_NO_PIXEL_RULE', "this model has no pixel rule, so it cannot take pixels (Uint8Array, Uint8ClampedArray, ImageData): pass the values its source model takes, as a Float32Array or an array of numbers, or re-convert it with --input-range or --pixel-mean/--pixel-std to say how its source scales pixels");
     }
-    if (!pixels) {
+    // typed arrays hold numbers only; the engine finds a non-finite one (status −14)
+    if (!pixels && !ArrayBuffer.isView(input)) {
       for (let i = 0; i < input.length; i++) {
         const v = input[i];
         if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -303,6 +304,10 @@ export class Model {
     if (pixels) new Uint8Array(e.memory.buffer, at, want).set(input as Uint8Array);
     else new Float32Array(e.memory.buffer, at, want).set(input);
     const run = e.model_run(batch, pixels ? 1 : 0);
+    if (run === -14) {
+      const i = e.model_error_index();
+      throw new InputError('E_INPUT_VALUE', `input value ${i} is ${String(input[i])}${Number.isFinite(input[i]) ? ' (beyond float32)' : ''}: every value must be a finite number`);
+    }
     if (run !== 0) throw new EngineError('E_ENGINE', `the engine failed to run (status ${run})`);
     return new Float32Array(e.memory.buffer, e.model_output_ptr(), batch * this.outputLength).slice();
   }
@@ -340,29 +345,26 @@ export class Model {
     for (let o = 0; o < e.model_op_count(); o++) {
       const f = (field: number) => e.model_op_info(o, field);
       const type = f(0);
+      const name = nameOf(OP, type);
       const info: LayerInfo = {
-        index: o, type: nameOf(OP, type) ?? String(type),
+        index: o, type: name ?? String(type),
         input: tensorInfo(e, f(1)), output: tensorInfo(e, f(2)),
         macs: f(13) >>> 0, packedBytes: f(12) >>> 0,
       };
+      const spec: OpSpec | undefined = name === undefined ? undefined : OPS[name];
       if (type === F.OP_CONV2D) info.kernel = f(15) === 1 ? 'sparse' : 'gemm';
       if (f(14) === 1) info.fusedWith = o + 1;
       if (f(14) === 2) info.fusedWith = o - 1;
-      const conv = type === F.OP_CONV2D || type === F.OP_DEPTHWISE_CONV2D;
-      if (conv || type === F.OP_DENSE || type === F.OP_ADD || type === F.OP_MULTIPLY) info.activation = nameOf(FUSED_ACTIVATION, f(6));
-      if (type === F.OP_ADD || type === F.OP_MULTIPLY || type === F.OP_CONCATENATE) info.input2 = tensorInfo(e, f(5));
-      if (conv || type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) info.padding = nameOf(PADDING, f(7));
-      if (conv) info.strides = [f(8), f(9)];
-      if (type === F.OP_DEPTHWISE_CONV2D) info.depthMultiplier = f(10);
-      if (type === F.OP_UPSAMPLE2D) info.factors = [f(8), f(9)];
-      if (type === F.OP_PAD2D) info.pads = [f(8), f(9), f(10), f(11)];
-      if (type === F.OP_ACTIVATION) {
-        info.activation = nameOf(FLOAT_ACTIVATION, f(6));
-        const alpha = new Float32Array(Int32Array.of(f(8)).buffer)[0];
-        if (f(6) === F.ACT_F_LEAKY_RELU || f(6) === F.ACT_F_ELU) info.alpha = alpha;
+      if (spec?.activation) info.activation = nameOf(spec.activation === 'fused' ? FUSED_ACTIVATION : FLOAT_ACTIVATION, f(6));
+      if (spec?.input2) info.input2 = tensorInfo(e, f(5));
+      if (spec?.padding) info.padding = nameOf(PADDING, f(7));
+      for (const [key, { at, as }] of Object.entries(spec?.params ?? {})) {
+        const v = at.map((i) => f(8 + i));
+        const value = as === 'bool' ? v[0] === 1 : as === 'floatActivation' ? nameOf(FLOAT_ACTIVATION, v[0])
+          : as === 'alpha' ? new Float32Array(Int32Array.of(v[0]).buffer)[0] : v.length === 1 ? v[0] : v;
+        if (as === 'alpha' && !ALPHA_ACTIVATIONS.includes(info.activation as FloatActivation)) continue;
+        (info as unknown as Record<string, unknown>)[key] = value;
       }
-      if (type === F.OP_MAX_POOL2D || type === F.OP_AVG_POOL2D) { info.window = [f(8), f(9)]; info.strides = [f(10), f(11)]; }
-      if (type === F.OP_LSTM) { info.activation = nameOf(FLOAT_ACTIVATION, f(6)); info.returnSequences = f(8) === 1; info.recurrentActivation = nameOf(FLOAT_ACTIVATION, f(9)); }
       const weights: WeightInfo[] = [];
       for (const [field, role] of [[3, 'weights'], [4, 'bias'], [5, 'recurrent']] as const) {
         const t = f(field);

@@ -22,12 +22,12 @@ export async function sweepBinary(build: EngineBuild, opName: BinarySpec['op'], 
   const heap = await heapFor(build);
   let cases = 0, low = 0, high = 0;
   for (const n of [1, 7, 15, 16, 17, 31, 32, 33, 48, 100]) {
-    for (const shape of opName === 'concat' ? ['a', 'b', 'c'] : ['same', 'vector']) {
-      for (const activation of (opName === 'concat' ? ['none'] : ['none', 'relu', 'relu6']) as FusedActivation[]) {
-        const nb = opName === 'concat' ? pick([1, 5, 16, 17, 40]) : shape === 'same' ? n : pick([1, 16].filter((d) => n % d === 0).concat(n));
-        const rows = opName === 'concat' ? 1 + Math.floor(r() * 4) : 1;
+    for (const shape of opName === 'concatenate' ? ['a', 'b', 'c'] : ['same', 'vector']) {
+      for (const activation of (opName === 'concatenate' ? ['none'] : ['none', 'relu', 'relu6']) as FusedActivation[]) {
+        const nb = opName === 'concatenate' ? pick([1, 5, 16, 17, 40]) : shape === 'same' ? n : pick([1, 16].filter((d) => n % d === 0).concat(n));
+        const rows = opName === 'concatenate' ? 1 + Math.floor(r() * 4) : 1;
         const s: BinarySpec = {
-          op: opName, batch: opName === 'concat' ? rows : 1 + Math.floor(r() * 3), n: opName === 'concat' ? n : n * (shape === 'vector' ? 3 : 1), nb,
+          op: opName, batch: opName === 'concatenate' ? rows : 1 + Math.floor(r() * 3), n: opName === 'concatenate' ? n : n * (shape === 'vector' ? 3 : 1), nb,
           a: { scale: pick([0.01, 0.05, 0.3]), zeroPoint: pick([-128, -7, 0, 127]) },
           b: { scale: pick([0.01, 0.05, 0.3]), zeroPoint: pick([-128, 3, 0, 127]) },
           output: { scale: pick([0.004, 0.05, 0.5]), zeroPoint: pick([-128, -1, 0, 100]) },

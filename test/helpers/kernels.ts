@@ -151,10 +151,10 @@ export function prepareDepthwiseConv2d(heap: Heap, s: DepthwiseConv2dSpec, varia
 }
 
 // add, multiply: a [batch][n] with b [batch][nb], nb = n or a divisor of it (broadcast
-// over a's rows of nb); concat: rows of ca and cb values into rows of ca + cb.
+// over a's rows of nb); concatenate: rows of ca and cb values into rows of ca + cb.
 export interface BinarySpec {
-  op: 'add' | 'multiply' | 'concat';
-  batch: number; n: number; nb: number; // concat: batch = rows, n = ca, nb = cb
+  op: 'add' | 'multiply' | 'concatenate';
+  batch: number; n: number; nb: number; // concatenate: batch = rows, n = ca, nb = cb
   a: Quant; b: Quant; output: Quant; activation: FusedActivation;
 }
 
@@ -162,12 +162,12 @@ export interface BinarySpec {
 export function prepareBinary(heap: Heap, s: BinarySpec, variant: Variant): PreparedOp {
   const e = heap.e;
   const aLen = s.batch * s.n, bLen = s.batch * s.nb;
-  const outLength = s.op === 'concat' ? aLen + bLen : aLen;
+  const outLength = s.op === 'concatenate' ? aLen + bLen : aLen;
   return op(heap, aLen + bLen, 'i8', outLength, 'i8', (x, y) => {
     const b = x + aLen;
     const q = [s.a.scale, s.a.zeroPoint, s.b.scale, s.b.zeroPoint, s.output.scale, s.output.zeroPoint] as const;
-    if (s.op === 'concat') {
-      const f = variant === 'ref' ? e.concat_s8_ref : e.concat_s8_x16;
+    if (s.op === 'concatenate') {
+      const f = variant === 'ref' ? e.concatenate_s8_ref : e.concatenate_s8_x16;
       return () => f(x, b, s.batch, s.n, s.nb, ...q, y);
     }
     const f = s.op === 'add' ? (variant === 'ref' ? e.add_s8_ref : e.add_s8_x16) : (variant === 'ref' ? e.multiply_s8_ref : e.multiply_s8_x16);
@@ -226,10 +226,10 @@ export function prepareChannelAffine(heap: Heap, s: ChannelAffineSpec, variant: 
   });
 }
 
-// The max pooling that follows a conv2d, run fused with it (conv2d_maxpool2d_s8_im2col).
+// The max pooling that follows a conv2d, run fused with it (conv2d_max_pool2d_s8_im2col).
 export interface MaxPoolSpec { pool: [number, number]; strides: [number, number]; padding: Padding }
 
-// 'ref' runs conv2d_s8_ref then maxpool2d_s8_ref through an intermediate tensor.
+// 'ref' runs conv2d_s8_ref then max_pool2d_s8_ref through an intermediate tensor.
 export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, variant: ConvVariant): PreparedOp {
   const e = heap.e;
   const [kh, kw] = s.kernel;
@@ -252,7 +252,7 @@ export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, 
       return () => {
         e.conv2d_s8_ref(x, s.batch, s.height, s.width, s.channels, w, bias, ws, s.filters,
           kh, kw, sh, sw, pad, s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, mid);
-        e.maxpool2d_s8_ref(mid, s.batch, oh, ow, s.filters, pkh, pkw, psh, psw, ppad, y);
+        e.max_pool2d_s8_ref(mid, s.batch, oh, ow, s.filters, pkh, pkw, psh, psw, ppad, y);
       };
     }
     if (variant === 'sparse') {
@@ -261,13 +261,13 @@ export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, 
       e.conv2d_sparse_pack(w, s.filters, kh, kw, s.channels, s.height, s.width, pad, bias, ws,
         s.input.scale, s.input.zeroPoint, s.output.scale, packed);
       const scratch = heap.alloc(e.conv2d_sparse_scratch_size(s.height, s.width, s.channels, s.filters, kh, kw, pad, pkh, psh, ppad));
-      return () => e.conv2d_maxpool2d_s8_sparse(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
+      return () => e.conv2d_max_pool2d_s8_sparse(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
         kh, kw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, pkh, pkw, psh, psw, ppad, y, scratch);
     }
     const packed = heap.alloc(e.gemm_packed_size(s.filters, k));
     e.gemm_pack(w, s.filters, k, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
-    const scratch = heap.alloc(e.conv2d_maxpool2d_scratch_size(s.width, s.channels, s.filters, kh, kw, sw, pad, pkh, pkw, psw, ppad));
-    return () => e.conv2d_maxpool2d_s8_im2col(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
+    const scratch = heap.alloc(e.conv2d_max_pool2d_scratch_size(s.width, s.channels, s.filters, kh, kw, sw, pad, pkh, pkw, psw, ppad));
+    return () => e.conv2d_max_pool2d_s8_im2col(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
       kh, kw, sh, sw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act,
       pkh, pkw, psh, psw, ppad, y, scratch);
   });
@@ -315,12 +315,12 @@ export function preparePool2d(heap: Heap, s: Pool2dSpec, variant: Variant): Prep
   const outLength = pool2dOutputShape(e, s).reduce((a, b) => a * b, 1);
   return op(heap, s.batch * s.height * s.width * s.channels, 'i8', outLength, 'i8', (x, y) => {
     if (s.kind === 'globalAvg' || s.kind === 'globalMax') {
-      const f = s.kind === 'globalAvg' ? (variant === 'ref' ? e.global_avgpool2d_s8_ref : e.global_avgpool2d_s8_c16) : (variant === 'ref' ? e.global_maxpool2d_s8_ref : e.global_maxpool2d_s8_c16);
+      const f = s.kind === 'globalAvg' ? (variant === 'ref' ? e.global_avg_pool2d_s8_ref : e.global_avg_pool2d_s8_c16) : (variant === 'ref' ? e.global_max_pool2d_s8_ref : e.global_max_pool2d_s8_c16);
       return () => f(x, s.batch, s.height, s.width, s.channels, y);
     }
     const f = s.kind === 'max'
-      ? (variant === 'ref' ? e.maxpool2d_s8_ref : e.maxpool2d_s8_c16)
-      : (variant === 'ref' ? e.avgpool2d_s8_ref : e.avgpool2d_s8_c16);
+      ? (variant === 'ref' ? e.max_pool2d_s8_ref : e.max_pool2d_s8_c16)
+      : (variant === 'ref' ? e.avg_pool2d_s8_ref : e.avg_pool2d_s8_c16);
     const pad = PADDING[s.padding];
     return () => f(x, s.batch, s.height, s.width, s.channels, s.pool[0], s.pool[1], s.strides[0], s.strides[1], pad, y);
   });

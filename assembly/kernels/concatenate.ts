@@ -6,13 +6,13 @@
 //
 // An input with the output's quantization is copied exactly (m = 1, x = q − zy).
 //
-//   concat_s8_ref   the definition, value by value.
-//   concat_s8_x16   16 values per step in f32x4 lanes; the rest as the reference. No
+//   concatenate_s8_ref   the definition, value by value.
+//   concatenate_s8_x16   16 values per step in f32x4 lanes; the rest as the reference. No
 //                   over-read. Bit-exact with the reference.
 
 import { MAGIC_BITS, quant_multiplier, quantize, quantize4 } from "../quant";
 
-export function concat_s8_ref(
+export function concatenate_s8_ref(
   a: usize, b: usize, rows: i32, ca: i32, cb: i32,
   aScale: f32, aZp: i32, bScale: f32, bZp: i32, outScale: f32, outZp: i32, y: usize,
 ): void {
@@ -28,7 +28,7 @@ export function concat_s8_ref(
   }
 }
 
-export function concat_s8_x16(
+export function concatenate_s8_x16(
   a: usize, b: usize, rows: i32, ca: i32, cb: i32,
   aScale: f32, aZp: i32, bScale: f32, bZp: i32, outScale: f32, outZp: i32, y: usize,
 ): void {

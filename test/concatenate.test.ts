@@ -5,7 +5,7 @@ import { BUILDS, dequantize, maxAbsDiff, quantFor, quantize, randomFloat, rng } 
 import { tfCpu } from './helpers/tf.js';
 
 const unit = { scale: 1, zeroPoint: 0 };
-const spec = (p: Partial<BinarySpec>): BinarySpec => ({ op: 'concat', batch: 2, n: 2, nb: 1, a: unit, b: unit, output: unit, activation: 'none', ...p });
+const spec = (p: Partial<BinarySpec>): BinarySpec => ({ op: 'concatenate', batch: 2, n: 2, nb: 1, a: unit, b: unit, output: unit, activation: 'none', ...p });
 
 describe.each(BUILDS)('concatenate on the %s build', (build) => {
   for (const variant of ['ref', 'opt'] as const) {
@@ -19,7 +19,7 @@ describe.each(BUILDS)('concatenate on the %s build', (build) => {
   }
 
   it('optimized is bit-exact with the reference over a table of shapes; inputs with the output\'s quantization are copied exactly', async () => {
-    const { cases, low, high } = await sweepBinary(build, 'concat', 0xc0c);
+    const { cases, low, high } = await sweepBinary(build, 'concatenate', 0xc0c);
     expect(cases).toBe(30);
     expect(low).toBeGreaterThan(0);
     expect(high).toBeGreaterThan(0);
