@@ -125,7 +125,7 @@ export function floatOnnx(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpose' =
       b.node('Conv', [b.cur, b.init([l.filters, c, kh, kw], FLOAT, data), b.init([l.filters], FLOAT, l.bias)], [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
       if (l.activation === 'relu') b.node('Relu', [b.cur]);
       hwc = [outSize(hwc[0], kh, l.strides[0]), outSize(hwc[1], kw, l.strides[1]), l.filters];
-    } else if (l.type === 'maxPool2d') {
+    } else if (l.type === 'max_pool2d') {
       if (l.padding !== 'valid') throw new Error('the ONNX writer handles valid pooling only');
       b.toNchw();
       b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
@@ -217,9 +217,9 @@ export function floatOnnxGraph(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpo
     const src = inName(ins[0]);
     const [h, w, c] = inShape(ins[0]);
     let out: number[];
-    if (l.type === 'conv2d' || l.type === 'depthwiseConv2d') {
+    if (l.type === 'conv2d' || l.type === 'depthwise_conv2d') {
       const [kh, kw] = l.kernel;
-      const depthwise = l.type === 'depthwiseConv2d';
+      const depthwise = l.type === 'depthwise_conv2d';
       const filters = depthwise ? c * l.multiplier : l.filters;
       const wts = depthwise ? { data: l.weights, c: 1 } : oihw(l.weights, l.filters, kh, kw, (n) => new Float32Array(n));
       const pads = l.padding === 'same' ? samePads(h, w, l.kernel, l.strides) : [0, 0, 0, 0];
@@ -228,11 +228,11 @@ export function floatOnnxGraph(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpo
       b.node('Conv', [src, b.init([filters, wts.c, kh, kw], FLOAT, wts.data), b.init([filters], FLOAT, l.bias)], attrs);
       act(l.activation);
       out = [Math.floor((h + pads[0] + pads[2] - kh) / l.strides[0]) + 1, Math.floor((w + pads[1] + pads[3] - kw) / l.strides[1]) + 1, filters];
-    } else if (l.type === 'avgPool2d' || l.type === 'maxPool2d') {
+    } else if (l.type === 'avg_pool2d' || l.type === 'max_pool2d') {
       const pads = l.padding === 'same' ? samePads(h, w, l.pool, l.strides) : [0, 0, 0, 0];
-      b.node(l.type === 'avgPool2d' ? 'AveragePool' : 'MaxPool', [src], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides), attrInts('pads', pads)]);
+      b.node(l.type === 'avg_pool2d' ? 'AveragePool' : 'MaxPool', [src], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides), attrInts('pads', pads)]);
       out = [Math.floor((h + pads[0] + pads[2] - l.pool[0]) / l.strides[0]) + 1, Math.floor((w + pads[1] + pads[3] - l.pool[1]) / l.strides[1]) + 1, c];
-    } else if (l.type === 'globalAvgPool2d') {
+    } else if (l.type === 'global_avg_pool2d') {
       b.node('GlobalAveragePool', [src]);
       b.node('Reshape', [b.cur, b.shape([0, -1])]);
       out = [c];
@@ -240,7 +240,7 @@ export function floatOnnxGraph(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpo
       const [t, bo, le, r] = l.pads;
       b.node('Pad', [src, b.shape([0, 0, t, le, 0, 0, bo, r])]);
       out = [h + t + bo, w + le + r, c];
-    } else if (l.type === 'channelAffine') {
+    } else if (l.type === 'channel_affine') {
       // a batch normalization the lowering could not fold: x · scale + shift per channel
       const dims = inShape(ins[0]).length === 3 ? [c, 1, 1] : [l.scale.length];
       b.node('Add', [b.node('Mul', [src, b.init(dims, FLOAT, l.scale)]), b.init(dims, FLOAT, l.shift)]);
@@ -337,7 +337,7 @@ export function int8Onnx(model: EdgeqModel, layout: Int8Layout = 'qlinear-u8'): 
       const { data, c } = oihw(l.weights, l.filters, kh, kw, (n) => new Int8Array(n));
       conv(l.filters, c, kh, kw, l.strides, data, l.weightScales, l.bias, l.activation === 'relu', l.output);
       hwc = [outSize(hwc[0], kh, l.strides[0]), outSize(hwc[1], kw, l.strides[1]), l.filters];
-    } else if (l.type === 'maxPool2d') {
+    } else if (l.type === 'max_pool2d') {
       if (l.padding !== 'valid') throw new Error('the int8 ONNX writer handles valid pooling only');
       const attrs = [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)];
       if (qdq) { b.node('MaxPool', [dq(b.cur, q)], attrs); qz(b.cur, q); } else b.node('MaxPool', [b.cur], attrs);
@@ -380,7 +380,7 @@ function int8OnnxMatMulInteger(model: EdgeqModel): OnnxVariant {
         b.init([l.filters], INT8, new Int8Array(l.filters)), f32(l.output.scale), u8(l.output.zeroPoint), b.init([l.filters], INT32, l.bias ?? new Int32Array(l.filters))],
       [attrInts('strides', l.strides), attrInts('kernel_shape', [kh, kw])]);
       q = l.output;
-    } else if (l.type === 'maxPool2d') {
+    } else if (l.type === 'max_pool2d') {
       b.toNchw();
       b.node('MaxPool', [b.cur], [attrInts('kernel_shape', l.pool), attrInts('strides', l.strides)]);
     } else if (l.type === 'flatten') {

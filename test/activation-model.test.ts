@@ -71,7 +71,7 @@ describe('the activation op in converted models', () => {
     const y = tf.layers.multiply().apply([e, g3]) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(y) as tf.SymbolicTensor });
     const graph = lowerLayersModel(model);
-    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'activation', 'globalAvgPool2d', 'dense', 'activation', 'reshape', 'multiply', 'flatten']);
+    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'activation', 'global_avg_pool2d', 'dense', 'activation', 'reshape', 'multiply', 'flatten']);
     const r = rng(9);
     expect(await loweringError(model, graph, tf.tensor(Float32Array.from({ length: 4 * 288 }, () => 2 * r() - 1), [4, 6, 6, 8]))).toBeLessThan(1e-5);
   });

@@ -54,7 +54,7 @@ describe('lowering a Layers model', () => {
     });
     const graph = lowerLayersModel(model);
     expect(graph.layers.map((l) => `${l.type}${'activation' in l ? `:${l.activation}` : ''}`)).toEqual([
-      'conv2d:relu', 'depthwiseConv2d:relu6', 'conv2d:relu', 'depthwiseConv2d:none', 'conv2d:relu', 'depthwiseConv2d:relu6', 'globalAvgPool2d', 'dense:none', 'softmax',
+      'conv2d:relu', 'depthwise_conv2d:relu6', 'conv2d:relu', 'depthwise_conv2d:none', 'conv2d:relu', 'depthwise_conv2d:relu6', 'global_avg_pool2d', 'dense:none', 'softmax',
     ]);
     expect(await loweringError(model, graph, seeded([5, 11, 10, 3], 3))).toBeLessThan(1e-5);
   });
@@ -106,7 +106,7 @@ describe('lowering a Layers model', () => {
     });
     const graph = lowerLayersModel(model);
     expect(graph.layers.map((l) => `${l.type}${'activation' in l ? `:${l.activation}` : ''}`)).toEqual(
-      ['conv2d:relu', 'maxPool2d', 'conv2d:relu6', 'flatten', 'dense:relu', 'dense:none', 'softmax']);
+      ['conv2d:relu', 'max_pool2d', 'conv2d:relu6', 'flatten', 'dense:relu', 'dense:none', 'softmax']);
     expect(await loweringError(model, graph, seeded([16, 10, 10, 3], 99))).toBeLessThan(1e-6);
   });
 
@@ -124,7 +124,7 @@ describe('lowering a Layers model', () => {
       l.setWeights(l.getWeights().map((w, j) => (j === l.getWeights().length - 1 ? seeded(w.shape, 10 * i + j, 0.5, 2) : seeded(w.shape, 10 * i + j))));
     });
     const graph = lowerLayersModel(model);
-    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'channelAffine', 'flatten', 'dense', 'channelAffine', 'dense']);
+    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'channel_affine', 'flatten', 'dense', 'channel_affine', 'dense']);
     expect(await loweringError(model, graph, seeded([6, 6, 6, 2], 8))).toBeLessThan(1e-5);
     const { bytes } = await convertLayersModel(model, { name: 'bn', calibration: seeded([64, 6, 6, 2], 9) });
     const m = await loadModel(bytes);

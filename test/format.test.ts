@@ -43,9 +43,9 @@ function allLayers(): EdgeqModel {
     input: { shape: [9, 9, 4], quant: { scale: 0.02, zeroPoint: -128 }, pixelRule: { mul: [1 / 255], add: [0] } },
     layers: [
       { type: 'conv2d', filters: 16, kernel: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu6', weights: sparse, weightScales: new Float32Array(16).fill(0.01), bias: new Int32Array(16).fill(7), output: { scale: 6 / 255, zeroPoint: -128 } },
-      { type: 'maxPool2d', pool: [2, 2], strides: [2, 2], padding: 'same' },
-      { type: 'avgPool2d', pool: [2, 2], strides: [1, 1], padding: 'valid' },
-      { type: 'globalAvgPool2d' },
+      { type: 'max_pool2d', pool: [2, 2], strides: [2, 2], padding: 'same' },
+      { type: 'avg_pool2d', pool: [2, 2], strides: [1, 1], padding: 'valid' },
+      { type: 'global_avg_pool2d' },
       { type: 'dense', units: 3, activation: 'none', weights: randomInt8(r, 48, -127, 127), weightScales: new Float32Array(3).fill(0.02), output: { scale: 0.1, zeroPoint: 3 } },
       { type: 'softmax' },
     ],

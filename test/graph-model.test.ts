@@ -31,7 +31,7 @@ describe('TF.js Graph models', () => {
     const path = writeGraphModel();
     const { model, graph } = await loadGraphModelFile(path);
     expect(graph.layers.map((l) => `${l.type}${'activation' in l ? `:${l.activation}` : ''}`)).toEqual(
-      ['conv2d:relu', 'maxPool2d', 'conv2d:relu', 'maxPool2d', 'flatten', 'dense:relu', 'dense:relu', 'dense:none', 'softmax']);
+      ['conv2d:relu', 'max_pool2d', 'conv2d:relu', 'max_pool2d', 'flatten', 'dense:relu', 'dense:relu', 'dense:none', 'softmax']);
     const x = tf.randomUniform([6, 28, 28, 1], 0, 1, 'float32', 4);
     const want = (model.predict(x) as tf.Tensor).dataSync();
     const outs = runFloat(graph, x);
@@ -245,7 +245,7 @@ describe('Graph models of edge image models: a DAG of TF ops, int8 against TF.js
     calibration.dispose();
     const { graph, float, int8, loweringError, snr, dir } = await compare(path, [16, 16, 3], 11, true);
     expect(describeLayers(graph)).toEqual([
-      'conv2d relu6 same', 'depthwiseConv2d relu6 same', 'conv2d relu6 valid', 'pad2d', 'depthwiseConv2d relu6 valid', 'conv2d relu valid', 'globalAvgPool2d', 'dense none', 'softmax',
+      'conv2d relu6 same', 'depthwise_conv2d relu6 same', 'conv2d relu6 valid', 'pad2d', 'depthwise_conv2d relu6 valid', 'conv2d relu valid', 'global_avg_pool2d', 'dense none', 'softmax',
     ]);
     expect(graph.layers[3]).toMatchObject({ pads: [1, 1, 1, 1] });
     expect(loweringError).toBeLessThan(1e-4);
@@ -263,7 +263,7 @@ describe('Graph models of edge image models: a DAG of TF ops, int8 against TF.js
   it('a residual block: a tensor read by two nodes, AddV2 of two branches with the ReLU fused into it; uint8 weights', async () => {
     const { graph, loweringError, snr, variation } = await compare(residualGraph(), [12, 12, 4], 12);
     expect(describeLayers(graph)).toEqual([
-      'conv2d relu same', 'conv2d none same', 'add relu <1,0', 'conv2d none valid', 'channelAffine', 'add none <4,3',
+      'conv2d relu same', 'conv2d none same', 'add relu <1,0', 'conv2d none valid', 'channel_affine', 'add none <4,3',
     ]);
     expect(loweringError).toBeLessThan(1e-4);
     expect(variation).toBeGreaterThan(0.2);
@@ -274,7 +274,7 @@ describe('Graph models of edge image models: a DAG of TF ops, int8 against TF.js
   it('concatenation, a sigmoid gate (Mul), LeakyReLU, ELU, Tanh and ResizeNearestNeighbor; constants folded into the last conv', async () => {
     const { graph, loweringError, snr, variation } = await compare(gatedDecoderGraph(), [8, 8, 3], 13);
     expect(describeLayers(graph)).toEqual([
-      'conv2d none same', 'activation leakyRelu', 'maxPool2d valid', 'conv2d none same', 'activation elu', 'globalAvgPool2d', 'reshape', 'flatten', 'dense none', 'activation sigmoid', 'reshape',
+      'conv2d none same', 'activation leakyRelu', 'max_pool2d valid', 'conv2d none same', 'activation elu', 'global_avg_pool2d', 'reshape', 'flatten', 'dense none', 'activation sigmoid', 'reshape',
       'multiply none <4,10', 'upsample2d', 'concatenate <12,1', 'activation leakyRelu', 'conv2d none same', 'activation tanh',
     ]);
     expect(graph.layers[1]).toMatchObject({ alpha: expect.closeTo(0.1, 6) });
@@ -345,9 +345,9 @@ describe('zero padding folded into the next conv where \'same\' pads the same', 
     const graph = lowerLayersModel(model);
     // (in the Keras model's layer order)
     expect(describeLayers(graph)).toEqual([
-      'pad2d', 'conv2d relu same <-1', 'conv2d none valid <0', 'depthwiseConv2d none valid <0', 'concatenate <2,3', // p4 stays; c1's pad folded
-      'pad2d <1', 'depthwiseConv2d none same <1', // c3's pad stays; d2's folded
-      'maxPool2d valid <4', 'conv2d none valid <5', 'maxPool2d valid <6', 'concatenate <7,8', 'concatenate <10,9', 'flatten',
+      'pad2d', 'conv2d relu same <-1', 'conv2d none valid <0', 'depthwise_conv2d none valid <0', 'concatenate <2,3', // p4 stays; c1's pad folded
+      'pad2d <1', 'depthwise_conv2d none same <1', // c3's pad stays; d2's folded
+      'max_pool2d valid <4', 'conv2d none valid <5', 'max_pool2d valid <6', 'concatenate <7,8', 'concatenate <10,9', 'flatten',
     ]);
     const x = images(CAL + TEST, [8, 8, 3], 14);
     expect(await loweringError(model, graph, tf.tensor(x.subarray(0, 20 * 192), [20, 8, 8, 3]))).toBeLessThan(1e-5);

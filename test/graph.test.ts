@@ -66,7 +66,7 @@ describe('a functional model with a residual add, a concatenation and a gate', (
   it('lowers to a graph whose float run equals TF.js (BatchNormalization folded, the ReLU after the add fused into it)', async () => {
     const graph = lowerLayersModel(model);
     expect(graph.layers.map((l) => `${l.type}${l.inputs ? `<${l.inputs.join(',')}` : ''}`)).toEqual([
-      'conv2d', 'conv2d', 'conv2d', 'add<2,0', 'conv2d', 'depthwiseConv2d<3', 'concatenate<4,5', 'globalAvgPool2d', 'dense', 'reshape', 'multiply<6,9', 'maxPool2d', 'flatten', 'dense', 'softmax',
+      'conv2d', 'conv2d', 'conv2d', 'add<2,0', 'conv2d', 'depthwise_conv2d<3', 'concatenate<4,5', 'global_avg_pool2d', 'dense', 'reshape', 'multiply<6,9', 'max_pool2d', 'flatten', 'dense', 'softmax',
     ]);
     expect(graph.layers[3]).toMatchObject({ type: 'add', activation: 'relu' });
     expect(await loweringError(model, graph, tf.tensor(test.x.subarray(0, 20 * 432), [20, 12, 12, 3]))).toBeLessThan(1e-5);
@@ -189,7 +189,7 @@ describe('image-to-image: a small U-Net with zero padding, upsampling and a skip
   it('GlobalMaxPooling2D lowers to the engine\'s global max pool', async () => {
     const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [6, 6, 3], filters: 4, kernelSize: 3 }), tf.layers.globalMaxPooling2d({}), tf.layers.dense({ units: 2 })] });
     const graph = lowerLayersModel(m);
-    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'globalMaxPool2d', 'dense']);
+    expect(graph.layers.map((l) => l.type)).toEqual(['conv2d', 'global_max_pool2d', 'dense']);
     expect(await loweringError(m, graph, tf.randomNormal([4, 6, 6, 3], 0, 1, 'float32', 3))).toBeLessThan(1e-5);
   });
 });

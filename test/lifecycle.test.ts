@@ -12,7 +12,7 @@ function smallCnn(seed = 3): Uint8Array {
     input: { shape: [12, 12, 1], quant: q(1 / 255, -128), pixelRule: { mul: [1 / 255], add: [0] } },
     layers: [
       { type: 'conv2d', filters: 8, kernel: [3, 3], strides: [1, 1], padding: 'valid', activation: 'relu', weights: randomInt8(r, 72, -127, 127), weightScales: new Float32Array(8).fill(0.01), bias: new Int32Array(8), output: q(0.05, -128) },
-      { type: 'maxPool2d', pool: [2, 2], strides: [2, 2], padding: 'valid' },
+      { type: 'max_pool2d', pool: [2, 2], strides: [2, 2], padding: 'valid' },
       { type: 'flatten' },
       { type: 'dense', units: 10, activation: 'none', weights: randomInt8(r, 2000, -127, 127), weightScales: new Float32Array(10).fill(0.01), output: q(0.1, 0) },
       { type: 'softmax' },

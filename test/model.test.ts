@@ -102,7 +102,7 @@ describe('conv2d (+ max pool) in the engine', () => {
           const layer = conv(12, c, density);
           const input = { scale: 1, zeroPoint: 0 };
           const bytes = encodeModel({ metadata: { name: 'fuse' }, input: { shape: [h, w, c], quant: input },
-            layers: pool ? [layer, { type: 'maxPool2d', ...pool }] : [layer] });
+            layers: pool ? [layer, { type: 'max_pool2d', ...pool }] : [layer] });
           const model = await loadModel(bytes, { build });
           const layers = model.layers();
           expect(layers[0].fusedWith).toBe(fused ? 1 : undefined);

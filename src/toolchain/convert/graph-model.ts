@@ -165,7 +165,7 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
     if (ops[0] !== 'BiasAdd' || ops.length > 2 || (ops[1] !== undefined && !['Relu', 'Relu6', 'Elu', 'LeakyRelu', 'Sigmoid'].includes(ops[1]))) {
       throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)} fuses ${ops.join(' + ')}; edgeq converts BiasAdd, then optionally Relu, Relu6, Elu, LeakyRelu or Sigmoid`);
     }
-    const l = layers[x.layer] as Extract<FloatLayer, { type: 'conv2d' | 'depthwiseConv2d' | 'dense' }>;
+    const l = layers[x.layer] as Extract<FloatLayer, { type: 'conv2d' | 'depthwise_conv2d' | 'dense' }>;
     const b = perChannel(n, constant(n, 2, 'bias'), x, 'bias');
     l.bias = Float32Array.from(l.bias, (v, i) => v + b[i]);
     return ops[1] ? activation(n, x, ops[1], fusable(l), `${n.name}/${ops[1]}`) : x;
@@ -214,7 +214,7 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
           const oc = c * f;
           const dw = new Float32Array(oc * kh * kw);
           for (let t = 0; t < kh * kw; t++) for (let o = 0; o < oc; o++) dw[o * kh * kw + t] = hwio[t * oc + o];
-          y = push({ type: 'depthwiseConv2d', multiplier: f, ...common, weights: dw, bias: new Float32Array(oc) }, [x]);
+          y = push({ type: 'depthwise_conv2d', multiplier: f, ...common, weights: dw, bias: new Float32Array(oc) }, [x]);
         } else {
           const ohwi = new Float32Array(f * kh * kw * c);
           for (let yy = 0; yy < kh; yy++) for (let xx = 0; xx < kw; xx++) for (let ci = 0; ci < c; ci++) for (let o = 0; o < f; o++) ohwi[((o * kh + yy) * kw + xx) * c + ci] = hwio[((yy * kw + xx) * c + ci) * f + o];
@@ -269,13 +269,13 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
       case 'AvgPool': {
         const x = image(n, tensor(n, 0));
         const k = ints(n, 'ksize'), s = ints(n, 'strides');
-        return push({ type: n.op === 'MaxPool' ? 'maxPool2d' : 'avgPool2d', name: n.name, pool: [k[1], k[2]], strides: [s[1], s[2]], padding: padding(n) }, [x]);
+        return push({ type: n.op === 'MaxPool' ? 'max_pool2d' : 'avg_pool2d', name: n.name, pool: [k[1], k[2]], strides: [s[1], s[2]], padding: padding(n) }, [x]);
       }
       case 'Mean': {
         const x = tensor(n, 0);
         const axes = numbers(n, 1, 'axes').map((a) => (a < 0 ? a + x.shape.length + 1 : a)).sort().join(',');
         if (x.shape.length !== 3 || axes !== '1,2') throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a mean over axes [${axes}] of [${x.shape}] is not a global average pooling (axes 1, 2 of an image)`);
-        const pooled = push({ type: 'globalAvgPool2d', name: n.name }, [x]);
+        const pooled = push({ type: 'global_avg_pool2d', name: n.name }, [x]);
         return n.attr?.keep_dims?.b ? push({ type: 'reshape', name: `${n.name}/keep_dims`, shape: [1, 1, x.shape[2]] }, [pooled]) : pooled;
       }
       case 'Reshape': {

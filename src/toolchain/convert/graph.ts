@@ -16,14 +16,14 @@ export type FloatLayer = FloatOp & {
 };
 type FloatOp =
   | { type: 'activation'; name: string; activation: FloatActivation; alpha?: number }
-  | { type: 'channelAffine'; name: string; scale: Float32Array; shift: Float32Array }
+  | { type: 'channel_affine'; name: string; scale: Float32Array; shift: Float32Array }
   | { type: 'add' | 'multiply'; name: string; activation: FusedActivation }
   | { type: 'concatenate'; name: string }
   | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
-  | { type: 'depthwiseConv2d'; name: string; multiplier: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
+  | { type: 'depthwise_conv2d'; name: string; multiplier: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'dense'; name: string; units: number; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
-  | { type: 'maxPool2d' | 'avgPool2d'; name: string; pool: [number, number]; strides: [number, number]; padding: Padding }
-  | { type: 'globalAvgPool2d' | 'globalMaxPool2d' | 'flatten' | 'softmax'; name: string }
+  | { type: 'max_pool2d' | 'avg_pool2d'; name: string; pool: [number, number]; strides: [number, number]; padding: Padding }
+  | { type: 'global_avg_pool2d' | 'global_max_pool2d' | 'flatten' | 'softmax'; name: string }
   | { type: 'upsample2d'; name: string; factors: [number, number] }
   | { type: 'pad2d'; name: string; pads: [number, number, number, number] }
   | { type: 'reshape'; name: string; shape: number[] }
@@ -38,13 +38,13 @@ export function inputOf(graph: FloatGraph, i: number): number {
   return graph.layers[i].inputs?.[0] ?? i - 1;
 }
 
-type Weighted = Extract<FloatLayer, { type: 'conv2d' | 'depthwiseConv2d' | 'dense' }>;
+type Weighted = Extract<FloatLayer, { type: 'conv2d' | 'depthwise_conv2d' | 'dense' }>;
 export type Fusable = Weighted | Extract<FloatLayer, { type: 'add' | 'multiply' }>;
 
 // A layer a ReLU / ReLU6 can be fused into (and, if it has weights, a per-channel affine
 // folded into): the caller has checked that nothing else reads its output.
 export function fusable(l: FloatLayer | undefined): Fusable | undefined {
-  return l && (l.type === 'conv2d' || l.type === 'depthwiseConv2d' || l.type === 'dense' || l.type === 'add' || l.type === 'multiply') && l.activation === 'none' ? l : undefined;
+  return l && (l.type === 'conv2d' || l.type === 'depthwise_conv2d' || l.type === 'dense' || l.type === 'add' || l.type === 'multiply') && l.activation === 'none' ? l : undefined;
 }
 
 // Inference batch normalization, y = (x − mean)·gamma / √(variance + eps) + beta per
@@ -56,7 +56,7 @@ export interface BatchNorm { gamma: ArrayLike<number>; beta: ArrayLike<number>; 
 export function foldBatchNorm(into: Fusable | undefined, name: string, { gamma, beta, mean, variance, eps }: BatchNorm): FloatLayer | undefined {
   if (!into || !('bias' in into)) {
     const scale = Float32Array.from(gamma, (g, o) => g / Math.sqrt(variance[o] + eps));
-    return { type: 'channelAffine', name, scale, shift: Float32Array.from(beta, (b, o) => b - mean[o] * scale[o]) };
+    return { type: 'channel_affine', name, scale, shift: Float32Array.from(beta, (b, o) => b - mean[o] * scale[o]) };
   }
   const per = into.weights.length / gamma.length;
   for (let o = 0; o < gamma.length; o++) {
@@ -76,14 +76,14 @@ export function convOutput(size: number, window: number, stride: number, padding
 export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] {
   switch (l.type) {
     case 'conv2d':
-    case 'depthwiseConv2d':
+    case 'depthwise_conv2d':
       return [convOutput(a[0], l.kernel[0], l.strides[0], l.padding), convOutput(a[1], l.kernel[1], l.strides[1], l.padding), l.bias.length];
-    case 'maxPool2d':
-    case 'avgPool2d':
+    case 'max_pool2d':
+    case 'avg_pool2d':
       return [convOutput(a[0], l.pool[0], l.strides[0], l.padding), convOutput(a[1], l.pool[1], l.strides[1], l.padding), a[2]];
     case 'dense': return [l.units];
-    case 'globalAvgPool2d':
-    case 'globalMaxPool2d': return [a[a.length - 1]];
+    case 'global_avg_pool2d':
+    case 'global_max_pool2d': return [a[a.length - 1]];
     case 'flatten': return [a.reduce((x, y) => x * y, 1)];
     case 'reshape': return l.shape;
     case 'concatenate': return [...a.slice(0, -1), a[a.length - 1] + b![b!.length - 1]];
@@ -110,7 +110,7 @@ export function foldZeroPadding(graph: FloatGraph): FloatGraph {
     if (p.type !== 'pad2d') return;
     const readers = src.flatMap((s, r) => s.filter((j) => j === i).map(() => r));
     const conv = layers[readers[0]];
-    if (readers.length !== 1 || (conv.type !== 'conv2d' && conv.type !== 'depthwiseConv2d') || conv.padding !== 'valid') return;
+    if (readers.length !== 1 || (conv.type !== 'conv2d' && conv.type !== 'depthwise_conv2d') || conv.padding !== 'valid') return;
     const from = src[i][0], [h, w] = shapeOf(from);
     const same = [h, w].flatMap((size, axis) => {
       const total = Math.max((Math.ceil(size / conv.strides[axis]) - 1) * conv.strides[axis] + conv.kernel[axis] - size, 0);
@@ -171,7 +171,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
   const weighted = () => out.some((l) => l.type !== 'flatten' && l.type !== 'reshape');
   // w·(x·scale + offset) + b = (w·scale)·x + (b + offset·Σw), per output; exact where
   // every input is real (dense; a conv without zero padding, or offset 0)
-  const foldRescale = (l: Extract<FloatLayer, { type: 'conv2d' | 'depthwiseConv2d' | 'dense' }>) => {
+  const foldRescale = (l: Extract<FloatLayer, { type: 'conv2d' | 'depthwise_conv2d' | 'dense' }>) => {
     if (!rescale) return;
     if (rescale.offset !== 0 && l.type !== 'dense' && l.padding === 'same') {
       throw new UnsupportedOpError('E_RESCALING_FOLD', `${rescale.where}: an offset before a 'same'-padded Conv2D cannot be folded (its zero padding would shift); use offset 0 or 'valid' padding`);
@@ -299,16 +299,16 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         const padding = cfg.padding === 'same' ? 'same' : 'valid';
         if (cls === 'DepthwiseConv2D') {
           out.push({
-            type: 'depthwiseConv2d', name: layer.name, multiplier: m, kernel: [kh, kw], strides: pair(cfg.strides), padding,
+            type: 'depthwise_conv2d', name: layer.name, multiplier: m, kernel: [kh, kw], strides: pair(cfg.strides), padding,
             activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: dw, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(oc),
           });
-          foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwiseConv2d' }>);
+          foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwise_conv2d' }>);
           activationAfter(act);
           break;
         }
         // separable: the depthwise step (no bias, no activation), then a 1×1 conv2d
-        out.push({ type: 'depthwiseConv2d', name: `${layer.name}/depthwise`, multiplier: m, kernel: [kh, kw], strides: pair(cfg.strides), padding, activation: 'none', weights: dw, bias: new Float32Array(oc) });
-        foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwiseConv2d' }>);
+        out.push({ type: 'depthwise_conv2d', name: `${layer.name}/depthwise`, multiplier: m, kernel: [kh, kw], strides: pair(cfg.strides), padding, activation: 'none', weights: dw, bias: new Float32Array(oc) });
+        foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'depthwise_conv2d' }>);
         const f = shapes[1][3] as number;
         out.push({
           type: 'conv2d', name: `${layer.name}/pointwise`, filters: f, kernel: [1, 1], strides: [1, 1], padding: 'valid',
@@ -375,13 +375,13 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
         const pool = pair(cfg.poolSize);
-        out.push({ type: cls === 'MaxPooling2D' ? 'maxPool2d' : 'avgPool2d', name: layer.name, pool, strides: cfg.strides ? pair(cfg.strides) : pool, padding: cfg.padding === 'same' ? 'same' : 'valid' });
+        out.push({ type: cls === 'MaxPooling2D' ? 'max_pool2d' : 'avg_pool2d', name: layer.name, pool, strides: cfg.strides ? pair(cfg.strides) : pool, padding: cfg.padding === 'same' ? 'same' : 'valid' });
         break;
       }
       case 'GlobalAveragePooling2D':
       case 'GlobalMaxPooling2D':
         if (cfg.keepdims) throw new UnsupportedOpError('E_UNSUPPORTED_KEEPDIMS', `${where}: keepdims is not supported`);
-        out.push({ type: cls === 'GlobalAveragePooling2D' ? 'globalAvgPool2d' : 'globalMaxPool2d', name: layer.name });
+        out.push({ type: cls === 'GlobalAveragePooling2D' ? 'global_avg_pool2d' : 'global_max_pool2d', name: layer.name });
         break;
       case 'UpSampling2D': {
         if ((cfg.interpolation ?? 'nearest') !== 'nearest') throw new UnsupportedOpError('E_UNSUPPORTED_UPSAMPLING', `${where}: only 'nearest' upsampling is supported, got '${cfg.interpolation}'`);
@@ -462,7 +462,7 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
       switch (l.type) {
         case 'activation':
           return floatActivation(h, l.activation, l.alpha ?? 0);
-        case 'channelAffine':
+        case 'channel_affine':
           return tf.add(tf.mul(h, tf.tensor1d(l.scale)), tf.tensor1d(l.shift));
         case 'add':
           return fusedActivation(tf.add(h, h2!), l.activation);
@@ -476,7 +476,7 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           const filter = tf.tensor4d(l.weights, [l.filters, kh, kw, c]).transpose([1, 2, 3, 0]) as tf.Tensor4D;
           return fusedActivation(tf.conv2d(h as tf.Tensor4D, filter, l.strides, l.padding).add(tf.tensor1d(l.bias)), l.activation);
         }
-        case 'depthwiseConv2d': {
+        case 'depthwise_conv2d': {
           const [kh, kw] = l.kernel;
           const oc = l.bias.length, c = oc / l.multiplier;
           const filter = new Float32Array(kh * kw * oc); // [kh][kw][c][m]
@@ -486,13 +486,13 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
         }
         case 'dense':
           return fusedActivation(tf.matMul(h as tf.Tensor2D, tf.tensor2d(l.weights, [l.units, l.weights.length / l.units]), false, true).add(tf.tensor1d(l.bias)), l.activation);
-        case 'maxPool2d':
+        case 'max_pool2d':
           return tf.maxPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
-        case 'avgPool2d':
+        case 'avg_pool2d':
           return tf.avgPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
-        case 'globalAvgPool2d':
+        case 'global_avg_pool2d':
           return tf.mean(h, [1, 2]);
-        case 'globalMaxPool2d':
+        case 'global_max_pool2d':
           return tf.max(h, [1, 2]);
         case 'upsample2d':
           return tf.image.resizeNearestNeighbor(h as tf.Tensor4D, [h.shape[1]! * l.factors[0], h.shape[2]! * l.factors[1]]);

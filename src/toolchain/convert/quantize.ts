@@ -88,10 +88,10 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
         layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
-      case 'depthwiseConv2d': {
+      case 'depthwise_conv2d': {
         const oc = l.bias.length;
         const { codes, scales } = quantizeRows(l.weights, oc, l.weights.length / oc);
-        layers.push({ type: 'depthwiseConv2d', multiplier: l.multiplier, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        layers.push({ type: 'depthwise_conv2d', multiplier: l.multiplier, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
       case 'dense': {
@@ -113,14 +113,14 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       case 'concatenate':
         layers.push({ type: 'concatenate', output });
         break;
-      case 'channelAffine':
-        layers.push({ type: 'channelAffine', scale: l.scale, shift: l.shift, output });
+      case 'channel_affine':
+        layers.push({ type: 'channel_affine', scale: l.scale, shift: l.shift, output });
         break;
       case 'activation':
         layers.push({ type: 'activation', activation: l.activation, ...(l.alpha !== undefined ? { alpha: l.alpha } : {}), output });
         break;
-      case 'maxPool2d':
-      case 'avgPool2d':
+      case 'max_pool2d':
+      case 'avg_pool2d':
         layers.push({ type: l.type, pool: l.pool, strides: l.strides, padding: l.padding });
         break;
       case 'reshape':
@@ -135,7 +135,7 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       default:
         layers.push({ type: l.type });
     }
-    if (l.type === 'maxPool2d' || l.type === 'avgPool2d' || l.type === 'globalAvgPool2d' || l.type === 'globalMaxPool2d' || l.type === 'upsample2d' || l.type === 'pad2d' || l.type === 'flatten' || l.type === 'reshape') output = inQuant;
+    if (l.type === 'max_pool2d' || l.type === 'avg_pool2d' || l.type === 'global_avg_pool2d' || l.type === 'global_max_pool2d' || l.type === 'upsample2d' || l.type === 'pad2d' || l.type === 'flatten' || l.type === 'reshape') output = inQuant;
     held.push(output);
     if (l.inputs) layers[layers.length - 1].inputs = l.inputs;
   });

@@ -45,7 +45,7 @@ export interface Conv2dLayer {
 // Depthwise: each input channel convolved with its own `multiplier` filters; output
 // channel o = c · multiplier + m reads input channel c.
 export interface DepthwiseConv2dLayer extends Omit<Conv2dLayer, 'type' | 'filters'> {
-  type: 'depthwiseConv2d';
+  type: 'depthwise_conv2d';
   multiplier: number;
   // weights [c · multiplier][kh][kw]; weightScales and bias [c · multiplier]
 }
@@ -62,13 +62,13 @@ export interface DenseLayer {
 }
 
 export interface Pool2dLayer {
-  type: 'maxPool2d' | 'avgPool2d';
+  type: 'max_pool2d' | 'avg_pool2d';
   pool: [number, number];
   strides: [number, number];
   padding: Padding;
 }
 
-export interface GlobalAvgPool2dLayer { type: 'globalAvgPool2d' | 'globalMaxPool2d' }
+export interface GlobalAvgPool2dLayer { type: 'global_avg_pool2d' | 'global_max_pool2d' }
 // nearest-neighbour upsampling by whole factors [height, width]
 export interface Upsample2dLayer { type: 'upsample2d'; factors: [number, number] }
 // zero padding [top, bottom, left, right] (the real 0, the input's zero point)
@@ -99,7 +99,7 @@ export interface AddLayer { type: 'add' | 'multiply'; activation: FusedActivatio
 export interface ConcatenateLayer { type: 'concatenate'; output: Quant }
 // real y = scale[c] · real x + shift[c], c the last axis: a batch normalization that
 // cannot be folded into the layer before it.
-export interface ChannelAffineLayer { type: 'channelAffine'; scale: Float32Array; shift: Float32Array; output: Quant }
+export interface ChannelAffineLayer { type: 'channel_affine'; scale: Float32Array; shift: Float32Array; output: Quant }
 // A float function of each value (alpha: leaky ReLU's slope, ELU's scale).
 export interface ActivationLayer { type: 'activation'; activation: FloatActivation; alpha?: number; output: Quant }
 

@@ -3,7 +3,7 @@
 import * as F from '../../../assembly/format.js';
 import { ModelSpecError } from '../../runtime/errors.js';
 import { EDGEQ_VERSION } from '../../runtime/version.js';
-import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING } from '../../runtime/codes.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, OP, PADDING } from '../../runtime/codes.js';
 import { crc32 } from './crc32.js';
 import { encodeRleHuffman } from './huffman.js';
 import type { EdgeqModel, Layer, WeightEncoding, Quant } from './model.js';
@@ -119,11 +119,11 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const wt = weights(layer.weights, [layer.filters, kh, kw, c], layer.weightScales, layer.encoding);
         const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
         const y = act([oh, ow, layer.filters], layer.output);
-        ops.push({ type: F.OP_CONV2D, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw] });
+        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw] });
         cur = y;
         break;
       }
-      case 'depthwiseConv2d': {
+      case 'depthwise_conv2d': {
         if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
         const [h, w, c] = s;
         const [kh, kw] = layer.kernel;
@@ -139,7 +139,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const wt = weights(layer.weights, [oc, kh, kw, 1], layer.weightScales, layer.encoding);
         const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
         const y = act([oh, ow, oc], layer.output);
-        ops.push({ type: F.OP_DEPTHWISE_CONV2D, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw, m] });
+        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [sh, sw, m] });
         cur = y;
         break;
       }
@@ -159,13 +159,13 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         }
         const y = act(dims, layer.output);
         ops.push({
-          type: layer.type === 'add' ? F.OP_ADD : layer.type === 'multiply' ? F.OP_MULTIPLY : F.OP_CONCATENATE, input: cur, output: y, recurrent: x2,
+          type: OP[layer.type], input: cur, output: y, recurrent: x2,
           activation: layer.type === 'concatenate' ? 0 : FUSED_ACTIVATION[layer.activation],
         });
         cur = y;
         break;
       }
-      case 'channelAffine': {
+      case 'channel_affine': {
         const c = s[s.length - 1];
         if (layer.scale.length !== c || layer.shift.length !== c) fail(where, `scale and shift need ${c} values (the last axis), got ${layer.scale.length} and ${layer.shift.length}`);
         if ([...layer.scale, ...layer.shift].some((v) => !Number.isFinite(Math.fround(v)))) fail(where, 'scale and shift must be finite float32 numbers');
@@ -174,7 +174,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         ab.set(layer.scale); ab.set(layer.shift, c);
         const wt = constant(F.DTYPE_FLOAT32, ab);
         const y = act([...s], layer.output);
-        ops.push({ type: F.OP_CHANNEL_AFFINE, input: cur, output: y, weights: wt });
+        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wt });
         cur = y;
         break;
       }
@@ -183,7 +183,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const alpha = layer.alpha ?? 0;
         if (!Number.isFinite(Math.fround(alpha))) fail(where, `alpha must be a finite float32, got ${alpha}`);
         const y = act([...s], layer.output);
-        ops.push({ type: F.OP_ACTIVATION, input: cur, output: y, activation: FLOAT_ACTIVATION[layer.activation], params: [new Int32Array(Float32Array.of(alpha).buffer)[0]] });
+        ops.push({ type: OP[layer.type], input: cur, output: y, activation: FLOAT_ACTIVATION[layer.activation], params: [new Int32Array(Float32Array.of(alpha).buffer)[0]] });
         cur = y;
         break;
       }
@@ -197,18 +197,18 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const wt = weights(layer.weights, [layer.units, k], layer.weightScales, layer.encoding);
         const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
         const y = act([layer.units], layer.output);
-        ops.push({ type: F.OP_DENSE, input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation] });
+        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation] });
         cur = y;
         break;
       }
-      case 'maxPool2d':
-      case 'avgPool2d': {
+      case 'max_pool2d':
+      case 'avg_pool2d': {
         if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
         const oh = windowOut(s[0], layer.pool[0], layer.strides[0], layer.padding);
         const ow = windowOut(s[1], layer.pool[1], layer.strides[1], layer.padding);
         if (oh < 1 || ow < 1) fail(where, `a ${layer.pool[0]}×${layer.pool[1]} window does not fit a ${s[0]}×${s[1]} input`);
         const y = act([oh, ow, s[2]], quant());
-        ops.push({ type: layer.type === 'maxPool2d' ? F.OP_MAX_POOL2D : F.OP_AVG_POOL2D, input: cur, output: y, padding: PADDING[layer.padding], params: [...layer.pool, ...layer.strides] });
+        ops.push({ type: OP[layer.type], input: cur, output: y, padding: PADDING[layer.padding], params: [...layer.pool, ...layer.strides] });
         cur = y;
         break;
       }
@@ -219,15 +219,15 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         if (p.some((v) => !Number.isInteger(v) || v < (layer.type === 'upsample2d' ? 1 : 0) || v > (layer.type === 'upsample2d' ? 64 : 4096))) fail(where, `${layer.type === 'upsample2d' ? 'factors' : 'pads'} out of range: [${p}]`);
         const dims = layer.type === 'upsample2d' ? [s[0] * layer.factors[0], s[1] * layer.factors[1], s[2]] : [s[0] + layer.pads[0] + layer.pads[1], s[1] + layer.pads[2] + layer.pads[3], s[2]];
         const y = act(dims, quant());
-        ops.push({ type: layer.type === 'upsample2d' ? F.OP_UPSAMPLE2D : F.OP_PAD2D, input: cur, output: y, params: [...p] });
+        ops.push({ type: OP[layer.type], input: cur, output: y, params: [...p] });
         cur = y;
         break;
       }
-      case 'globalMaxPool2d':
-      case 'globalAvgPool2d': {
+      case 'global_max_pool2d':
+      case 'global_avg_pool2d': {
         if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
         const y = act([s[2]], quant());
-        ops.push({ type: layer.type === 'globalAvgPool2d' ? F.OP_GLOBAL_AVG_POOL2D : F.OP_GLOBAL_MAX_POOL2D, input: cur, output: y });
+        ops.push({ type: OP[layer.type], input: cur, output: y });
         cur = y;
         break;
       }
@@ -237,14 +237,14 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const dims = layer.type === 'flatten' ? [n] : layer.shape;
         if (dims.length < 1 || dims.length > 4 || dims.reduce((a, b) => a * b, 1) !== n) fail(where, `cannot reshape [${s}] to [${dims}]`);
         const y = act(dims, quant());
-        ops.push({ type: F.OP_RESHAPE, input: cur, output: y });
+        ops.push({ type: OP.reshape, input: cur, output: y }); // flatten too
         cur = y;
         break;
       }
       case 'softmax': {
         if (s.length !== 1) fail(where, `needs a flat input, got [${s}]`);
         const y = act([s[0]], { scale: 0, zeroPoint: 0 }, F.DTYPE_FLOAT32);
-        ops.push({ type: F.OP_SOFTMAX, input: cur, output: y });
+        ops.push({ type: OP[layer.type], input: cur, output: y });
         cur = y;
         break;
       }
@@ -262,7 +262,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         const wh = weights(layer.recurrent, [n, layer.units], layer.recurrentScales, layer.encoding);
         const bt = constant(F.DTYPE_FLOAT32, layer.bias);
         const y = act(layer.returnSequences ? [steps, layer.units] : [layer.units], layer.output);
-        ops.push({ type: F.OP_LSTM, input: cur, output: y, weights: wx, bias: bt, recurrent: wh, activation: FLOAT_ACTIVATION[layer.activation],
+        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wx, bias: bt, recurrent: wh, activation: FLOAT_ACTIVATION[layer.activation],
           params: [layer.returnSequences ? 1 : 0, FLOAT_ACTIVATION[layer.recurrentActivation]] });
         cur = y;
         break;
