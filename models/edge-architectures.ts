@@ -13,8 +13,9 @@
 //   Dense autoencoder (anomaly detection, 640 = 5 frames × 128 log-mel bins → 640):
 //     4 × [Dense 128, BN, ReLU], Dense 8, BN, ReLU, 4 × [Dense 128, BN, ReLU], Dense 640.
 //
-// No dataset for them is on the project's machines, so the weights are not trained: every
-// kernel is He-normal (MLPerf Tiny's initializer) from a seed, and every batch
+// No dataset for them is on the project's machines. DS-CNN and MobileNetV1 are trained on
+// the stand-in tasks below (models/make-edge.ts; their float files are in models/float/).
+// buildEdgeModel builds the others without training: every kernel is He-normal (MLPerf Tiny's initializer) from a seed, and every batch
 // normalization gets statistics measured on seeded stand-in inputs in one forward pass,
 // then perturbed (as a trained model's moving averages differ from the batch at hand),
 // with seeded gamma and beta. Measured statistics keep every layer's activations near
@@ -53,8 +54,8 @@ export const edgeSpec = (name: EdgeModelName): EdgeModelSpec => EDGE_MODELS.find
 
 // The seeds: weights, the inputs batch-norm statistics are measured on, the converter's
 // calibration inputs (models/make-edge.ts) and the test's inputs (test/edge-models.test.ts)
-// are four different draws.
-export const SEEDS = { weights: 1, statistics: 2, calibration: 3, test: 4 } as const;
+// are different draws, and so are the trained models' training examples.
+export const SEEDS = { weights: 1, statistics: 2, calibration: 3, test: 4, train: 5 } as const;
 
 // mulberry32: small, seeded, reproducible.
 export function rng(seed: number): () => number {
