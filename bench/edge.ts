@@ -2,8 +2,9 @@
 // MobileNetV1-0.25 visual wake words, ResNet-8, the anomaly-detection autoencoder; see
 // models/README.md), plus MobileNetV2 1.0 at 224×224 converted on the fly: edgeq int8
 // (SIMD and scalar builds) against TF.js-wasm float (XNNPACK, one thread) and ONNX Runtime
-// Web float (wasm, one thread), on the float models rebuilt from their seeds
-// (models/edge-architectures.ts), at batch 1 and 64; each model's int8 bound (its MACs at
+// Web float (wasm, one thread), on the float models the shipped files were converted from
+// (models/make-edge.ts edgeFloatModel: trained ones from models/float/, the others rebuilt
+// from their seeds), at batch 1 and 64; each model's int8 bound (its MACs at
 // the i32x4.dot_i16x8_s peak measured in the same run), arena, sizes, cold start.
 // ONNX Runtime Web int8 is not run here: the edge graphs' int8 form needs depthwise,
 // add and average-pool in QLinear / QDQ form, which bench/onnx.ts writes for the seed's
@@ -27,7 +28,8 @@ import * as ort from 'onnxruntime-web';
 import { engineFile, loadEngine, loadModel, type Model } from '../src/runtime/node.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
-import { buildEdgeModel, EDGE_MODELS, edgeInputs, floatFiles, SEEDS } from '../models/edge-architectures.js';
+import { EDGE_MODELS, edgeInputs, floatFiles, SEEDS } from '../models/edge-architectures.js';
+import { edgeFloatModel } from '../models/make-edge.js';
 import { floatOnnxGraph, type OnnxVariant } from './onnx.js';
 import { stat, timeInterleaved, type Stat } from './timing.js';
 
@@ -112,7 +114,7 @@ const rows = [];
 for (const spec of EDGE_MODELS) {
   const heavy = !spec.shipped; // MobileNetV2: few timed runs, batch 64 and cold starts skipped
   process.stderr.write(`${spec.title}…\n`);
-  const model = buildEdgeModel(tf, spec.name);
+  const model = await edgeFloatModel(spec.name);
   const shape = spec.shape, per = shape.reduce((a, b) => a * b, 1);
   const x = edgeInputs(spec.name, heavy ? 4 : 64, SEEDS.test);
   let bytes: Uint8Array, file: string;
