@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { convertLayersModel, encodeFloatGraph, type ConvertOptions } from '../convert/convert.js';
 import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation, type Predictor } from '../convert/evaluate.js';
 import { loadGraphModelFile } from '../convert/graph-model.js';
+import { layerShapes } from '../convert/graph.js';
 import { pruneFloatGraph } from '../convert/prune.js';
 import { describePixelRule, INPUT_RANGES, modelInputs, pixelRuleOf, uniformExamples, type InputRange, type ModelInputs, type PixelRuleOptions } from '../convert/inputs.js';
 import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
@@ -23,8 +24,8 @@ import { parse, UsageError, type Command } from '../../runtime/cli/args.js';
 export const CONVERT_HELP = `usage: edgeq convert <model.json> --out <model.edgeq> --calibration <data> [options]
 
 Converts a TF.js model (model.json + weight shards: a Layers model as TF.js saves it or
-as the Keras → TF.js converter writes it, or a Graph model of conv / pool / dense ops)
-into a pruned, int8-quantized .edgeq file, and reports sizes, per-layer sparsity and,
+as the Keras → TF.js converter writes it, or a Graph model as tensorflowjs_converter
+writes a SavedModel or frozen graph: the layers and ops docs/CONVERTER.md lists) into a pruned, int8-quantized .edgeq file, and reports sizes, per-layer sparsity and,
 with --eval, how int8 compares with float (accuracy, top-1 agreement, output error).
 
 <data> (for --calibration and --eval) is one of:
@@ -115,7 +116,7 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   const loaded = graphModel ?? await loadLayersModelFile(a.model);
   const floatModel: Predictor = graphModel ? graphModel.model : (loaded as Awaited<ReturnType<typeof loadLayersModelFile>>).model;
   const inputShape = fixedShape(graphModel ? graphModel.graph.inputShape : (floatModel as tf.LayersModel).inputs[0].shape.slice(1), a.model);
-  const outputShape = graphModel ? [outputCount(graphModel.graph)] : ((floatModel as tf.LayersModel).outputs[0].shape.slice(1) as number[]);
+  const outputShape = graphModel ? layerShapes(graphModel.graph).at(-1)! : ((floatModel as tf.LayersModel).outputs[0].shape.slice(1) as number[]);
   const outputs = outputShape.reduce((x, y) => x * y, 1);
 
   progress.step('load data');
@@ -218,13 +219,6 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   floatModel.dispose();
   return report;
 }
-
-// Classes a float graph outputs: the units of its last dense layer.
-function outputCount(graph: import('../convert/graph.js').FloatGraph): number {
-  const dense = [...graph.layers].reverse().find((l) => l.type === 'dense');
-  return dense && dense.type === 'dense' ? dense.units : 0;
-}
-
 
 export const command: Command = async (args, io) => {
   const { values, positionals } = parse(args, {

@@ -94,6 +94,17 @@ export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] 
   }
 }
 
+// The output shape of every layer of a float graph (the last one's is the model's output).
+export function layerShapes(graph: FloatGraph): number[][] {
+  const shapes: number[][] = [];
+  const shapeOf = (j: number) => (j === -1 ? graph.inputShape : shapes[j]);
+  graph.layers.forEach((l, i) => {
+    const src = l.inputs ?? [i - 1];
+    shapes.push(outputShape(l, shapeOf(src[0]), src[1] === undefined ? undefined : shapeOf(src[1])));
+  });
+  return shapes;
+}
+
 // A zero pad2d read only by a 'valid' conv2d / depthwise conv whose pads are exactly those
 // 'same' would add to its input (MobileNet's [[0, 1], [0, 1]] before a stride-2 3×3 conv
 // on even sizes) is removed and the conv made 'same': the engine pads 'same' with the
@@ -102,9 +113,8 @@ export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] 
 export function foldZeroPadding(graph: FloatGraph): FloatGraph {
   const { layers } = graph;
   const src = layers.map((l, i) => l.inputs ?? [i - 1]);
-  const shapes: number[][] = [];
+  const shapes = layerShapes(graph);
   const shapeOf = (j: number) => (j === -1 ? graph.inputShape : shapes[j]);
-  layers.forEach((l, i) => shapes.push(outputShape(l, shapeOf(src[i][0]), src[i][1] === undefined ? undefined : shapeOf(src[i][1]))));
   const removed = new Set<number>();
   layers.forEach((p, i) => {
     if (p.type !== 'pad2d') return;
