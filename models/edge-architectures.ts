@@ -28,6 +28,9 @@
 // significant digits so that TF.js backends, which differ in the last float bits, agree).
 
 import type * as tfType from '@tensorflow/tfjs';
+import { rng } from '../src/toolchain/data/rng.js';
+
+export { rng }; // make-edge.ts's stand-in data draws from the same source
 
 type TF = typeof tfType;
 type Sym = tfType.SymbolicTensor;
@@ -57,17 +60,6 @@ export const edgeSpec = (name: EdgeModelName): EdgeModelSpec => EDGE_MODELS.find
 // are different draws, and so are the trained models' training examples.
 export const SEEDS = { weights: 1, statistics: 2, calibration: 3, test: 4, train: 5 } as const;
 
-// mulberry32: small, seeded, reproducible.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gauss(r: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

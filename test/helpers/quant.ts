@@ -5,6 +5,9 @@ import { Heap, type Quant } from './kernels.js';
 import type { EngineBuild, EngineExports } from '../../src/runtime/engine.js';
 import { loadEngine } from '../../src/runtime/node.js';
 import { activationQuant } from '../../src/toolchain/convert/quantize.js';
+import { rng } from '../../src/toolchain/data/rng.js';
+
+export { rng };
 export { quantizeRows } from '../../src/toolchain/convert/quantize.js';
 
 export const BUILDS: EngineBuild[] = ['simd', 'scalar'];
@@ -22,17 +25,6 @@ export async function heapFor(build: EngineBuild): Promise<Heap> {
   return new Heap(e);
 }
 
-// mulberry32: small, seeded, reproducible.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomInt8(r: () => number, n: number, lo = -128, hi = 127): Int8Array {
   const a = new Int8Array(n);
