@@ -1,5 +1,6 @@
 // Makes models/edge/<name>.edgeq from each edge model of models/edge-architectures.ts:
-//   DS-CNN and MobileNetV1-0.25 trained (Adam, TF.js wasm) on their stand-in task
+//   DS-CNN and MobileNetV1-0.25 trained (Adam, TF.js wasm with the gradient kernels of
+//     src/toolchain/train/wasm-gradients.ts) on their stand-in task
 //     (edgeExamples, the training seed), saved float to models/float/<name>/;
 //   ResNet-8 and the autoencoder built from seeds (He-normal weights, batch-norm
 //     statistics from stand-in inputs, last layer fitted in closed form);
@@ -26,6 +27,7 @@ import { loadModel } from '../src/runtime/node.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation } from '../src/toolchain/convert/evaluate.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
+import { registerWasmGradients } from '../src/toolchain/train/wasm-gradients.js';
 import { buildEdgeModel, EDGE_MODELS, edgeArchitecture, edgeExamples, edgeInputs, edgeSpec, floatFiles, rng, SEEDS, type EdgeModelName } from './edge-architectures.js';
 
 export const EDGE_DIR = fileURLToPath(new URL('./edge/', import.meta.url));
@@ -105,7 +107,7 @@ export interface EpochLog { epoch: number; loss: number; accuracy: number; secon
 // statistics set to those of 512 training examples through the trained weights (TF.js's
 // moving averages, momentum 0.99 over a few hundred steps, still carry the early weights').
 async function trainEdge(name: EdgeModelName, recipe: Recipe): Promise<{ model: tf.LayersModel; history: EpochLog[] }> {
-  registerEdgeGradients();
+  registerWasmGradients();
   const spec = edgeSpec(name), per = spec.shape.reduce((a, b) => a * b, 1);
   const { x, labels } = edgeExamples(name, recipe.examples, SEEDS.train);
   const model = edgeArchitecture(tf, name);
@@ -184,130 +186,6 @@ async function main(): Promise<void> {
       }
     }
   }
-}
-
-// ---------------------------------------------------------------- training on TF.js wasm
-//
-// TF.js's wasm backend has no Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter
-// or DepthwiseConv2dNativeBackpropInput, and its cpu backend trains these models at a
-// few images a second; so the three are registered here for wasm, any stride and
-// padding (src/toolchain/train/wasm-gradients.ts covers only the reference CNN's stride
-// 1). Checked against the cpu backend's kernels (relative error < 1e-6) when written.
-
-type Info = tf.TensorInfo;
-interface WasmBackend { makeOutput(shape: number[], dtype: tf.DataType): Info; typedArrayFromHeap(info: Info): Float32Array }
-type Attrs = Record<string, unknown>;
-type Geometry = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
-
-const geometry = (xShape: number[], filterShape: number[], a: Attrs, depthwise: boolean): Geometry => tf.backend_util.computeConv2DInfo(
-  xShape as [number, number, number, number], filterShape as [number, number, number, number],
-  a.strides as number | [number, number], 1, a.pad as 'same' | 'valid', a.dimRoundingMode as 'round' | undefined, depthwise);
-
-// Σ over batch and output positions of x at each filter tap times dy: the filter's
-// gradient, in a plain loop over the wasm heap (ci = 1 for depthwise: channel c of x
-// meets channel c of dy only).
-function filterGradient(backend: WasmBackend, x: Info, dy: Info, g: Geometry, depthwise: boolean): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = g;
-  const { top, left } = g.padInfo;
-  const ci = depthwise ? 1 : cin;
-  const acc = new Float32Array(kh * kw * ci * cout);
-  const xs = backend.typedArrayFromHeap(x), ds = backend.typedArrayFromHeap(dy);
-  for (let b = 0; b < n; b++) for (let y = 0; y < oh; y++) for (let xo = 0; xo < ow; xo++) {
-    const d0 = ((b * oh + y) * ow + xo) * cout;
-    for (let i = 0; i < kh; i++) {
-      const yy = y * sh + i - top;
-      if (yy < 0 || yy >= h) continue;
-      for (let j = 0; j < kw; j++) {
-        const xx = xo * sw + j - left;
-        if (xx < 0 || xx >= w) continue;
-        const x0 = ((b * h + yy) * w + xx) * cin, a0 = (i * kw + j) * ci * cout;
-        if (depthwise) for (let c = 0; c < cout; c++) acc[a0 + c] += xs[x0 + c] * ds[d0 + c];
-        else for (let c = 0; c < ci; c++) {
-          const v = xs[x0 + c], a1 = a0 + c * cout;
-          if (v !== 0) for (let o = 0; o < cout; o++) acc[a1 + o] += v * ds[d0 + o];
-        }
-      }
-    }
-  }
-  const out = backend.makeOutput(depthwise ? [kh, kw, cin, 1] : [kh, kw, cin, cout], 'float32');
-  backend.typedArrayFromHeap(out).set(acc);
-  return out;
-}
-
-// A kernel input copied into a tensor of its own (a tensor sharing the input's data would
-// let the composite's reshapes release it), and a composite's result copied out.
-const copy = (wasm: WasmBackend, info: Info) => tf.tensor(wasm.typedArrayFromHeap(info).slice(), info.shape);
-function output(wasm: WasmBackend, f: () => tf.Tensor): Info {
-  const r = tf.tidy(f);
-  const out = wasm.makeOutput(r.shape, 'float32');
-  wasm.typedArrayFromHeap(out).set(r.dataSync() as Float32Array);
-  r.dispose();
-  return out;
-}
-
-let registered = false;
-function registerEdgeGradients(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const x = inputs.x as Info, dy = inputs.dy as Info, shape = (attrs as Attrs).filterShape as number[];
-      const g = geometry(x.shape, shape, attrs as Attrs, false), wasm = backend as unknown as WasmBackend;
-      // 1×1, stride 1 (the pointwise convolutions): xᵀ · dy, one matrix product
-      if (g.filterHeight * g.filterWidth * g.strideHeight * g.strideWidth === 1) {
-        return output(wasm, () => tf.matMul(copy(wasm, x).reshape([-1, shape[2]]), copy(wasm, dy).reshape([-1, shape[3]]), true, false).reshape(shape));
-      }
-      return filterGradient(wasm, x, dy, g, false);
-    },
-  });
-  tf.registerKernel({
-    kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const x = inputs.x as Info, dy = inputs.dy as Info, shape = (attrs as Attrs).filterShape as number[];
-      if (shape[3] !== 1) throw new Error('DepthwiseConv2dNativeBackpropFilter on wasm: channel multiplier 1 only');
-      return filterGradient(backend as unknown as WasmBackend, x, dy, geometry(x.shape, shape, attrs as Attrs, true), true);
-    },
-  });
-  // dy spread back to stride 1 (zeros between), correlated in full with the flipped
-  // filter: the gradient of padded x; then the padding cut off
-  tf.registerKernel({
-    kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const wasm = backend as unknown as WasmBackend, shape = (attrs as Attrs).inputShape as number[];
-      return output(wasm, () => {
-        const dy = copy(wasm, inputs.dy as Info) as tf.Tensor4D, w = copy(wasm, inputs.filter as Info) as tf.Tensor4D;
-        const [kh, kw, ch, m] = w.shape;
-        if (m !== 1) throw new Error('DepthwiseConv2dNativeBackpropInput on wasm: channel multiplier 1 only');
-        const g = geometry(shape, w.shape, attrs as Attrs, true);
-        const [b, oh, ow] = dy.shape, sh = g.strideHeight, sw = g.strideWidth;
-        const spread = sh === 1 && sw === 1 ? dy
-          : tf.pad(dy.reshape([b, oh, 1, ow, 1, ch]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]).reshape([b, oh * sh, ow * sw, ch]) as tf.Tensor4D;
-        const full = tf.depthwiseConv2d(tf.pad(spread, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), tf.reverse(w, [0, 1]), 1, 'valid');
-        return tf.slice(full, [0, g.padInfo.top, g.padInfo.left, 0], shape);
-      });
-    },
-  });
-  // TF.js's batch-norm gradient tiles 1 / σ to the whole activation before multiplying
-  // (a third of a MobileNetV1 step on wasm); broadcasting gives the same numbers.
-  tf.registerGradient({
-    kernelName: 'FusedBatchNorm', inputsToSave: ['x', 'mean', 'variance', 'scale'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, mean, variance, scale] = saved;
-      const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
-      const s = scale ?? tf.scalar(1);
-      const inv = tf.rsqrt(tf.add(variance, (attrs as Attrs).varianceEpsilon as number));
-      const centred = tf.sub(x, mean), dys = tf.mul(dy as tf.Tensor, s);
-      const reduce = (t: tf.Tensor) => tf.sum(t, axes).reshape(mean.shape);
-      return {
-        x: () => tf.mul(dys, inv),
-        mean: () => reduce(tf.mul(dys, tf.neg(inv))),
-        variance: () => reduce(tf.mul(tf.mul(centred, tf.mul(tf.pow(inv, 3), -0.5)), dys)),
-        scale: () => reduce(tf.mul(dy as tf.Tensor, tf.mul(centred, inv))),
-        offset: () => reduce(dy as tf.Tensor),
-      };
-    },
-  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

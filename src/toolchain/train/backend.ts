@@ -1,7 +1,7 @@
 // Picks TF.js's backend for training: WebGPU on a GPU first (Dawn through the `webgpu`
 // npm package in Node, navigator.gpu in a browser), else the fastest backend that can
 // train here, named. Measured on this project's 2-core machines (img/s, reference CNN /
-// LSTM): wasm 120 / 445 (with the gradient kernel of wasm-gradients.ts), WebGPU on
+// LSTM): wasm 120 / 445 (with the gradient kernels of wasm-gradients.ts), WebGPU on
 // SwiftShader ≈ 5 / –, cpu 2 / 90.
 //
 // Without a GPU, Debian's chromium package ships SwiftShader's software Vulkan driver,
@@ -42,7 +42,7 @@ async function useWasm(why: string): Promise<BackendChoice> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmGradients();
   if (!(await tf.setBackend('wasm'))) throw new Error("TF.js's wasm backend did not start");
-  return { name: 'wasm', note: `TF.js's wasm backend (XNNPACK, with edgeq's Conv2DBackpropFilter): ${why}` };
+  return { name: 'wasm', note: `TF.js's wasm backend (XNNPACK, with edgeq's gradient kernels): ${why}` };
 }
 
 export async function chooseBackend(wanted: 'auto' | BackendName = 'auto'): Promise<BackendChoice> {

@@ -1,24 +1,60 @@
-// The one gradient kernel TF.js's wasm backend lacks for convolutional models,
-// Conv2DBackpropFilter, composed from its fast forward convolution, so that the
-// reference CNN can train on it. Covered: stride 1 (valid or same), no dilation,
-// which is what the reference CNN uses; anything else says so.
+// What TF.js's wasm backend lacks to train convolutional models, supplied by
+// registerWasmGradients (used by `edgeq train` and by models/make-edge.ts):
 //
-//   dW = conv2d(xᵀ, dyᵀ): batch and channels swap roles, and the output is the filter
+//   Conv2DBackpropFilter                  any stride and padding, NHWC
+//   DepthwiseConv2dNativeBackpropFilter   any stride and padding, channel multiplier 1
+//   DepthwiseConv2dNativeBackpropInput    any stride and padding, channel multiplier 1
+//   FusedBatchNorm's gradient             TF.js's own, broadcasting 1/σ instead of tiling it
+//
+// Anything else says so and names the fallback (--backend cpu or webgpu). TF.js's
+// gradients reach these kernels with dilation 1 only (they assert it), so no dilation here.
+//
+// Which way each kernel computes was measured (TF.js wasm, one thread, batch 32, best of
+// 5 calls, this project's 2-core machine, ms):
+//
+//   Conv2DBackpropFilter                    composed conv   JS loop   xᵀ·dy matMul
+//     1×1 25×5×64 → 64 (DS-CNN pointwise)         3.2         35         12.8
+//     1×1 24×24×32 → 32                          11.1         41         14.2
+//     1×1 6×6×128 → 256                           6.1         85         36
+//     3×3 14×14×16 → 32, stride 1, same           3.8         59
+//     3×3 26×26×8 → 16, stride 1, valid           5.8         49
+//     3×3 96×96×3 → 8, stride 2 (MobileNet stem) 13.1         44
+//     10×4 49×10×1 → 64, stride 2 (DS-CNN stem)   2.3         20
+//     3×3 24×24×16 → 32, stride 2, valid          4.0         50
+//   so the composed convolution everywhere (strides > 1 as its dilation).
+//
+//   depthwise 3×3, two runs         filter: loop / composed    input: composed / loop
+//     25×5×64, stride 1                    6.4–7.1 / 8.3–12           7.4–7.7 / 6.5–7.3
+//     48×48×8, stride 1                    18 / 12–18                 7.2–9.8 / 18–22
+//     48×48×16, stride 2                   9.0–11 / 11–11.5           9.5–10 / 8.8–11
+//     12×12×64, stride 1                   7.5–7.8 / 6.5–7.5          1.4–1.5 / 7.6–8.0
+//   a tie for the filter's gradient, where the loop is kept (one pass over the heap, no
+//   copies); the composed convolution for the input's.
 
 import * as tf from '@tensorflow/tfjs';
 
 type Attrs = Record<string, unknown>;
+type Info = tf.TensorInfo;
+type Geometry = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+  incRef(dataId: object): void;
 }
 
-function fail(kernel: string, what: string): never {
-  throw new Error(`${kernel} on the wasm backend: ${what} is not supported; train with --backend cpu or webgpu`);
+function fail(kernel: string, supported: string, got: string): never {
+  throw new Error(`${kernel} on the wasm backend supports ${supported}, not ${got}; train with --backend cpu or webgpu`);
+}
+
+// A kernel input as a tensor for a composite, holding a reference of its own: the
+// composite's tidy disposes it, which must not free the caller's input.
+function input(backend: WasmBackend, info: Info): tf.Tensor4D {
+  backend.incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
 }
 
 // Runs a composite in float32 and copies its result into a fresh wasm output.
-function compose(backend: WasmBackend, f: () => tf.Tensor): tf.TensorInfo {
+function compose(backend: WasmBackend, f: () => tf.Tensor): Info {
   const r = tf.tidy(f);
   const out = backend.makeOutput(r.shape, 'float32');
   backend.typedArrayFromHeap(out).set(r.dataSync() as Float32Array);
@@ -26,22 +62,99 @@ function compose(backend: WasmBackend, f: () => tf.Tensor): tf.TensorInfo {
   return out;
 }
 
-const tensor = (info: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
+const geometry = (xShape: number[], filterShape: number[], a: Attrs, depthwise: boolean): Geometry => tf.backend_util.computeConv2DInfo(
+  xShape as [number, number, number, number], filterShape as [number, number, number, number],
+  a.strides as number | [number, number], 1, a.pad as 'same' | 'valid', a.dimRoundingMode as 'round' | undefined, depthwise);
 
-function samePads(k: number): [number, number] {
-  const total = Math.max(k - 1, 0); // stride 1: out = in
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+// dW[i, j, c, o] = Σ over b, y, x of xp[b, y·s + i, x·s' + j, c] · dy[b, y, x, o]
+//               = conv2d(xpᵀ, dyᵀ, stride 1, dilation s × s'): batch and channels swap
+//                 roles, dy is the filter, and the output is the filter's gradient;
+// xp is x padded (or cut) to exactly the rows and columns the taps read.
+function conv2dFilterGradient(backend: WasmBackend, xInfo: Info, dyInfo: Info, g: Geometry): Info {
+  return compose(backend, () => {
+    const x = input(backend, xInfo), dy = input(backend, dyInfo);
+    const { top, left } = g.padInfo;
+    const rows = (g.outHeight - 1) * g.strideHeight + g.filterHeight, cols = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
+    const bottom = Math.max(rows - top - g.inHeight, 0), right = Math.max(cols - left - g.inWidth, 0);
+    let xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    if (xp.shape[1] !== rows || xp.shape[2] !== cols) xp = tf.slice(xp, 0, [-1, rows, cols, -1]);
+    const r = tf.conv2d(xp.transpose([3, 1, 2, 0]) as tf.Tensor4D, dy.transpose([1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid', 'NHWC', [g.strideHeight, g.strideWidth]);
+    return r.transpose([1, 2, 0, 3]);
+  });
 }
 
-function checkConv(kernel: string, a: Attrs): void {
-  const s = a.strides as number | number[];
-  const strides = Array.isArray(s) ? s : [s, s];
-  if (strides.some((v) => v !== 1)) fail(kernel, `stride ${strides.join('×')}`);
-  const d = a.dilations as number | number[] | undefined;
-  if (d !== undefined && (Array.isArray(d) ? d : [d, d]).some((v) => v !== 1)) fail(kernel, 'dilation');
-  if (a.pad !== 'valid' && a.pad !== 'same') fail(kernel, `padding ${JSON.stringify(a.pad)}`);
-  if (a.dataFormat !== undefined && a.dataFormat !== 'NHWC') fail(kernel, `data format ${a.dataFormat}`);
+// dW[i, j, c] = Σ over b, y, x of x[b, y·s + i − top, x·s' + j − left, c] · dy[b, y, x, c],
+// taps outside x skipped, in a plain loop over the wasm heap.
+function depthwiseFilterGradient(backend: WasmBackend, x: Info, dy: Info, g: Geometry): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = g;
+  const { top, left } = g.padInfo;
+  const acc = new Float32Array(kh * kw * c);
+  const xs = backend.typedArrayFromHeap(x), ds = backend.typedArrayFromHeap(dy);
+  for (let b = 0; b < n; b++) for (let y = 0; y < oh; y++) for (let xo = 0; xo < ow; xo++) {
+    const d0 = ((b * oh + y) * ow + xo) * c;
+    for (let i = 0; i < kh; i++) {
+      const yy = y * sh + i - top;
+      if (yy < 0 || yy >= h) continue;
+      for (let j = 0; j < kw; j++) {
+        const xx = xo * sw + j - left;
+        if (xx < 0 || xx >= w) continue;
+        const x0 = ((b * h + yy) * w + xx) * c, a0 = (i * kw + j) * c;
+        for (let k = 0; k < c; k++) acc[a0 + k] += xs[x0 + k] * ds[d0 + k];
+      }
+    }
+  }
+  const out = backend.makeOutput([kh, kw, c, 1], 'float32');
+  backend.typedArrayFromHeap(out).set(acc);
+  return out;
 }
+
+// dy spread back to stride 1 (zeros between), correlated in full with the flipped
+// filter: the gradient of the padded x; then the padding cut off.
+function depthwiseInputGradient(backend: WasmBackend, dyInfo: Info, filterInfo: Info, g: Geometry, shape: number[]): Info {
+  return compose(backend, () => {
+    const dy = input(backend, dyInfo), w = input(backend, filterInfo);
+    const [kh, kw, ch] = w.shape;
+    const [b, oh, ow] = dy.shape, sh = g.strideHeight, sw = g.strideWidth;
+    const spread = sh === 1 && sw === 1 ? dy
+      : tf.pad(dy.reshape([b, oh, 1, ow, 1, ch]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]).reshape([b, oh * sh, ow * sw, ch]) as tf.Tensor4D;
+    const full = tf.depthwiseConv2d(tf.pad(spread, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), tf.reverse(w, [0, 1]), 1, 'valid');
+    return tf.slice(full, [0, g.padInfo.top, g.padInfo.left, 0], shape);
+  });
+}
+
+function checkMultiplier(kernel: string, filterShape: number[]): void {
+  if (filterShape[3] !== 1) fail(kernel, 'channel multiplier 1 only', `channel multiplier ${filterShape[3]}`);
+}
+
+// TF.js's FusedBatchNorm gradient (tfjs-core 4.22, gradients/FusedBatchNorm_grad.ts) with
+// one change: for a per-channel mean it tiles 1/σ to the whole activation before
+// multiplying (a third of a MobileNetV1 step on wasm); here it broadcasts. Every other
+// operation and its order is TF.js's, and tiling copies values without changing them, so
+// each element is the same float32 product of the same operands: the same numbers on
+// every backend (tf.registerGradient is global, not per backend; the test holds it equal
+// bit for bit to TF.js's on cpu and wasm).
+const batchNormGradient: tf.GradConfig = {
+  kernelName: 'FusedBatchNorm',
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, mean, variance, scale] = saved;
+    const dyt = dy as tf.Tensor;
+    const scaleValue = scale == null ? tf.scalar(1) : scale;
+    // TF.js sums over the reduction axes only for a per-channel (rank 1) mean
+    const reduce = (t: tf.Tensor) => tf.reshape(mean.rank === 1 ? tf.sum(t, tf.backend_util.getReductionAxes(mean.shape, x.shape)) : t, mean.shape);
+    const xMinusMean = tf.sub(x, mean);
+    const dyTimesScale = tf.mul(dyt, scaleValue);
+    const oneOverSqrtVariance = tf.rsqrt(tf.add(variance, tf.scalar((attrs as Attrs).varianceEpsilon as number)));
+    const minusHalfRCube = tf.mul(tf.mul(tf.mul(oneOverSqrtVariance, oneOverSqrtVariance), oneOverSqrtVariance), tf.scalar(-0.5));
+    return {
+      x: () => tf.reshape(tf.mul(tf.mul(dyt, oneOverSqrtVariance), scaleValue), x.shape),
+      mean: () => reduce(tf.mul(tf.mul(oneOverSqrtVariance, tf.scalar(-1)), dyTimesScale)),
+      variance: () => reduce(tf.mul(tf.mul(minusHalfRCube, xMinusMean), dyTimesScale)),
+      scale: () => reduce(tf.mul(dyt, tf.mul(xMinusMean, oneOverSqrtVariance))),
+      offset: () => reduce(dyt),
+    };
+  },
+};
 
 let registered = false;
 
@@ -51,18 +164,26 @@ export function registerWasmGradients(): void {
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter', backendName: 'wasm',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      checkConv('Conv2DBackpropFilter', attrs as Attrs);
-      const [kh, kw] = (attrs as Attrs).filterShape as number[];
-      return compose(backend as unknown as WasmBackend, () => {
-        let x = tensor(inputs.x as tf.TensorInfo) as tf.Tensor4D;
-        const dy = tensor(inputs.dy as tf.TensorInfo) as tf.Tensor4D;
-        if ((attrs as Attrs).pad === 'same') {
-          const [pt, pb] = samePads(kh), [pl, pr] = samePads(kw);
-          x = tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
-        }
-        const r = tf.conv2d(x.transpose([3, 1, 2, 0]) as tf.Tensor4D, dy.transpose([1, 2, 0, 3]) as tf.Tensor4D, 1, 'valid');
-        return r.transpose([1, 2, 0, 3]);
-      });
+      const a = attrs as Attrs, x = inputs.x as Info;
+      if (a.dataFormat !== undefined && a.dataFormat !== 'NHWC') fail('Conv2DBackpropFilter', 'data format NHWC only', `data format ${a.dataFormat}`);
+      return conv2dFilterGradient(backend as unknown as WasmBackend, x, inputs.dy as Info, geometry(x.shape, a.filterShape as number[], a, false));
     },
   });
+  tf.registerKernel({
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const a = attrs as Attrs, x = inputs.x as Info, shape = a.filterShape as number[];
+      checkMultiplier('DepthwiseConv2dNativeBackpropFilter', shape);
+      return depthwiseFilterGradient(backend as unknown as WasmBackend, x, inputs.dy as Info, geometry(x.shape, shape, a, true));
+    },
+  });
+  tf.registerKernel({
+    kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const a = attrs as Attrs, filter = inputs.filter as Info, shape = a.inputShape as number[];
+      checkMultiplier('DepthwiseConv2dNativeBackpropInput', filter.shape);
+      return depthwiseInputGradient(backend as unknown as WasmBackend, inputs.dy as Info, filter, geometry(shape, filter.shape, a, true), shape);
+    },
+  });
+  tf.registerGradient(batchNormGradient);
 }
