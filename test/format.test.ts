@@ -215,6 +215,32 @@ describe('typed errors', () => {
     model.dispose();
   });
 
+  it.each(BUILDS)('the %s engine quantizes pixels by the pixel rule exactly as it quantizes the float values the rule gives', async (build) => {
+    // a model whose output is its quantized input (a flatten), so every input code shows;
+    // rules of 1, 2 and 3 channels (the SIMD path steps 12 values) over 7×5 pixels, batch 3;
+    // some values clamp to −128 or 127
+    let clamped = 0;
+    for (const [mul, add] of [[[2 / 255], [-1]], [[1 / 200, -1 / 180], [-0.6, 0.7]], [[1 / 58.4, 1 / 57.1, 1 / 57.4], [-123.7 / 58.4, -116.3 / 57.1, -103.5 / 57.4]]]) {
+      const c = mul.length, n = 3 * 7 * 5 * c;
+      const bytes = encodeModel({
+        metadata: { name: 'pixels', source: { format: 'test' } },
+        input: { shape: [7, 5, c], quant: { scale: 0.01, zeroPoint: 5 }, pixelRule: { mul, add } },
+        layers: [{ type: 'flatten' }],
+      });
+      const model = await loadModel(bytes, { build });
+      const r = rng(c);
+      const pixels = Uint8Array.from({ length: n }, (_, i) => (i < 4 ? [0, 255, 128, 1][i] : Math.floor(r() * 256)));
+      const rule = model.info.pixelRule!;
+      const values = Float32Array.from(pixels, (p, i) => Math.fround(Math.fround(p * rule.mul[i % c]) + rule.add[i % c]));
+      const fromPixels = model.predict(pixels, { batch: 3 }), fromValues = model.predict(values, { batch: 3 });
+      expect(fromPixels).toEqual(fromValues);
+      expect(new Set(fromPixels).size).toBeGreaterThan(60);
+      clamped += fromPixels.filter((v) => v === Math.fround(Math.fround(0.01) * (127 - 5)) || v === Math.fround(Math.fround(0.01) * (-128 - 5))).length;
+      model.dispose();
+    }
+    expect(clamped).toBeGreaterThan(0);
+  });
+
   it('bad batch, use after dispose', async () => {
     const model = await loadModel(good);
     expect(() => model.predict([1], { batch: 0 })).toThrow(/batch must be an integer/);
