@@ -86,7 +86,12 @@ export const OP_GLOBAL_MAX_POOL2D = 14;
 export const OP_UPSAMPLE2D = 15; // nearest, whole factors
 export const OP_PAD2D = 16; // zero padding (the zero point)
 export const OP_CHANNEL_AFFINE = 17; // a · x + b per channel (last axis): batch normalization
-export const OP_LAST = 17;
+export const OP_CONV1D = 18; // [steps, channels], dilation, padding valid / same / causal
+export const OP_MAX_POOL1D = 19;
+export const OP_AVG_POOL1D = 20;
+export const OP_GLOBAL_AVG_POOL1D = 21;
+export const OP_GLOBAL_MAX_POOL1D = 22;
+export const OP_LAST = 22;
 
 // O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
 export const ACT_NONE = 0;
@@ -110,6 +115,7 @@ export const ACT_F_LAST = 9;
 // O_PADDING
 export const PAD_VALID = 0;
 export const PAD_SAME = 1;
+export const PAD_CAUSAL = 2; // conv1d only: (window − 1) zeros before, none after (Keras)
 
 // limits a valid file keeps to
 export const MAX_TENSORS = 4096;

@@ -10,6 +10,7 @@ export {
   conv2d_s8_ref, conv2d_s8_im2col, conv2d_scratch_size, conv2d_max_pool2d_s8_im2col, conv2d_max_pool2d_scratch_size,
   conv2d_sparse_pairs, conv2d_sparse_packed_size, conv2d_sparse_pack, conv2d_sparse_scratch_size, conv2d_max_pool2d_s8_sparse,
 } from "./kernels/conv2d";
+export { conv1d_s8_ref, conv1d_s8_im2col, conv1d_scratch_size } from "./kernels/conv1d";
 export { dense_s8_ref, dense_s8_gemm } from "./kernels/dense";
 export { add_s8_ref, add_s8_x16 } from "./kernels/add";
 export { multiply_s8_ref, multiply_s8_x16 } from "./kernels/multiply";

@@ -70,19 +70,20 @@ export function conv2d_scratch_size(w: i32, c: i32, kh: i32, kw: i32, sw: i32, p
   return <usize>ow * <usize>((kh * kw * c + 7) & ~7);
 }
 
-// Patch rows are short, where memory.copy's and memory.fill's call cost dominates.
+// Patch rows are short, where memory.copy's and memory.fill's call cost dominates
+// (conv1d's patches too).
 // copySmall moves whole 8-byte words: it may read up to 7 bytes past `src + n` and
 // write up to 7 bytes past `dst + n`. Segments are written in increasing order, so
 // the spill is overwritten by the next segment or lands in the row's k..Kp tail or
 // in the scratch's MEM_SLACK.
 // @ts-ignore: decorator
-@inline function copySmall(dst: usize, src: usize, n: i32): void {
+@inline export function copySmall(dst: usize, src: usize, n: i32): void {
   if (n >= 64) { memory.copy(dst, src, n); return; }
   for (let i = 0; i < n; i += 8) store<u64>(dst + i, load<u64>(src + i));
 }
 
 // @ts-ignore: decorator
-@inline function fillSmall(dst: usize, value: u8, n: i32): void {
+@inline export function fillSmall(dst: usize, value: u8, n: i32): void {
   if (n >= 32) { memory.fill(dst, value, n); return; }
   for (let i = 0; i < n; i++) store<u8>(dst + i, value);
 }

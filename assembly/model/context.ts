@@ -179,6 +179,16 @@ export function shapeIs3(t: i32, a: i32, b: i32, c: i32): bool {
   return rank(t) == 3 && dim(t, 0) == a && dim(t, 1) == b && dim(t, 2) == c;
 }
 
+export function shapeIs2(t: i32, a: i32, b: i32): bool {
+  return rank(t) == 2 && dim(t, 0) == a && dim(t, 1) == b;
+}
+
+// Padding 'valid' or 'same': every op that reads the padding field checks its own
+// range (conv1d also takes 'causal').
+export function validOrSame(pad: i32): bool {
+  return pad == F.PAD_VALID || pad == F.PAD_SAME;
+}
+
 export function sameShape(a: i32, b: i32): bool {
   const rk = rank(a);
   if (rank(b) != rk) return false;

@@ -19,7 +19,7 @@ import {
   E_BATCH, E_CHECKSUM, E_GRAPH, E_HEADER, E_MAGIC, E_MEMORY, E_NO_MODEL, E_INPUT_VALUE, E_NO_PIXEL_RULE, E_OP, E_TENSOR, E_TRUNCATED,
   E_UNSUPPORTED_OP, E_VERSION, FUSED_DONE, FUSED_NEXT, OK, R_ALIGN, R_ENCODING, R_FIELD, R_LIMIT, R_ORDER, R_PARAM, R_QUANT,
   R_RANGE, R_SHAPE, R_TENSOR_REF, allocTables, arr, buf, channelScalesPtr, clearError, dim, elems, errIndex, errReason, data, f32f,
-  fail, finite, i32f, isActivation, nO, nT, oFused, oKernel, oMacs, oPackedSize, opField20, opInput, opOutput, opPadding,
+  fail, finite, i32f, isActivation, nO, nT, oFused, oKernel, oMacs, oPackedSize, opField20, opInput, opOutput,
   opType, orec, param, setArr, setBuffers, setModel, table, tArena, tElems, tFirst, tLast, tNnz, tRoot, trec, u32f, u8f,
 } from "./context";
 import { ALIAS, CHECK, F32_OUTPUT, FLAGS, FUSE_NEXT, PREPARE, READS_FIELD20, RUN, SCRATCH } from "../ops/registry";
@@ -234,7 +234,8 @@ function checkTensor(t: i32, dataLen: u64): i32 {
 
 // Checks op o: what every op shares (its input written before, its output not yet,
 // the output's dtype, parameters 4–7 zero, a second input where the op reads one),
-// then the op's own checks; records the lifetimes the arena planner uses.
+// then the op's own checks (the padding's range among them); records the lifetimes
+// the arena planner uses.
 function checkOp(o: i32): i32 {
   const type = opType(o);
   if (type < 1 || type > F.OP_LAST) return fail(E_UNSUPPORTED_OP, o, R_FIELD);
@@ -246,7 +247,6 @@ function checkOp(o: i32): i32 {
   if (y < 0 || y >= nT || u8f(trec(y), F.T_KIND) != F.KIND_ACTIVATION || y == x) return fail(E_OP, o, R_TENSOR_REF);
   if (arr(tFirst, y) != -2) return fail(E_GRAPH, o, R_ORDER);
   if (u8f(trec(y), F.T_DTYPE) != (flags & F32_OUTPUT ? F.DTYPE_FLOAT32 : F.DTYPE_INT8)) return fail(E_OP, o, R_TENSOR_REF);
-  if (opPadding(o) != F.PAD_VALID && opPadding(o) != F.PAD_SAME) return fail(E_OP, o, R_PARAM);
   const x2 = opField20(o);
   if (flags & READS_FIELD20) {
     if (!isActivation(x2, F.DTYPE_INT8) || x2 == y) return fail(E_OP, o, R_TENSOR_REF);

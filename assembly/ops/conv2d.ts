@@ -10,7 +10,7 @@ import {
   E_MEMORY, E_OP, FUSED_NEXT, OK, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_PADDING, U_WEIGHTS,
   arr, buf, channelScalesPtr, constData, decode, dim, elems, fail, fusedActivationValid, isBiasOrNone, isChannelWeights,
   multipliersFinite, oFused, oKernel, opActivation, opBias, opInput, opOutput, opPadding, opType, opWeights, packedOf, param,
-  rank, scaleOf, scratch, setArr, setPacked, shapeIs3, setMacs, tLast, unused, zeroOf,
+  rank, scaleOf, scratch, setArr, setPacked, shapeIs3, setMacs, tLast, unused, validOrSame, zeroOf,
 } from "../model/context";
 import {
   conv2d_max_pool2d_s8_im2col, conv2d_max_pool2d_s8_sparse, conv2d_max_pool2d_scratch_size, conv2d_s8_im2col,
@@ -32,7 +32,7 @@ export function check(o: i32): i32 {
   if (dim(w, 3) != c) return fail(E_OP, o, R_SHAPE);
   if (!isBiasOrNone(opBias(o), f)) return fail(E_OP, o, R_TENSOR_REF);
   const sh = param(o, 0), sw = param(o, 1), pad = opPadding(o);
-  if (sh < 1 || sw < 1 || sh > 64 || sw > 64 || !fusedActivationValid(opActivation(o))) return fail(E_OP, o, R_PARAM);
+  if (sh < 1 || sw < 1 || sh > 64 || sw > 64 || !validOrSame(pad) || !fusedActivationValid(opActivation(o))) return fail(E_OP, o, R_PARAM);
   const oh = window_out_size(h, kh, sh, pad), ow = window_out_size(wd, kw, sw, pad);
   if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, f)) return fail(E_OP, o, R_SHAPE);
   if (!multipliersFinite(x, w, y)) return fail(E_OP, o, R_QUANT);

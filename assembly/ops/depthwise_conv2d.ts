@@ -9,7 +9,7 @@ import {
   E_MEMORY, E_OP, OK, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_PADDING, U_WEIGHTS,
   buf, channelScalesPtr, constData, decode, dim, elems, fail, fusedActivationValid, isBiasOrNone, isChannelWeights,
   multipliersFinite, opActivation, opBias, opInput, opOutput, opPadding, opWeights, packedOf, param, rank, scaleOf,
-  setMacs, setPacked, shapeIs3, unused, zeroOf,
+  setMacs, setPacked, shapeIs3, unused, validOrSame, zeroOf,
 } from "../model/context";
 import { depthwise_conv2d_pack, depthwise_conv2d_packed_size, depthwise_conv2d_s8_c8 } from "../kernels/depthwise_conv2d";
 import { window_out_size } from "../kernels/window";
@@ -24,7 +24,7 @@ export function check(o: i32): i32 {
   const sh = param(o, 0), sw = param(o, 1), m = param(o, 2), pad = opPadding(o);
   if (m < 1 || m > 64 || dim(w, 3) != 1 || oc != c * m) return fail(E_OP, o, R_SHAPE);
   if (!isBiasOrNone(opBias(o), oc)) return fail(E_OP, o, R_TENSOR_REF);
-  if (sh < 1 || sw < 1 || sh > 64 || sw > 64 || !fusedActivationValid(opActivation(o))) return fail(E_OP, o, R_PARAM);
+  if (sh < 1 || sw < 1 || sh > 64 || sw > 64 || !validOrSame(pad) || !fusedActivationValid(opActivation(o))) return fail(E_OP, o, R_PARAM);
   const oh = window_out_size(h, kh, sh, pad), ow = window_out_size(wd, kw, sw, pad);
   if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, oc)) return fail(E_OP, o, R_SHAPE);
   if (!multipliersFinite(x, w, y)) return fail(E_OP, o, R_QUANT);

@@ -5,7 +5,7 @@
 
 import {
   E_OP, OK, R_PARAM, R_QUANT, R_SHAPE, U_PADDING, buf, dim, fail, opInput, opOutput, opPadding, param, rank, sameQuant,
-  shapeIs3, unused,
+  shapeIs3, unused, validOrSame,
 } from "../model/context";
 import { max_pool2d_s8_c16 } from "../kernels/pool2d";
 import { window_out_size } from "../kernels/window";
@@ -17,6 +17,7 @@ export function checkWindowPool(o: i32): i32 {
   const x = opInput(o), y = opOutput(o);
   if (rank(x) != 3) return fail(E_OP, o, R_SHAPE);
   for (let i = 0; i < 4; i++) if (param(o, i) < 1 || param(o, i) > 4096) return fail(E_OP, o, R_PARAM);
+  if (!validOrSame(opPadding(o))) return fail(E_OP, o, R_PARAM);
   const oh = window_out_size(dim(x, 0), param(o, 0), param(o, 2), opPadding(o));
   const ow = window_out_size(dim(x, 1), param(o, 1), param(o, 3), opPadding(o));
   if (oh < 1 || ow < 1 || !shapeIs3(y, oh, ow, dim(x, 2))) return fail(E_OP, o, R_SHAPE);

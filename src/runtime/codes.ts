@@ -10,19 +10,21 @@ import * as F from '../../assembly/format.js';
 // and what `edgeq inspect` prints. test/docs.test.ts holds the docs and the modules to
 // this table. The other columns say how to read an op record back (Model.layers()):
 //   activation  what field 24 holds: 'fused' (FUSED_ACTIVATION) or 'float' (FLOAT_ACTIVATION)
-//   padding     field 28 is 'valid' / 'same'
+//   padding     field 28 is the padding (PADDING: 'valid' / 'same', conv1d also 'causal')
 //   input2      field 20 is a second input
-//   params      name → the params it is read from, as one number, a list, or `as` says
+//   params      name → the params it is read from, as one number, a list (`as: 'list'`
+//               for one param read as a list of one, as the 2-D ops' lists), or `as` says
 export interface OpSpec {
   code: number;
   activation?: 'fused' | 'float';
   padding?: true;
   input2?: true;
-  params?: Record<string, { at: number[]; as?: 'bool' | 'floatActivation' | 'alpha' }>;
+  params?: Record<string, { at: number[]; as?: 'bool' | 'floatActivation' | 'alpha' | 'list' }>;
 }
 
 const STRIDES = { strides: { at: [0, 1] } };
 const WINDOW = { window: { at: [0, 1] }, strides: { at: [2, 3] } };
+const WINDOW1D = { window: { at: [0], as: 'list' as const }, strides: { at: [1], as: 'list' as const } };
 
 export const OPS = {
   conv2d: { code: F.OP_CONV2D, activation: 'fused', padding: true, params: STRIDES },
@@ -42,14 +44,21 @@ export const OPS = {
   upsample2d: { code: F.OP_UPSAMPLE2D, params: { factors: { at: [0, 1] } } },
   pad2d: { code: F.OP_PAD2D, params: { pads: { at: [0, 1, 2, 3] } } },
   channel_affine: { code: F.OP_CHANNEL_AFFINE },
+  conv1d: { code: F.OP_CONV1D, activation: 'fused', padding: true, params: { strides: { at: [0], as: 'list' }, dilation: { at: [1] } } },
+  max_pool1d: { code: F.OP_MAX_POOL1D, padding: true, params: WINDOW1D },
+  avg_pool1d: { code: F.OP_AVG_POOL1D, padding: true, params: WINDOW1D },
+  global_avg_pool1d: { code: F.OP_GLOBAL_AVG_POOL1D },
+  global_max_pool1d: { code: F.OP_GLOBAL_MAX_POOL1D },
 } as const satisfies Record<string, OpSpec>;
 export type OpName = keyof typeof OPS;
 
 // name → code
 export const OP = Object.fromEntries(Object.entries(OPS).map(([name, spec]) => [name, spec.code])) as { [K in OpName]: (typeof OPS)[K]['code'] };
 
-export const PADDING = { valid: F.PAD_VALID, same: F.PAD_SAME } as const;
-export type Padding = keyof typeof PADDING;
+export const PADDING = { valid: F.PAD_VALID, same: F.PAD_SAME, causal: F.PAD_CAUSAL } as const;
+// the 2-D ops' and pooling's padding; conv1d also takes 'causal'
+export type Padding = 'valid' | 'same';
+export type Conv1dPadding = keyof typeof PADDING;
 
 // conv2d and dense: the activation fused into the int8 output range
 export const FUSED_ACTIVATION = { none: F.ACT_NONE, relu: F.ACT_RELU, relu6: F.ACT_RELU6 } as const;

@@ -33,6 +33,14 @@ export interface EngineExports {
     pkh: number, pkw: number, psh: number, psw: number, ppad: number, y: number, scratch: number): void;
   conv2d_max_pool2d_scratch_size(w: number, c: number, oc: number, kh: number, kw: number, sw: number, pad: number,
     pkh: number, pkw: number, psw: number, ppad: number): number;
+  conv1d_s8_ref(x: number, batch: number, steps: number, c: number,
+    weights: number, bias: number, wscale: number, f: number, k: number,
+    stride: number, dilation: number, pad: number, inScale: number, inZp: number,
+    outScale: number, outZp: number, act: number, y: number): void;
+  conv1d_s8_im2col(x: number, batch: number, steps: number, c: number,
+    packed: number, f: number, k: number, stride: number, dilation: number, pad: number,
+    inZp: number, outScale: number, outZp: number, act: number, y: number, scratch: number): void;
+  conv1d_scratch_size(steps: number, c: number, k: number, stride: number, dilation: number, pad: number): number;
   depthwise_conv2d_s8_ref(x: number, batch: number, h: number, w: number, c: number,
     weights: number, bias: number, wscale: number, m: number, kh: number, kw: number,
     sh: number, sw: number, pad: number, inScale: number, inZp: number,

@@ -38,8 +38,9 @@ export interface LayerInfo {
   input2?: TensorInfo; // add, multiply, concatenate: the second input
   output: TensorInfo;
   activation?: string;
-  padding?: 'valid' | 'same';
+  padding?: 'valid' | 'same' | 'causal';
   strides?: number[];
+  dilation?: number; // conv1d
   window?: number[];
   depthMultiplier?: number; // depthwise conv2d: output channels per input channel
   alpha?: number; // activation: leaky ReLU's slope, ELU's scale
@@ -361,7 +362,7 @@ export class Model {
       for (const [key, { at, as }] of Object.entries(spec?.params ?? {})) {
         const v = at.map((i) => f(8 + i));
         const value = as === 'bool' ? v[0] === 1 : as === 'floatActivation' ? nameOf(FLOAT_ACTIVATION, v[0])
-          : as === 'alpha' ? new Float32Array(Int32Array.of(v[0]).buffer)[0] : v.length === 1 ? v[0] : v;
+          : as === 'alpha' ? new Float32Array(Int32Array.of(v[0]).buffer)[0] : v.length === 1 && as !== 'list' ? v[0] : v;
         if (as === 'alpha' && !ALPHA_ACTIVATIONS.includes(info.activation as FloatActivation)) continue;
         (info as unknown as Record<string, unknown>)[key] = value;
       }

@@ -6,10 +6,10 @@
 
 import type { EngineExports } from '../../src/runtime/engine.js';
 
-import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING, type FloatActivation, type FusedActivation, type Padding } from '../../src/runtime/codes.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING, type Conv1dPadding, type FloatActivation, type FusedActivation, type Padding } from '../../src/runtime/codes.js';
 import type { Quant } from '../../src/toolchain/format/model.js';
 
-export type { FloatActivation, FusedActivation, Padding, Quant };
+export type { Conv1dPadding, FloatActivation, FusedActivation, Padding, Quant };
 // 'ref': the plain reference kernel; 'opt': the optimized kernel of this build
 // (SIMD in the SIMD build, the same packed loops in scalar form in the scalar build).
 export type Variant = 'ref' | 'opt';
@@ -107,6 +107,42 @@ export function prepareConv2d(heap: Heap, s: Conv2dSpec, variant: ConvVariant): 
     const scratch = heap.alloc(e.conv2d_scratch_size(s.width, s.channels, kh, kw, sw, pad));
     return () => e.conv2d_s8_im2col(x, s.batch, s.height, s.width, s.channels, packed, s.filters,
       kh, kw, sh, sw, pad, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y, scratch);
+  });
+}
+
+export interface Conv1dSpec {
+  batch: number; steps: number; channels: number;
+  filters: number; kernel: number; stride: number; dilation: number;
+  padding: Conv1dPadding; activation: FusedActivation;
+  input: Quant; output: Quant;
+  weights: Int8Array; // [filters][kernel][channels]
+  weightScales: Float32Array; // [filters]
+  bias: Int32Array | null; // [filters], scale input.scale · weightScales[o]
+}
+
+export function conv1dOutputShape(e: EngineExports, s: Conv1dSpec): [number, number, number] {
+  return [s.batch, e.window_out_size(s.steps, (s.kernel - 1) * s.dilation + 1, s.stride, PADDING[s.padding]), s.filters];
+}
+
+export function prepareConv1d(heap: Heap, s: Conv1dSpec, variant: Variant): PreparedOp {
+  const e = heap.e;
+  const pad = PADDING[s.padding];
+  const act = FUSED_ACTIVATION[s.activation];
+  const k = s.kernel * s.channels;
+  check(s.weights.length === s.filters * k, 'conv1d: weights length');
+  check(s.weightScales.length === s.filters && (!s.bias || s.bias.length === s.filters), 'conv1d: scales / bias length');
+  const outLength = conv1dOutputShape(e, s).reduce((a, b) => a * b, 1);
+  const w = heap.put(s.weights), bias = s.bias ? heap.put(s.bias) : 0, ws = heap.put(s.weightScales);
+  return op(heap, s.batch * s.steps * s.channels, 'i8', outLength, 'i8', (x, y) => {
+    if (variant === 'ref') {
+      return () => e.conv1d_s8_ref(x, s.batch, s.steps, s.channels, w, bias, ws, s.filters, s.kernel, s.stride, s.dilation, pad,
+        s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y);
+    }
+    const packed = heap.alloc(e.gemm_packed_size(s.filters, k));
+    e.gemm_pack(w, s.filters, k, bias, ws, s.input.scale, s.input.zeroPoint, s.output.scale, packed);
+    const scratch = heap.alloc(e.conv1d_scratch_size(s.steps, s.channels, s.kernel, s.stride, s.dilation, pad));
+    return () => e.conv1d_s8_im2col(x, s.batch, s.steps, s.channels, packed, s.filters, s.kernel, s.stride, s.dilation, pad,
+      s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, y, scratch);
   });
 }
 
