@@ -56,7 +56,26 @@ function seeds(): Uint8Array[] {
       { type: 'dense', units: 3, activation: 'none', weights: randomInt8(r, 3 * 288, -127, 127), weightScales: new Float32Array(3).fill(0.01), output: q(0.1, 0) },
     ],
   };
-  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm), encodeModel(huffman), encodeModel(graph)];
+  // a sequence model: the 1-D ops, a dilated causal conv1d among them
+  const sequence: EdgeqModel = {
+    metadata: { name: 'sequence' },
+    input: { shape: [16, 3], quant: q(0.02, 0) },
+    layers: [
+      { type: 'conv1d', filters: 4, kernel: 3, stride: 1, dilation: 1, padding: 'same', activation: 'relu', weights: randomInt8(r, 36, -127, 127), weightScales: new Float32Array(4).fill(0.02), bias: new Int32Array(4).fill(2), output: q(0.03, -128) },
+      { type: 'max_pool1d', pool: 2, stride: 2, padding: 'valid' },
+      { type: 'conv1d', filters: 6, kernel: 2, stride: 1, dilation: 2, padding: 'causal', activation: 'relu6', weights: randomInt8(r, 48, -127, 127), weightScales: new Float32Array(6).fill(0.02), output: q(0.04, -128) },
+      { type: 'avg_pool1d', pool: 3, stride: 2, padding: 'same' },
+      { type: 'conv1d', filters: 5, kernel: 2, stride: 2, dilation: 1, padding: 'valid', activation: 'none', weights: randomInt8(r, 60, -127, 127), weightScales: new Float32Array(5).fill(0.02), output: q(0.05, 0) },
+      { type: 'global_max_pool1d' },
+      { type: 'dense', units: 2, activation: 'none', weights: randomInt8(r, 10, -127, 127), weightScales: new Float32Array(2).fill(0.05), output: q(0.05, 0) },
+    ],
+  };
+  const pooled: EdgeqModel = {
+    metadata: { name: 'pooled' },
+    input: { shape: [9, 4], quant: q(0.02, 3) },
+    layers: [{ type: 'global_avg_pool1d' }],
+  };
+  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm), encodeModel(huffman), encodeModel(graph), encodeModel(sequence), encodeModel(pooled)];
 }
 
 const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 64, 255, 256, 4096, 65535, 1 << 24, (1 << 24) + 1, 1 << 28, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffff0,

@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedOpError } from '../../runtime/errors.js';
-import type { FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
+import type { Conv1dPadding, FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
 
 export type FloatLayer = FloatOp & {
   // the layers whose outputs it reads, by index (−1: the model input); absent: the one before
@@ -20,16 +20,18 @@ type FloatOp =
   | { type: 'add' | 'multiply'; name: string; activation: FusedActivation }
   | { type: 'concatenate'; name: string }
   | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
+  | { type: 'conv1d'; name: string; filters: number; kernel: number; stride: number; dilation: number; padding: Conv1dPadding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'depthwise_conv2d'; name: string; multiplier: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'dense'; name: string; units: number; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'max_pool2d' | 'avg_pool2d'; name: string; pool: [number, number]; strides: [number, number]; padding: Padding }
-  | { type: 'global_avg_pool2d' | 'global_max_pool2d' | 'flatten' | 'softmax'; name: string }
+  | { type: 'max_pool1d' | 'avg_pool1d'; name: string; pool: number; stride: number; padding: Padding }
+  | { type: 'global_avg_pool2d' | 'global_max_pool2d' | 'global_avg_pool1d' | 'global_max_pool1d' | 'flatten' | 'softmax'; name: string }
   | { type: 'upsample2d'; name: string; factors: [number, number] }
   | { type: 'pad2d'; name: string; pads: [number, number, number, number] }
   | { type: 'reshape'; name: string; shape: number[] }
   | { type: 'lstm'; name: string; units: number; activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid'; returnSequences: boolean; kernel: Float32Array; recurrent: Float32Array; bias: Float32Array };
 
-// conv2d weights are OHWI, depthwise [c·multiplier][kh][kw], dense [units][inputs], LSTM [4·units][features] and
+// conv2d weights are OHWI, conv1d [f][k][c], depthwise [c·multiplier][kh][kw], dense [units][inputs], LSTM [4·units][features] and
 // [4·units][units]: the engine's layouts.
 export interface FloatGraph { inputShape: number[]; layers: FloatLayer[] }
 
@@ -38,13 +40,13 @@ export function inputOf(graph: FloatGraph, i: number): number {
   return graph.layers[i].inputs?.[0] ?? i - 1;
 }
 
-type Weighted = Extract<FloatLayer, { type: 'conv2d' | 'depthwise_conv2d' | 'dense' }>;
+type Weighted = Extract<FloatLayer, { type: 'conv2d' | 'conv1d' | 'depthwise_conv2d' | 'dense' }>;
 export type Fusable = Weighted | Extract<FloatLayer, { type: 'add' | 'multiply' }>;
 
 // A layer a ReLU / ReLU6 can be fused into (and, if it has weights, a per-channel affine
 // folded into): the caller has checked that nothing else reads its output.
 export function fusable(l: FloatLayer | undefined): Fusable | undefined {
-  return l && (l.type === 'conv2d' || l.type === 'depthwise_conv2d' || l.type === 'dense' || l.type === 'add' || l.type === 'multiply') && l.activation === 'none' ? l : undefined;
+  return l && (l.type === 'conv2d' || l.type === 'conv1d' || l.type === 'depthwise_conv2d' || l.type === 'dense' || l.type === 'add' || l.type === 'multiply') && l.activation === 'none' ? l : undefined;
 }
 
 // Inference batch normalization, y = (x − mean)·gamma / √(variance + eps) + beta per
@@ -67,10 +69,14 @@ export function foldBatchNorm(into: Fusable | undefined, name: string, { gamma, 
   return undefined;
 }
 
-// TensorFlow's output size along one axis of a window sliding by `stride`.
-export function convOutput(size: number, window: number, stride: number, padding: Padding): number {
-  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - window) / stride) + 1;
+// TensorFlow's output size along one axis of a window sliding by `stride` ('causal', as
+// Keras: as many as 'same'; a dilated window is its span).
+export function convOutput(size: number, window: number, stride: number, padding: Conv1dPadding): number {
+  return padding === 'valid' ? Math.floor((size - window) / stride) + 1 : Math.ceil(size / stride);
 }
+
+// A dilated kernel's span.
+const span = (l: { kernel: number; dilation: number }) => (l.kernel - 1) * l.dilation + 1;
 
 // A layer's output shape (without the batch) for its inputs' shapes.
 export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] {
@@ -81,9 +87,14 @@ export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] 
     case 'max_pool2d':
     case 'avg_pool2d':
       return [convOutput(a[0], l.pool[0], l.strides[0], l.padding), convOutput(a[1], l.pool[1], l.strides[1], l.padding), a[2]];
+    case 'conv1d': return [convOutput(a[0], span(l), l.stride, l.padding), l.bias.length];
+    case 'max_pool1d':
+    case 'avg_pool1d': return [convOutput(a[0], l.pool, l.stride, l.padding), a[1]];
     case 'dense': return [l.units];
     case 'global_avg_pool2d':
-    case 'global_max_pool2d': return [a[a.length - 1]];
+    case 'global_max_pool2d':
+    case 'global_avg_pool1d':
+    case 'global_max_pool1d': return [a[a.length - 1]];
     case 'flatten': return [a.reduce((x, y) => x * y, 1)];
     case 'reshape': return l.shape;
     case 'concatenate': return [...a.slice(0, -1), a[a.length - 1] + b![b!.length - 1]];
@@ -149,10 +160,11 @@ export function foldZeroPadding(graph: FloatGraph): FloatGraph {
   return { inputShape: graph.inputShape, layers: out };
 }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Dense (folded)';
+export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), Conv1D (valid / same / causal, strides, dilation), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Conv1D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
+const one = (v: unknown): number => (Array.isArray(v) ? v[0] : v as number);
 const actName = (v: unknown): string => (typeof v === 'string' ? v : 'linear');
 // Keras / TF.js activation names the activation op runs
 const FLOAT_ACTIVATIONS: Record<string, FloatActivation> = {
@@ -181,10 +193,10 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
   const weighted = () => out.some((l) => l.type !== 'flatten' && l.type !== 'reshape');
   // w·(x·scale + offset) + b = (w·scale)·x + (b + offset·Σw), per output; exact where
   // every input is real (dense; a conv without zero padding, or offset 0)
-  const foldRescale = (l: Extract<FloatLayer, { type: 'conv2d' | 'depthwise_conv2d' | 'dense' }>) => {
+  const foldRescale = (l: Weighted) => {
     if (!rescale) return;
-    if (rescale.offset !== 0 && l.type !== 'dense' && l.padding === 'same') {
-      throw new UnsupportedOpError('E_RESCALING_FOLD', `${rescale.where}: an offset before a 'same'-padded Conv2D cannot be folded (its zero padding would shift); use offset 0 or 'valid' padding`);
+    if (rescale.offset !== 0 && l.type !== 'dense' && l.padding !== 'valid') {
+      throw new UnsupportedOpError('E_RESCALING_FOLD', `${rescale.where}: an offset before a '${l.padding}'-padded ${l.type === 'conv1d' ? 'Conv1D' : 'Conv2D'} cannot be folded (its zero padding would shift); use offset 0 or 'valid' padding`);
     }
     const n = l.bias.length, per = l.weights.length / n;
     for (let o = 0; o < n; o++) {
@@ -238,7 +250,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
       const a = standalone(name);
       out.push({ type: 'activation', name: `${layer.name}/${name}`, activation: a, ...(a === 'elu' ? { alpha: 1 } : {}) });
     };
-    if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'DepthwiseConv2D', 'Dense'].includes(cls)) {
+    if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'Conv1D', 'DepthwiseConv2D', 'Dense'].includes(cls)) {
       throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling is folded into the Conv2D or Dense layer after it, and ${where} comes first`);
     }
     switch (cls) {
@@ -293,6 +305,20 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
           activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: ohwi, bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(f),
         });
         foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'conv2d' }>);
+        activationAfter(act);
+        break;
+      }
+      case 'Conv1D': {
+        // Keras' kernel [k][c][f] → [f][k][c]; causal padding is read from the config
+        // (TF.js cannot run it; the float graph pads as Keras does)
+        const [k, c, f] = shapes[0];
+        const act = actName(cfg.activation);
+        const padding = cfg.padding === 'same' || cfg.padding === 'causal' ? cfg.padding : 'valid';
+        out.push({
+          type: 'conv1d', name: layer.name, filters: f, kernel: k, stride: one(cfg.strides), dilation: one(cfg.dilationRate ?? 1), padding,
+          activation: act === 'softmax' ? (() => { throw unsupportedActivation(act); })() : fusedOf(act), weights: transpose(w[0], k * c, f), bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(f),
+        });
+        foldRescale(out[out.length - 1] as Weighted);
         activationAfter(act);
         break;
       }
@@ -388,11 +414,21 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         out.push({ type: cls === 'MaxPooling2D' ? 'max_pool2d' : 'avg_pool2d', name: layer.name, pool, strides: cfg.strides ? pair(cfg.strides) : pool, padding: cfg.padding === 'same' ? 'same' : 'valid' });
         break;
       }
+      case 'MaxPooling1D':
+      case 'AveragePooling1D': {
+        const pool = one(cfg.poolSize);
+        out.push({ type: cls === 'MaxPooling1D' ? 'max_pool1d' : 'avg_pool1d', name: layer.name, pool, stride: cfg.strides ? one(cfg.strides) : pool, padding: cfg.padding === 'same' ? 'same' : 'valid' });
+        break;
+      }
       case 'GlobalAveragePooling2D':
       case 'GlobalMaxPooling2D':
+      case 'GlobalAveragePooling1D':
+      case 'GlobalMaxPooling1D': {
         if (cfg.keepdims) throw new UnsupportedOpError('E_UNSUPPORTED_KEEPDIMS', `${where}: keepdims is not supported`);
-        out.push({ type: cls === 'GlobalAveragePooling2D' ? 'global_avg_pool2d' : 'global_max_pool2d', name: layer.name });
+        const types = { GlobalAveragePooling2D: 'global_avg_pool2d', GlobalMaxPooling2D: 'global_max_pool2d', GlobalAveragePooling1D: 'global_avg_pool1d', GlobalMaxPooling1D: 'global_max_pool1d' } as const;
+        out.push({ type: types[cls], name: layer.name });
         break;
+      }
       case 'UpSampling2D': {
         if ((cfg.interpolation ?? 'nearest') !== 'nearest') throw new UnsupportedOpError('E_UNSUPPORTED_UPSAMPLING', `${where}: only 'nearest' upsampling is supported, got '${cfg.interpolation}'`);
         out.push({ type: 'upsample2d', name: layer.name, factors: pair(cfg.size) });
@@ -486,6 +522,14 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           const filter = tf.tensor4d(l.weights, [l.filters, kh, kw, c]).transpose([1, 2, 3, 0]) as tf.Tensor4D;
           return fusedActivation(tf.conv2d(h as tf.Tensor4D, filter, l.strides, l.padding).add(tf.tensor1d(l.bias)), l.activation);
         }
+        case 'conv1d': {
+          const c = l.weights.length / (l.filters * l.kernel);
+          const filter = tf.tensor3d(l.weights, [l.filters, l.kernel, c]).transpose([1, 2, 0]) as tf.Tensor3D;
+          // causal: Keras' (k − 1) · dilation zeros before, then 'valid'
+          const x = l.padding === 'causal' ? tf.pad(h, [[0, 0], [span(l) - 1, 0], [0, 0]]) : h;
+          const y = tf.conv1d(x as tf.Tensor3D, filter, l.stride, l.padding === 'same' ? 'same' : 'valid', 'NWC', l.dilation);
+          return fusedActivation(y.add(tf.tensor1d(l.bias)), l.activation);
+        }
         case 'depthwise_conv2d': {
           const [kh, kw] = l.kernel;
           const oc = l.bias.length, c = oc / l.multiplier;
@@ -500,10 +544,22 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           return tf.maxPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
         case 'avg_pool2d':
           return tf.avgPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
+        case 'max_pool1d':
+        case 'avg_pool1d': {
+          // as Keras: the 2-D pool of a height-1 image
+          const [b, steps, c] = h.shape as number[];
+          const pool = l.type === 'max_pool1d' ? tf.maxPool : tf.avgPool;
+          const y = pool(h.reshape([b, 1, steps, c]) as tf.Tensor4D, [1, l.pool], [1, l.stride], l.padding);
+          return y.reshape([b, y.shape[2], c]);
+        }
         case 'global_avg_pool2d':
           return tf.mean(h, [1, 2]);
         case 'global_max_pool2d':
           return tf.max(h, [1, 2]);
+        case 'global_avg_pool1d':
+          return tf.mean(h, 1);
+        case 'global_max_pool1d':
+          return tf.max(h, 1);
         case 'upsample2d':
           return tf.image.resizeNearestNeighbor(h as tf.Tensor4D, [h.shape[1]! * l.factors[0], h.shape[2]! * l.factors[1]]);
         case 'pad2d':

@@ -88,6 +88,11 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
         layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
+      case 'conv1d': {
+        const { codes, scales } = quantizeRows(l.weights, l.filters, l.weights.length / l.filters);
+        layers.push({ type: 'conv1d', filters: l.filters, kernel: l.kernel, stride: l.stride, dilation: l.dilation, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        break;
+      }
       case 'depthwise_conv2d': {
         const oc = l.bias.length;
         const { codes, scales } = quantizeRows(l.weights, oc, l.weights.length / oc);
@@ -123,6 +128,10 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       case 'avg_pool2d':
         layers.push({ type: l.type, pool: l.pool, strides: l.strides, padding: l.padding });
         break;
+      case 'max_pool1d':
+      case 'avg_pool1d':
+        layers.push({ type: l.type, pool: l.pool, stride: l.stride, padding: l.padding });
+        break;
       case 'reshape':
         layers.push({ type: 'reshape', shape: l.shape });
         break;
@@ -135,7 +144,8 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       default:
         layers.push({ type: l.type });
     }
-    if (l.type === 'max_pool2d' || l.type === 'avg_pool2d' || l.type === 'global_avg_pool2d' || l.type === 'global_max_pool2d' || l.type === 'upsample2d' || l.type === 'pad2d' || l.type === 'flatten' || l.type === 'reshape') output = inQuant;
+    if (l.type === 'max_pool2d' || l.type === 'avg_pool2d' || l.type === 'global_avg_pool2d' || l.type === 'global_max_pool2d'
+      || l.type === 'max_pool1d' || l.type === 'avg_pool1d' || l.type === 'global_avg_pool1d' || l.type === 'global_max_pool1d' || l.type === 'upsample2d' || l.type === 'pad2d' || l.type === 'flatten' || l.type === 'reshape') output = inQuant;
     held.push(output);
     if (l.inputs) layers[layers.length - 1].inputs = l.inputs;
   });

@@ -1,7 +1,7 @@
 // The in-memory description of a model that the writer encodes: a sequence of layers
 // with int8 weights and the quantization parameters of every activation.
 
-import type { FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
+import type { Conv1dPadding, FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
 
 // real = scale × (q − zeroPoint)
 export interface Quant { scale: number; zeroPoint: number }
@@ -42,6 +42,23 @@ export interface Conv2dLayer {
   encoding?: WeightEncoding;
 }
 
+// A convolution over the steps of a [steps, channels] sequence; 'causal' pads
+// (kernel − 1) · dilation zeros before the first step (Keras).
+export interface Conv1dLayer {
+  type: 'conv1d';
+  filters: number;
+  kernel: number;
+  stride: number;
+  dilation: number;
+  padding: Conv1dPadding;
+  activation: FusedActivation;
+  weights: Int8Array; // [filters][kernel][channels]
+  weightScales: Float32Array; // [filters]
+  bias?: Int32Array; // [filters], scale input · weightScales
+  output: Quant;
+  encoding?: WeightEncoding;
+}
+
 // Depthwise: each input channel convolved with its own `multiplier` filters; output
 // channel o = c · multiplier + m reads input channel c.
 export interface DepthwiseConv2dLayer extends Omit<Conv2dLayer, 'type' | 'filters'> {
@@ -68,7 +85,16 @@ export interface Pool2dLayer {
   padding: Padding;
 }
 
+// over the steps of a [steps, channels] sequence
+export interface Pool1dLayer {
+  type: 'max_pool1d' | 'avg_pool1d';
+  pool: number;
+  stride: number;
+  padding: Padding;
+}
+
 export interface GlobalAvgPool2dLayer { type: 'global_avg_pool2d' | 'global_max_pool2d' }
+export interface GlobalPool1dLayer { type: 'global_avg_pool1d' | 'global_max_pool1d' }
 // nearest-neighbour upsampling by whole factors [height, width]
 export interface Upsample2dLayer { type: 'upsample2d'; factors: [number, number] }
 // zero padding [top, bottom, left, right] (the real 0, the input's zero point)
@@ -105,7 +131,7 @@ export interface ActivationLayer { type: 'activation'; activation: FloatActivati
 
 // `inputs`: the layers whose outputs this one reads, by index in `layers` (−1: the model
 // input); absent: the layer before it (a chain). Two for add, multiply, concatenate.
-export type Layer = (Conv2dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | GlobalAvgPool2dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer | Upsample2dLayer | Pad2dLayer | ChannelAffineLayer) & { inputs?: number[] };
+export type Layer = (Conv2dLayer | Conv1dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | Pool1dLayer | GlobalAvgPool2dLayer | GlobalPool1dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer | Upsample2dLayer | Pad2dLayer | ChannelAffineLayer) & { inputs?: number[] };
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

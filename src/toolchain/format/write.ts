@@ -123,6 +123,25 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         cur = y;
         break;
       }
+      case 'conv1d': {
+        if (s.length !== 2) fail(where, `needs a [steps, channels] input, got [${s}]`);
+        const [steps, c] = s;
+        const { kernel: k, stride, dilation } = layer;
+        if (![k, stride, dilation].every(Number.isInteger) || k < 1 || stride < 1 || stride > 64 || dilation < 1 || dilation > 4096) fail(where, `kernel ${k}, stride ${stride} (1 to 64) or dilation ${dilation} (1 to 4096) out of range`);
+        if (layer.weights.length !== layer.filters * k * c) fail(where, `weights have ${layer.weights.length} values, expected ${layer.filters}×${k}×${c}`);
+        checkScales(where, layer.weightScales, layer.filters);
+        checkQuant(where, layer.output);
+        if (layer.bias && layer.bias.length !== layer.filters) fail(where, `bias has ${layer.bias.length} values, expected ${layer.filters}`);
+        const span = (k - 1) * dilation + 1;
+        const out = windowOut(steps, span, stride, layer.padding);
+        if (out < 1) fail(where, `a kernel spanning ${span} steps does not fit ${steps} steps`);
+        const wt = weights(layer.weights, [layer.filters, k, c], layer.weightScales, layer.encoding);
+        const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
+        const y = act([out, layer.filters], layer.output);
+        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation], padding: PADDING[layer.padding], params: [stride, dilation] });
+        cur = y;
+        break;
+      }
       case 'depthwise_conv2d': {
         if (s.length !== 3) fail(where, `needs an [h, w, c] input, got [${s}]`);
         const [h, w, c] = s;
@@ -209,6 +228,25 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         if (oh < 1 || ow < 1) fail(where, `a ${layer.pool[0]}×${layer.pool[1]} window does not fit a ${s[0]}×${s[1]} input`);
         const y = act([oh, ow, s[2]], quant());
         ops.push({ type: OP[layer.type], input: cur, output: y, padding: PADDING[layer.padding], params: [...layer.pool, ...layer.strides] });
+        cur = y;
+        break;
+      }
+      case 'max_pool1d':
+      case 'avg_pool1d': {
+        if (s.length !== 2) fail(where, `needs a [steps, channels] input, got [${s}]`);
+        if (![layer.pool, layer.stride].every((v) => Number.isInteger(v) && v >= 1 && v <= 4096)) fail(where, `pool ${layer.pool} and stride ${layer.stride} must be 1 to 4096`);
+        const out = windowOut(s[0], layer.pool, layer.stride, layer.padding);
+        if (out < 1) fail(where, `a window of ${layer.pool} does not fit ${s[0]} steps`);
+        const y = act([out, s[1]], quant());
+        ops.push({ type: OP[layer.type], input: cur, output: y, padding: PADDING[layer.padding], params: [layer.pool, layer.stride] });
+        cur = y;
+        break;
+      }
+      case 'global_max_pool1d':
+      case 'global_avg_pool1d': {
+        if (s.length !== 2) fail(where, `needs a [steps, channels] input, got [${s}]`);
+        const y = act([s[1]], quant());
+        ops.push({ type: OP[layer.type], input: cur, output: y });
         cur = y;
         break;
       }
