@@ -1,8 +1,10 @@
 // TF.js Graph models: the MNIST CNN as tensorflowjs_converter would write it, and
 // hand-written graphs of the ops of real edge image models (MobileNet blocks, residual
 // adds, concatenation, squeeze-and-excitation gates, upsampling), lowered to edgeq's
-// float graph, converted, and compared with TF.js executing the same graph model. Also
-// zero padding folded into the convolution after it, from Layers and Graph models.
+// float graph, converted, and compared with TF.js executing the same graph model; shapes
+// computed in the graph (Keras' Flatten with a dynamic batch) and input normalization as
+// SavedModels carry them. Also zero padding folded into the convolution after it, from
+// Layers and Graph models.
 
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { argmaxRows } from '../src/runtime/classes.js';
 import { main } from '../src/runtime/cli/main.js';
 import { convertLayersModel, encodeFloatGraph } from '../src/toolchain/convert/convert.js';
-import { lowerLayersModel, runFloat, type FloatGraph } from '../src/toolchain/convert/graph.js';
+import { lowerLayersModel, runFloat, type FloatGraph, type FloatLayer } from '../src/toolchain/convert/graph.js';
 import { loadGraphModelFile } from '../src/toolchain/convert/graph-model.js';
 import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
 import { ConvertError, UnsupportedOpError } from '../src/runtime/node.js';
@@ -105,14 +107,15 @@ const describeLayers = (g: FloatGraph) => g.layers.map((l) => [
 
 const CAL = 100, TEST = 200;
 
-// The graph model at `path` on varied images: TF.js's outputs, the lowered float graph's
-// largest deviation from them, and the int8 model's (converted from the first CAL images,
-// by `edgeq convert` or the function it calls, run on both builds) SNR against them.
-async function compare(path: string, shape: number[], seed: number, viaCli = false) {
+// The graph model at `path` on varied images (`pixels`: scaled to 0–255): TF.js's outputs,
+// the lowered float graph's largest deviation from them, and the int8 model's (converted
+// from the first CAL images, by `edgeq convert` or the function it calls, run on both
+// builds) SNR against them.
+async function compare(path: string, shape: number[], seed: number, viaCli = false, pixels = false) {
   await tf.setBackend('cpu');
   const { model, graph } = await loadGraphModelFile(path);
   const per = shape.reduce((a, b) => a * b, 1);
-  const x = images(CAL + TEST, shape, seed);
+  const x = images(CAL + TEST, shape, seed).map((v) => (pixels ? 127.5 * (v + 1) : v));
   const cal = x.subarray(0, CAL * per), test = x.subarray(CAL * per);
   const testTensor = tf.tensor(test, [TEST, ...shape]);
   const float = (model.predict(testTensor) as tf.Tensor).dataSync() as Float32Array;
@@ -237,6 +240,58 @@ function gatedDecoderGraph(): string {
   return g.write(['y']);
 }
 
+// A conv classifier whose Flatten is Keras' in a SavedModel with a dynamic batch: Reshape
+// to a shape computed from its input's, Pack([StridedSlice(Shape(x), [0], [1], [1],
+// shrink_axis_mask 1), −1]); or (`concat`) ConcatV2 of Shape(x)[:1] and
+// Prod(Shape(x)[1:], keep_dims), through Cast and Identity. Shape reads the ReLU's output
+// besides the Reshape: the ReLU still fuses into the conv.
+function flattenGraph(variant: 'pack' | 'concat'): string {
+  const g = new GraphWriter([10, 10, 3], 6);
+  g.op('conv', '_FusedConv2D', ['x', g.kernel('conv/w', [3, 3, 3, 8], 27), g.uniform('conv/b', [8], -0.2, 0.2)], attrs.conv(2, 'VALID', ['BiasAdd']));
+  g.op('relu', 'Relu', ['conv']);
+  g.op('shape', 'Shape', ['relu'], attrs.shape);
+  if (variant === 'pack') {
+    g.op('batch', 'StridedSlice', ['shape', g.ints('batch/begin', 0), g.ints('batch/end', 1), g.ints('batch/strides', 1)], attrs.slice({ shrink: 1 }));
+    g.op('target', 'Pack', ['batch', g.constant('target/rest', [], [-1], 'int32')], attrs.pack(2));
+  } else {
+    g.op('batch', 'StridedSlice', ['shape', g.ints('batch/begin', 0), g.ints('batch/end', 1), g.ints('batch/strides', 1)], attrs.slice());
+    g.op('dims', 'StridedSlice', ['shape', g.ints('dims/begin', 1), g.ints('dims/end', 0), g.ints('dims/strides', 1)], attrs.slice({ end: 1 }));
+    g.op('count', 'Prod', ['dims', g.ints('count/axis', 0)], attrs.prod(true));
+    g.op('joined', 'ConcatV2', ['batch', 'count', g.constant('joined/axis', [], [0], 'int32')], attrs.concat(2));
+    g.op('cast', 'Cast', ['joined'], attrs.cast);
+    g.op('target', 'Identity', ['cast'], attrs.int32);
+  }
+  g.op('flat', 'Reshape', ['relu', 'target']);
+  // logits of about unit size, so that the class varies with the image
+  g.op('fc', '_FusedMatMul', ['flat', g.kernel('fc/w', [128, 5], 10), g.uniform('fc/b', [5], -0.5, 0.5)], attrs.matMul(['BiasAdd']));
+  g.op('probs', 'Softmax', ['fc']);
+  return g.write(['probs']);
+}
+
+// Input normalization on pixels as SavedModels carry it: Sub of a per-channel mean and
+// RealDiv by a per-channel standard deviation (then an Identity), read by a 'valid' conv,
+// which it folds into, and by a 'same' conv, whose zero padding would become the mean:
+// one channel affine op at the input for it; Mul by 1/255 (no offset) carried through a
+// flatten into the matrix product after it.
+function normalizedGraph(): string {
+  const g = new GraphWriter([12, 12, 3], 7);
+  g.op('centred', 'Sub', ['x', g.constant('mean', [3], [120, 110, 100])]);
+  g.op('scaled', 'RealDiv', ['centred', g.constant('std', [3], [60, 64, 70])]);
+  g.op('norm', 'Identity', ['scaled']);
+  g.op('a', '_FusedConv2D', ['norm', g.kernel('a/w', [3, 3, 3, 8], 27), g.uniform('a/b', [8], -0.2, 0.2)], attrs.conv(1, 'VALID', ['BiasAdd', 'Relu']));
+  g.op('a/mean', 'Mean', ['a', g.ints('a/axes', 1, 2)], attrs.mean(false));
+  g.op('b', '_FusedConv2D', ['norm', g.kernel('b/w', [3, 3, 3, 8], 27), g.uniform('b/b', [8], -0.2, 0.2)], attrs.conv(2, 'SAME', ['BiasAdd', 'Relu']));
+  g.op('b/mean', 'Mean', ['b', g.ints('b/axes', 1, 2)], attrs.mean(false));
+  g.op('unit', 'Mul', ['x', g.constant('unit/scale', [], [1 / 255])]);
+  g.op('flat', 'Reshape', ['unit', g.ints('flat/shape', -1, 432)]);
+  g.op('c', 'MatMul', ['flat', g.kernel('c/w', [432, 8], 36)], attrs.matMul());
+  g.op('ab', 'AddV2', ['a/mean', 'b/mean']);
+  g.op('abc', 'AddV2', ['ab', 'c']);
+  g.op('fc', '_FusedMatMul', ['abc', g.kernel('fc/w', [8, 5], 2), g.uniform('fc/b', [5], -0.5, 0.5)], attrs.matMul(['BiasAdd']));
+  g.op('probs', 'Softmax', ['fc']);
+  return g.write(['probs']);
+}
+
 describe('Graph models of edge image models: a DAG of TF ops, int8 against TF.js running the same graph', () => {
   it('MobileNet blocks: fused depthwise / pointwise convs, batch norm folded, Pad folded into the stride-2 conv where it is \'same\'; via edgeq convert', async () => {
     await tf.setBackend('cpu');
@@ -284,6 +339,76 @@ describe('Graph models of edge image models: a DAG of TF ops, int8 against TF.js
     expect(variation).toBeGreaterThan(0.2);
     console.log(`gated decoder graph model: int8 SNR ${snr.toFixed(1)} dB against TF.js`);
     expect(snr).toBeGreaterThanOrEqual(30);
+  });
+
+  for (const variant of ['pack', 'concat'] as const) {
+    it(`Keras' Flatten with a dynamic batch (${variant === 'pack' ? 'Shape → StridedSlice → Pack' : 'Shape → StridedSlice, Prod → ConcatV2 → Cast'} → Reshape): the shape evaluated, no layer of its own; via edgeq convert`, async () => {
+      const { graph, float, int8, loweringError, snr } = await compare(flattenGraph(variant), [10, 10, 3], 15, true);
+      expect(describeLayers(graph)).toEqual(['conv2d relu valid', 'flatten', 'dense none', 'softmax']);
+      expect(loweringError).toBeLessThan(1e-4);
+      const want = argmaxRows(float, TEST, 5), got = argmaxRows(int8, TEST, 5);
+      const agreement = want.filter((c, i) => c === got[i]).length / TEST;
+      console.log(`Flatten (${variant}) graph model: classes ${new Set(want).size}, int8 top-1 agreement with TF.js ${(100 * agreement).toFixed(1)} % (SNR ${snr.toFixed(1)} dB)`);
+      expect(new Set(want).size).toBeGreaterThanOrEqual(3); // the class varies with the image
+      expect(agreement).toBeGreaterThanOrEqual(0.9); // 100 % with seed 15
+    });
+  }
+
+  it('input normalization (Sub, RealDiv, Mul by constants) folded into the first conv or matrix product; a channel affine op where it cannot fold; via edgeq convert', async () => {
+    const { graph, float, int8, loweringError, snr } = await compare(normalizedGraph(), [12, 12, 3], 16, true, true);
+    // the 'valid' conv and the matrix product read the pixels (through the flatten)
+    expect(describeLayers(graph)).toEqual([
+      'conv2d relu valid', 'global_avg_pool2d', 'channel_affine <-1', 'conv2d relu same', 'global_avg_pool2d', 'add none <1,4', 'flatten <-1', 'dense none', 'add none <5,7', 'dense none', 'softmax',
+    ]);
+    // (x − mean) / std = x · (1/std) − mean/std
+    const affine = graph.layers[2] as Extract<FloatLayer, { type: 'channel_affine' }>;
+    [1 / 60, 1 / 64, 1 / 70].forEach((v, i) => expect(affine.scale[i]).toBeCloseTo(v, 7));
+    [-2, -110 / 64, -100 / 70].forEach((v, i) => expect(affine.shift[i]).toBeCloseTo(v, 6));
+    expect(loweringError).toBeLessThan(1e-4);
+    const want = argmaxRows(float, TEST, 5), got = argmaxRows(int8, TEST, 5);
+    expect(new Set(want).size).toBeGreaterThanOrEqual(3);
+    const agreement = want.filter((c, i) => c === got[i]).length / TEST;
+    console.log(`normalized graph model: int8 top-1 agreement with TF.js ${(100 * agreement).toFixed(1)} % (SNR ${snr.toFixed(1)} dB)`);
+    expect(agreement).toBeGreaterThanOrEqual(0.9); // 99 % with seed 16
+  });
+
+  it('a shape it cannot evaluate, a reshape that moves the batch, and Sub / RealDiv it cannot fold are refused naming the node and op', async () => {
+    // x [4, 4, 2] reshaped to the shape `target` computes from Shape(x), then a matrix product
+    const reshaped = (target: (g: GraphWriter) => string) => {
+      const g = new GraphWriter([4, 4, 2], 8);
+      g.op('shape', 'Shape', ['x'], attrs.shape);
+      g.op('flat', 'Reshape', ['x', target(g)]);
+      g.op('y', 'MatMul', ['flat', g.kernel('w', [32, 2], 32)], attrs.matMul());
+      return g.write(['y']);
+    };
+    const batch = (g: GraphWriter, masks: Parameters<typeof attrs.slice>[0]) => g.op('batch', 'StridedSlice', ['shape', g.ints('begin', 0), g.ints('end', 1), g.ints('strides', 1)], attrs.slice(masks));
+    const minus1 = (g: GraphWriter) => g.constant('rest', [], [-1], 'int32');
+    for (const [masks, key] of [[{ newAxis: 1, shrink: 1 }, 'new_axis_mask'], [{ ellipsis: 1 }, 'ellipsis_mask']] as const) {
+      const path = reshaped((g) => g.op('target', 'Pack', [batch(g, masks), minus1(g)], attrs.pack(2)));
+      await expect(loadGraphModelFile(path)).rejects.toThrow(UnsupportedOpError);
+      await expect(loadGraphModelFile(path)).rejects.toThrow(new RegExp(`node \\d+ 'batch' \\(StridedSlice\\): ${key} 1 is not supported`));
+    }
+    // Concat (the axis first) of the batch as a vector and −1: TF.js agrees
+    const concat = await loadGraphModelFile(reshaped((g) => g.op('target', 'Concat', [g.constant('axis', [], [0], 'int32'), batch(g, {}), g.ints('rest', -1)], attrs.concat(2))));
+    expect(describeLayers(concat.graph)).toEqual(['flatten', 'dense none']);
+    const x = tf.tensor(images(3, [4, 4, 2], 8), [3, 4, 4, 2]);
+    const outs = runFloat(concat.graph, x);
+    expect(Array.from(outs[1].dataSync())).toEqual(Array.from((concat.model.predict(x) as tf.Tensor).dataSync()));
+    const batchLast = reshaped((g) => g.op('target', 'Pack', [minus1(g), batch(g, { shrink: 1 })], attrs.pack(2)));
+    await expect(loadGraphModelFile(batchLast)).rejects.toThrow(/node \d+ 'flat' \(Reshape\): a reshape of \[4,4,2\] to \[-1,batch\] is not supported \(the batch first/);
+    const squared = reshaped((g) => g.op('target', 'Pack', [g.op('square', 'Prod', [g.op('both', 'Pack', [batch(g, { shrink: 1 }), 'batch'], attrs.pack(2)), g.ints('axis', 0)], attrs.prod(false)), minus1(g)], attrs.pack(2)));
+    await expect(loadGraphModelFile(squared)).rejects.toThrow(/node \d+ 'square' \(Prod\): a product of the batch size with itself/);
+    const pixels = new GraphWriter([4, 4, 2], 8);
+    pixels.op('slice', 'StridedSlice', ['x', pixels.ints('begin', 0), pixels.ints('end', 1), pixels.ints('strides', 1)], attrs.slice());
+    pixels.op('y', 'Relu', ['slice']);
+    await expect(loadGraphModelFile(pixels.write(['y']))).rejects.toThrow(/node \d+ 'slice' \(StridedSlice\): its input 'x' is computed from the model's values; edgeq needs a shape vector/);
+    const difference = new GraphWriter([4], 9);
+    difference.op('d', 'Sub', ['x', difference.op('r', 'Relu', ['x'])]);
+    await expect(loadGraphModelFile(difference.write(['d']))).rejects.toThrow(/node \d+ 'd' \(Sub\): Sub of two tensors is not supported/);
+    const reciprocal = new GraphWriter([4], 9);
+    reciprocal.op('q', 'RealDiv', [reciprocal.constant('one', [], [1]), 'x']);
+    reciprocal.op('y', 'MatMul', ['q', reciprocal.kernel('w', [4, 2], 4)], attrs.matMul());
+    await expect(loadGraphModelFile(reciprocal.write(['y']))).rejects.toThrow(/node \d+ 'q' \(RealDiv\): a constant divided by a tensor is not supported/);
   });
 
   it('refuses a nearest resize that is not a whole-factor upsampling, with a typed error', async () => {

@@ -59,6 +59,7 @@ export interface GraphNodeSpec { name: string; op: string; input?: string[]; att
 interface Weight { name: string; shape: number[]; values: ArrayLike<number>; dtype: 'float32' | 'int32'; quantize?: 'uint8' | 'float16' }
 
 const T = { T: { type: 'DT_FLOAT' } };
+const int32 = { type: 'DT_INT32' };
 const fusedAttr = (ops: string[]) => (ops.length ? { fused_ops: { list: { s: ops.map(b64) } }, num_args: { i: '1' } } : {});
 // attributes of the ops, as TensorFlow writes them
 export const attrs = {
@@ -71,6 +72,17 @@ export const attrs = {
   f: (name: string, value: number) => ({ ...T, [name]: { f: value } }),
   b: (flags: Record<string, boolean>) => ({ ...T, ...Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, { b: v }])) }),
   ints: (name: string, ...i: number[]) => ({ ...T, [name]: list(...i) }),
+  // the integer ops of shape computations
+  int32: { T: int32 },
+  shape: { ...T, out_type: int32 },
+  slice: (masks: { begin?: number; end?: number; ellipsis?: number; newAxis?: number; shrink?: number } = {}) => ({
+    T: int32, Index: int32, begin_mask: { i: String(masks.begin ?? 0) }, end_mask: { i: String(masks.end ?? 0) },
+    ellipsis_mask: { i: String(masks.ellipsis ?? 0) }, new_axis_mask: { i: String(masks.newAxis ?? 0) }, shrink_axis_mask: { i: String(masks.shrink ?? 0) },
+  }),
+  pack: (n: number) => ({ T: int32, N: { i: String(n) }, axis: { i: '0' } }),
+  concat: (n: number) => ({ T: int32, N: { i: String(n) }, Tidx: int32 }),
+  prod: (keepDims: boolean) => ({ T: int32, Tidx: int32, keep_dims: { b: keepDims } }),
+  cast: { SrcT: int32, DstT: int32, Truncate: { b: false } },
 };
 
 // IEEE half precision bits of v (round to nearest), as --quantize_float16 stores weights

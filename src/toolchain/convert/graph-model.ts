@@ -5,13 +5,18 @@
 // read several tensors. Bias adds, batch norms and per-channel scales fold into the
 // convolution or matrix product before them, and ReLU / ReLU6 fuse into it, where
 // nothing else reads that one's output; otherwise they become the channel affine and
-// activation ops. Identity passes its input through. Last, Pad before a conv folds into
-// it where that is exact (foldZeroPadding, as for Layers models).
+// activation ops. Identity passes its input through. Shapes computed in the graph (Keras'
+// Flatten and Reshape in a SavedModel read the batch size as Shape → StridedSlice → Pack)
+// are evaluated here, with the batch a symbol, and become no layer. Constants subtracted
+// from, multiplied with or dividing the input (its normalization) fold into the conv or
+// matrix product reading it where that is exact (foldInputAffine, as Keras' Rescaling);
+// otherwise they are one channel affine op at the input. Last, Pad before a conv folds
+// into it where that is exact (foldZeroPadding, as for Layers models).
 
 import * as tf from '@tensorflow/tfjs';
 import type { FloatActivation, Padding } from '../../runtime/codes.js';
 import { ConvertError, UnsupportedOpError } from '../../runtime/errors.js';
-import { foldBatchNorm, foldZeroPadding, fusable, outputShape, type FloatGraph, type FloatLayer, type Fusable } from './graph.js';
+import { foldBatchNorm, foldInputAffine, foldZeroPadding, fusable, outputShape, type FloatGraph, type FloatLayer, type Fusable, type InputAffine, type Weighted } from './graph.js';
 import { readModelFiles } from './load.js';
 
 type Attr = { list?: { i?: string[]; s?: string[] }; s?: string; b?: boolean; i?: string; f?: number; shape?: { dim?: { size: string }[] } };
@@ -21,8 +26,9 @@ export interface LoadedGraphModel { model: tf.GraphModel; graph: FloatGraph; flo
 
 const SUPPORTED = 'Placeholder, Const, Identity, Conv2D, DepthwiseConv2dNative, MatMul, _FusedConv2D, FusedDepthwiseConv2dNative, _FusedMatMul (fusing BiasAdd, '
   + 'then optionally Relu, Relu6, Elu, LeakyRelu or Sigmoid), BiasAdd, Add / AddV2 and Mul (of two tensors, equal or one a per-channel vector; or of a tensor '
-  + 'and a per-channel constant), FusedBatchNorm / V2 / V3, Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, MaxPool, AvgPool, Mean (over H, W), ConcatV2 '
-  + '(last axis), Pad / PadV2 (zeros, H and W), ResizeNearestNeighbor (whole factors), Reshape, Squeeze, Softmax';
+  + 'and a per-channel constant), Sub and RealDiv (of a tensor and a per-channel constant), FusedBatchNorm / V2 / V3, Relu, Relu6, LeakyRelu, Elu, Sigmoid, '
+  + 'Tanh, MaxPool, AvgPool, Mean (over H, W), ConcatV2 / Concat (last axis), Pad / PadV2 (zeros, H and W), ResizeNearestNeighbor (whole factors), Reshape, '
+  + 'Squeeze, Softmax; and to compute a Reshape\'s shape: Shape, StridedSlice (no ellipsis or new axis), Pack, ConcatV2 / Concat, Prod and Cast of shape vectors';
 
 const ACTIVATIONS: Record<string, FloatActivation> = { Relu: 'relu', Relu6: 'relu6', Elu: 'elu', LeakyRelu: 'leakyRelu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
 
@@ -42,10 +48,19 @@ function nearestSource(o: number, inSize: number, outSize: number, alignCorners:
 }
 
 // A tensor the model computes: the float layer that holds it (−1: the input), its shape
-// without the batch, and whether that layer's output is also read elsewhere (an op that
-// passes its input through shares it); or a constant from the weights.
-type Tensor = { layer: number; shape: number[]; shared?: boolean };
-type Value = Tensor | { constant: tf.Tensor };
+// without the batch, whether that layer's output is also read elsewhere (an op that
+// passes its input through shares it), and the input's normalization still to be applied
+// to it (named by its last node; see settle and foldInput); or a constant from the
+// weights; or a shape vector (or one of its values) the graph computes from its tensors'
+// shapes, each dimension a number or the batch size (unknown until the model runs) times
+// a number.
+type Tensor = { layer: number; shape: number[]; shared?: boolean; normalize?: InputAffine & { name: string } };
+type Dim = number | { batch: number };
+type Dims = { dims: Dim[]; scalar: boolean };
+type Value = Tensor | { constant: tf.Tensor } | Dims;
+
+const BATCH: Dim = { batch: 1 };
+const showDims = (dims: Dim[]) => `[${dims.map((d) => (typeof d === 'number' ? d : d.batch === 1 ? 'batch' : `${d.batch}·batch`)).join(',')}]`;
 
 export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, outputs?: string[]): FloatGraph {
   const index = new Map<string, number>();
@@ -93,9 +108,10 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
   }
 
   // how many nodes read each tensor: a tensor read by more than one cannot have a bias,
-  // batch norm, scale or activation folded into the layer holding it
+  // batch norm, scale or activation folded into the layer holding it (Shape reads only
+  // its shape, which folding keeps)
   const readers = new Map<string, number>();
-  for (const n of order) for (const s of ins(n)) readers.set(s, (readers.get(s) ?? 0) + 1);
+  for (const n of order) if (n.op !== 'Shape') for (const s of ins(n)) readers.set(s, (readers.get(s) ?? 0) + 1);
 
   const layers: FloatLayer[] = [];
   const values = new Map<string, Value>();
@@ -105,17 +121,50 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
     if (/:[1-9]\d*$/.test(s)) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)} reads '${s}', an output other than the first: edgeq converts ops with one output`);
     return source(s);
   };
-  const tensor = (n: GraphNode, k: number): Tensor => {
+  // input k, the input's normalization still pending on it (see foldInput)
+  const pending = (n: GraphNode, k: number): Tensor => {
     const v = values.get(input(n, k))!;
-    if ('constant' in v) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: its input ${k} '${input(n, k)}' is a constant where edgeq needs a tensor the model computes`);
+    if (!('layer' in v)) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: its input ${k} '${input(n, k)}' is ${'dims' in v ? 'a shape' : 'a constant'} where edgeq needs a tensor the model computes`);
     return v;
   };
+  const tensor = (n: GraphNode, k: number): Tensor => settle(pending(n, k));
   const constant = (n: GraphNode, k: number, what: string): tf.Tensor => {
     const v = values.get(input(n, k))!;
     if (!('constant' in v)) throw new UnsupportedOpError('E_GRAPH_CONST', `${where(n)}: its ${what} '${input(n, k)}' is computed by the model; edgeq needs a constant`);
     return v.constant;
   };
   const numbers = (n: GraphNode, k: number, what: string) => Array.from(constant(n, k, what).dataSync());
+  // input k as a shape vector (or scalar): computed from shapes, or a constant of rank 0 or 1
+  const dimsOf = (n: GraphNode, k: number, what: string): Dims => {
+    const v = values.get(input(n, k))!;
+    if ('dims' in v) return v;
+    if ('constant' in v && v.constant.rank <= 1) return { dims: Array.from(v.constant.dataSync()), scalar: v.constant.rank === 0 };
+    throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: its ${what} '${input(n, k)}' is ${'constant' in v ? `a constant of shape [${v.constant.shape}]` : 'computed from the model\'s values'}; edgeq needs a shape vector or scalar there (a constant, or Shape, StridedSlice, Pack, ConcatV2, Prod, Cast of those)`);
+  };
+  const shapeError = (n: GraphNode, why: string) => new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: ${why}`);
+  // a · b of two dimensions: the batch size may appear once
+  const times = (n: GraphNode, a: Dim, b: Dim): Dim => {
+    if (typeof a === 'number' && typeof b === 'number') return a * b;
+    if (typeof a !== 'number' && typeof b !== 'number') throw shapeError(n, 'a product of the batch size with itself is no shape edgeq evaluates');
+    return typeof a === 'number' ? { batch: a * (b as { batch: number }).batch } : { batch: a.batch * (b as number) };
+  };
+  // the input's normalization pending on x applied: a channel affine op (its C values
+  // repeated along x's last axis, a multiple of C; see reshape), one per tensor however many read it
+  const settled = new Map<string, Tensor>();
+  const settle = (x: Tensor): Tensor => {
+    const p = x.normalize;
+    if (!p) return x;
+    const key = `${x.layer} ${p.name}`;
+    if (!settled.has(key)) {
+      const last = x.shape[x.shape.length - 1], c = p.scale.length;
+      const affine: FloatLayer = { type: 'channel_affine', name: p.name, scale: Float32Array.from({ length: last }, (_, i) => p.scale[i % c]), shift: Float32Array.from({ length: last }, (_, i) => p.offset[i % c]) };
+      settled.set(key, push(affine, [x]));
+    }
+    return settled.get(key)!;
+  };
+  // the conv or matrix product l reading x, with the input's normalization pending on x
+  // folded into it where that is exact, otherwise applied before it
+  const foldInput = (x: Tensor, l: Weighted): Tensor => (x.normalize && !foldInputAffine(l, x.normalize) ? settle(x) : x);
   // the layer holding input k, where a bias, scale or activation may fold into it
   const into = (n: GraphNode, k: number): Fusable | undefined => {
     const x = tensor(n, k);
@@ -170,10 +219,14 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
     l.bias = Float32Array.from(l.bias, (v, i) => v + b[i]);
     return ops[1] ? activation(n, x, ops[1], fusable(l), `${n.name}/${ops[1]}`) : x;
   };
-  // Reshape / Squeeze to `shape` (without the batch): nothing, a flatten or a reshape
+  // Reshape / Squeeze to `shape` (without the batch): nothing, a flatten or a reshape. The
+  // input's normalization waits for the layer after it where its C channels still repeat
+  // along the last axis (a multiple of C): a reshape keeps the values' order
   const reshape = (n: GraphNode, x: Tensor, shape: number[]): Tensor => {
     if (shape.length === x.shape.length && shape.every((d, i) => d === x.shape[i])) return alias(n, x);
-    return push(shape.length === 1 ? { type: 'flatten', name: n.name } : { type: 'reshape', name: n.name, shape }, [x]);
+    const from = x.normalize && shape[shape.length - 1] % x.normalize.scale.length !== 0 ? settle(x) : x;
+    const y = push(shape.length === 1 ? { type: 'flatten', name: n.name } : { type: 'reshape', name: n.name, shape }, [from]);
+    return from.normalize ? { ...y, normalize: from.normalize } : y;
   };
   // add / multiply of two tensors: equal shapes, or one a vector over the other's channels
   const binary = (n: GraphNode, type: 'add' | 'multiply', a: Tensor, b: Tensor): Tensor => {
@@ -194,13 +247,13 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
       }
       case 'Identity': { // frozen TF 1 graphs read every weight through one ('kernel/read')
         const v = values.get(input(n, 0))!;
-        return 'constant' in v ? v : alias(n, v);
+        return 'layer' in v ? alias(n, v) : v;
       }
       case 'Conv2D':
       case '_FusedConv2D':
       case 'DepthwiseConv2dNative':
       case 'FusedDepthwiseConv2dNative': {
-        const x = image(n, tensor(n, 0));
+        const x = image(n, pending(n, 0));
         if (ints(n, 'dilations').some((d) => d !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_DILATION', `${where(n)}: dilated convolutions are not supported`);
         const filter = constant(n, 1, 'filter');
         const [kh, kw, c, f] = filter.shape;
@@ -208,23 +261,23 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
         const s = ints(n, 'strides');
         const common = { name: n.name, kernel: [kh, kw] as [number, number], strides: [s[1] ?? 1, s[2] ?? 1] as [number, number], padding: padding(n), activation: 'none' as const };
         const hwio = filter.dataSync();
-        let y: Tensor;
+        let l: Weighted;
         if (n.op.includes('Depthwise')) {
           // [kh][kw][c][m] → [c·m][kh][kw]
           const oc = c * f;
           const dw = new Float32Array(oc * kh * kw);
           for (let t = 0; t < kh * kw; t++) for (let o = 0; o < oc; o++) dw[o * kh * kw + t] = hwio[t * oc + o];
-          y = push({ type: 'depthwise_conv2d', multiplier: f, ...common, weights: dw, bias: new Float32Array(oc) }, [x]);
+          l = { type: 'depthwise_conv2d', multiplier: f, ...common, weights: dw, bias: new Float32Array(oc) };
         } else {
           const ohwi = new Float32Array(f * kh * kw * c);
           for (let yy = 0; yy < kh; yy++) for (let xx = 0; xx < kw; xx++) for (let ci = 0; ci < c; ci++) for (let o = 0; o < f; o++) ohwi[((o * kh + yy) * kw + xx) * c + ci] = hwio[((yy * kw + xx) * c + ci) * f + o];
-          y = push({ type: 'conv2d', filters: f, ...common, weights: ohwi, bias: new Float32Array(f) }, [x]);
+          l = { type: 'conv2d', filters: f, ...common, weights: ohwi, bias: new Float32Array(f) };
         }
-        return fusedOps(n, y);
+        return fusedOps(n, push(l, [foldInput(x, l)]));
       }
       case 'MatMul':
       case '_FusedMatMul': {
-        const x = tensor(n, 0);
+        const x = pending(n, 0);
         if (n.attr?.transpose_a?.b) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a transposed input is not supported`);
         if (x.shape.length !== 1) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: its input has shape [${x.shape}]; edgeq multiplies vectors (reshape to a vector first)`);
         const w = constant(n, 1, 'weights');
@@ -233,21 +286,37 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
         const units = transposed ? rows : cols, k = transposed ? cols : rows;
         const v = w.dataSync();
         const weights2 = transposed ? Float32Array.from(v) : Float32Array.from({ length: units * k }, (_, i) => v[(i % k) * units + Math.floor(i / k)]);
-        return fusedOps(n, push({ type: 'dense', name: n.name, units, activation: 'none', weights: weights2, bias: new Float32Array(units) }, [x]));
+        const l: Weighted = { type: 'dense', name: n.name, units, activation: 'none', weights: weights2, bias: new Float32Array(units) };
+        return fusedOps(n, push(l, [foldInput(x, l)]));
       }
       case 'BiasAdd':
       case 'Add':
       case 'AddV2':
-      case 'Mul': {
+      case 'Sub':
+      case 'Mul':
+      case 'RealDiv': {
         const [a, b] = [values.get(input(n, 0))!, values.get(input(n, 1))!];
-        const mul = n.op === 'Mul';
-        if (!('constant' in a) && !('constant' in b)) return binary(n, mul ? 'multiply' : 'add', a, b);
-        const k = 'constant' in a ? 1 : 0; // the tensor's side
-        const x = tensor(n, k);
-        const c = perChannel(n, constant(n, 1 - k, mul ? 'scale' : 'addend'), x, mul ? 'scale' : 'addend');
+        const scales = n.op === 'Mul' || n.op === 'RealDiv';
+        if ('layer' in a && 'layer' in b) {
+          if (n.op === 'Sub' || n.op === 'RealDiv') throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: ${n.op} of two tensors is not supported (of a tensor and a constant)`);
+          return binary(n, scales ? 'multiply' : 'add', tensor(n, 0), tensor(n, 1));
+        }
+        const k = 'layer' in a ? 0 : 1; // the tensor's side
+        if (n.op === 'RealDiv' && k === 1) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a constant divided by a tensor is not supported`);
+        const x = pending(n, k);
+        const what = scales ? 'scale' : 'addend';
+        const c = perChannel(n, constant(n, 1 - k, what), x, what);
+        // the op as x·scale + shift per channel; x / c as x · (1/c), which is the same
+        // where 1/c is exact in float (c a power of two) and within a rounding otherwise
+        const scale = n.op === 'Mul' ? c : n.op === 'RealDiv' ? c.map((v) => 1 / v) : c.map(() => (n.op === 'Sub' && k === 1 ? -1 : 1));
+        const shift = scales ? c.map(() => 0) : n.op === 'Sub' && k === 0 ? c.map((v) => -v) : c;
+        if (x.layer === -1) { // the input: composed with its normalization so far (see foldInput)
+          const p = x.normalize ?? { scale: scale.map(() => 1), offset: scale.map(() => 0) };
+          return { ...x, normalize: { name: n.name, scale: scale.map((s, i) => p.scale[i] * s), offset: shift.map((t, i) => p.offset[i] * scale[i] + t) } };
+        }
         const zeros = new Float32Array(c.length), ones = zeros.map(() => 1);
-        const affine = foldBatchNorm(into(n, k), n.name, { gamma: mul ? c : ones, beta: mul ? zeros : c, mean: zeros, variance: ones, eps: 0 });
-        return affine ? push(affine, [x]) : x;
+        const affine = foldBatchNorm(into(n, k), n.name, { gamma: scale, beta: shift, mean: zeros, variance: ones, eps: 0 });
+        return affine ? push(affine, [tensor(n, k)]) : tensor(n, k);
       }
       case 'FusedBatchNorm':
       case 'FusedBatchNormV2':
@@ -279,13 +348,16 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
         return n.attr?.keep_dims?.b ? push({ type: 'reshape', name: `${n.name}/keep_dims`, shape: [1, 1, x.shape[2]] }, [pooled]) : pooled;
       }
       case 'Reshape': {
-        const x = tensor(n, 0);
-        const target = numbers(n, 1, 'shape');
-        const rest = target.slice(1);
+        const x = pending(n, 0);
+        const { dims: target } = dimsOf(n, 1, 'shape');
+        const rest = target.slice(1).filter((d): d is number => typeof d === 'number');
         const known = size(rest.filter((d) => d !== -1));
         const shape = rest.map((d) => (d === -1 ? size(x.shape) / known : d));
-        if ((target[0] !== -1 && target[0] !== 1) || target.filter((d) => d === -1).length > 1 || rest.length === 0 || size(shape) !== size(x.shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-          throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a reshape of [${x.shape}] to [${target}] is not supported (the batch first, −1 or 1, and as many values per example)`);
+        const first = target[0];
+        // the batch first: −1, 1, or the batch size itself (Shape → StridedSlice)
+        const batchFirst = first === -1 || first === 1 || (typeof first === 'object' && first.batch === 1);
+        if (!batchFirst || rest.length !== target.length - 1 || rest.filter((d) => d === -1).length > (first === -1 ? 0 : 1) || rest.length === 0 || size(shape) !== size(x.shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+          throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a reshape of [${x.shape}] to ${showDims(target)} is not supported (the batch first, −1, 1 or the batch size, and as many values per example)`);
         }
         return reshape(n, x, shape);
       }
@@ -297,12 +369,20 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
         if (axes.includes(0) || axes.some((a) => x.shape[a - 1] !== 1)) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: squeezing axes [${axes}] of [${x.shape}] is not supported (axes of size 1 besides the batch)`);
         return reshape(n, x, x.shape.filter((_, i) => !drop(i)));
       }
-      case 'ConcatV2': {
+      case 'ConcatV2':
+      case 'Concat': {
         const k = ins(n).length - 1;
         if (k < 1) throw new ConvertError('E_GRAPH_INVALID', `${where(n)} has ${k + 1} inputs; it needs tensors and an axis`);
-        const parts = Array.from({ length: k }, (_, i) => tensor(n, i));
+        // ConcatV2 (tensors…, axis), Concat (axis, tensors…)
+        const at = (i: number) => (n.op === 'Concat' ? i + 1 : i), axisAt = n.op === 'Concat' ? 0 : k;
+        const [axis] = numbers(n, axisAt, 'axis');
+        if (Array.from({ length: k }, (_, i) => values.get(input(n, at(i)))!).every((v) => !('layer' in v))) { // shape vectors
+          const vectors = Array.from({ length: k }, (_, i) => dimsOf(n, at(i), `input ${at(i)}`));
+          if (vectors.some((v) => v.scalar) || (axis !== 0 && axis !== -1)) throw shapeError(n, 'edgeq concatenates shape vectors (rank 1) on axis 0');
+          return { dims: vectors.flatMap((v) => v.dims), scalar: false };
+        }
+        const parts = Array.from({ length: k }, (_, i) => tensor(n, at(i)));
         const rank = parts[0].shape.length + 1;
-        const [axis] = numbers(n, k, 'axis');
         if ((axis < 0 ? axis + rank : axis) !== rank - 1) throw new UnsupportedOpError('E_CONCAT_AXIS', `${where(n)}: only concatenation on the last (channel) axis is supported, got axis ${axis} of a rank-${rank} tensor`);
         // more than two: pairwise, left to right
         return parts.slice(1).reduce((acc, b) => push({ type: 'concatenate', name: n.name }, [acc, b]), parts[0]);
@@ -327,6 +407,51 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
         if (!same) throw new UnsupportedOpError('E_UNSUPPORTED_UPSAMPLING', `${where(n)}: resizing [${x.shape.slice(0, 2)}] to [${out}] (align_corners ${align}, half_pixel_centers ${half}) is not a whole-factor nearest upsampling`);
         return factors[0] === 1 && factors[1] === 1 ? alias(n, x) : push({ type: 'upsample2d', name: n.name, factors }, [x]);
       }
+      case 'Shape': { // the batch size, then the shape
+        const v = values.get(input(n, 0))!;
+        return { dims: 'layer' in v ? [BATCH, ...v.shape] : 'constant' in v ? v.constant.shape : v.scalar ? [] : [v.dims.length], scalar: false };
+      }
+      case 'StridedSlice': { // of a shape vector, on its one axis
+        const x = dimsOf(n, 0, 'input');
+        const mask = (key: string) => Number(n.attr?.[key]?.i ?? 0);
+        for (const key of ['ellipsis_mask', 'new_axis_mask']) {
+          if (mask(key)) throw shapeError(n, `${key} ${mask(key)} is not supported (edgeq evaluates slices of shape vectors: begin, end and strides, begin_mask, end_mask and shrink_axis_mask)`);
+        }
+        const [begin, end, strides] = ['begin', 'end', 'strides'].map((what, i) => numbers(n, i + 1, what));
+        if (x.scalar || begin.length !== 1 || end.length !== 1 || strides.length !== 1 || strides[0] === 0) {
+          throw shapeError(n, `a slice [${begin}:${end}:${strides}] of ${x.scalar ? 'a scalar' : `a vector of ${x.dims.length}`} is not supported (one axis of a shape vector, a stride other than 0)`);
+        }
+        const len = x.dims.length, s = strides[0];
+        if (mask('shrink_axis_mask') & 1) { // one value, at begin
+          const i = begin[0] < 0 ? begin[0] + len : begin[0];
+          if (!(i >= 0 && i < len)) throw shapeError(n, `index ${begin[0]} is outside the vector ${showDims(x.dims)}`);
+          return { dims: [x.dims[i]], scalar: true };
+        }
+        // as TensorFlow: negative from the end, then clamped; a masked bound is the end of the axis
+        const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + len : v, s > 0 ? 0 : -1), s > 0 ? len : len - 1);
+        const from = mask('begin_mask') & 1 ? (s > 0 ? 0 : len - 1) : clamp(begin[0]);
+        const to = mask('end_mask') & 1 ? (s > 0 ? len : -1) : clamp(end[0]);
+        const dims: Dim[] = [];
+        for (let i = from; s > 0 ? i < to : i > to; i += s) dims.push(x.dims[i]);
+        return { dims, scalar: false };
+      }
+      case 'Pack': { // scalars into a shape vector
+        const parts = ins(n).map((_, i) => dimsOf(n, i, `input ${i}`));
+        const axis = Number(n.attr?.axis?.i ?? 0);
+        if (parts.some((p) => !p.scalar) || (axis !== 0 && axis !== -1)) throw shapeError(n, 'edgeq evaluates a Pack of scalars into a shape vector (axis 0)');
+        return { dims: parts.map((p) => p.dims[0]), scalar: false };
+      }
+      case 'Prod': { // of a shape vector: a number of values
+        const x = dimsOf(n, 0, 'input');
+        const axes = numbers(n, 1, 'axes');
+        if (x.scalar || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -1)) throw shapeError(n, `a product over axes [${axes}] of ${x.scalar ? 'a scalar' : 'a vector'} is not supported (a shape vector's values, axis 0)`);
+        return { dims: [x.dims.reduce((p: Dim, d) => times(n, p, d), 1)], scalar: n.attr?.keep_dims?.b !== true };
+      }
+      case 'Cast': { // shape vectors are whole numbers in any type
+        const v = values.get(input(n, 0))!;
+        if (!('dims' in v)) throw shapeError(n, `edgeq evaluates a Cast only of shape vectors; '${input(n, 0)}' is ${'layer' in v ? 'a tensor the model computes' : 'a constant'}`);
+        return v;
+      }
       case 'Softmax': {
         const x = tensor(n, 0);
         if (x.shape.length !== 1) throw new UnsupportedOpError('E_UNSUPPORTED_OP', `${where(n)}: a softmax over [${x.shape}] is not supported (a vector only)`);
@@ -337,8 +462,9 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
     }
   };
   for (const n of order) values.set(n.name, lower(n));
-  const out = values.get(ends[0])!;
-  if ('constant' in out || out.layer === -1) throw new UnsupportedOpError('E_GRAPH', 'the graph has no op edgeq can run: its output is its input or a constant');
+  const last = values.get(ends[0])!;
+  const out = 'layer' in last ? settle(last) : undefined;
+  if (!out || out.layer === -1) throw new UnsupportedOpError('E_GRAPH', 'the graph has no op edgeq can run: its output is its input, a constant or a shape');
   return foldZeroPadding({ inputShape: dims.slice(1), layers });
 }
 

@@ -2,7 +2,8 @@
 // float. Dropout is removed, BatchNormalization folded into the convolution or dense
 // layer before it, Activation / ReLU layers fused into it, a softmax split off, a
 // Rescaling at the input (Keras' pixels → values) folded into the first weighted layer,
-// so the edgeq model takes what the source model takes, and zero padding folded into
+// so the edgeq model takes what the source model takes (foldInputAffine; a Graph
+// model's input normalization too), and zero padding folded into
 // the convolution after it where that is exact (foldZeroPadding; Graph models too).
 // runFloat evaluates the graph with TF.js so that every rewrite can be checked.
 
@@ -40,7 +41,7 @@ export function inputOf(graph: FloatGraph, i: number): number {
   return graph.layers[i].inputs?.[0] ?? i - 1;
 }
 
-type Weighted = Extract<FloatLayer, { type: 'conv2d' | 'conv1d' | 'depthwise_conv2d' | 'dense' }>;
+export type Weighted = Extract<FloatLayer, { type: 'conv2d' | 'conv1d' | 'depthwise_conv2d' | 'dense' }>;
 export type Fusable = Weighted | Extract<FloatLayer, { type: 'add' | 'multiply' }>;
 
 // A layer a ReLU / ReLU6 can be fused into (and, if it has weights, a per-channel affine
@@ -67,6 +68,33 @@ export function foldBatchNorm(into: Fusable | undefined, name: string, { gamma, 
     into.bias[o] = (into.bias[o] - mean[o]) * s + beta[o];
   }
   return undefined;
+}
+
+// An affine map of the model's input, value = x·scale + offset per channel of the input
+// (arrays of one: the same for every channel): Keras' Rescaling, or a graph model's
+// Sub / Mul / RealDiv / Add of constants at its input.
+export interface InputAffine { scale: ArrayLike<number>; offset: ArrayLike<number> }
+
+// Folds it into the conv, depthwise conv or dense layer reading the input (directly, or
+// through flattens and reshapes that keep its C channels repeating along the last axis:
+// value q of the layer's input window is of channel q mod C, a depthwise output o reads
+// channel ⌊o / multiplier⌋ mod C): w·(x·scale + offset) + b = (w·scale)·x + (b + Σ w·offset)
+// per output. Exact where every value the layer reads is the input's: a dense layer, a
+// 'valid' conv, or a conv with offset 0 (zero padding would stand for the offset).
+// False, with nothing changed, where it is not.
+export function foldInputAffine(l: Weighted, { scale, offset }: InputAffine): boolean {
+  if (l.type !== 'dense' && l.padding !== 'valid' && Array.from(offset).some((o) => o !== 0)) return false;
+  const c = scale.length, n = l.bias.length, per = l.weights.length / n;
+  for (let o = 0; o < n; o++) {
+    let shift = 0;
+    for (let q = 0; q < per; q++) {
+      const ch = (l.type === 'depthwise_conv2d' ? Math.floor(o / l.multiplier) : q) % c;
+      shift += l.weights[o * per + q] * offset[ch];
+      l.weights[o * per + q] *= scale[ch];
+    }
+    l.bias[o] += shift;
+  }
+  return true;
 }
 
 // TensorFlow's output size along one axis of a window sliding by `stride` ('causal', as
@@ -191,18 +219,12 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
   // a Rescaling waiting for the first weighted layer: value = input × scale + offset
   let rescale: { scale: number; offset: number; where: string } | undefined;
   const weighted = () => out.some((l) => l.type !== 'flatten' && l.type !== 'reshape');
-  // w·(x·scale + offset) + b = (w·scale)·x + (b + offset·Σw), per output; exact where
-  // every input is real (dense; a conv without zero padding, or offset 0)
+  // folded into the first weighted layer (foldInputAffine, as for Graph models)
   const foldRescale = (l: Weighted) => {
     if (!rescale) return;
-    if (rescale.offset !== 0 && l.type !== 'dense' && l.padding !== 'valid') {
-      throw new UnsupportedOpError('E_RESCALING_FOLD', `${rescale.where}: an offset before a '${l.padding}'-padded ${l.type === 'conv1d' ? 'Conv1D' : 'Conv2D'} cannot be folded (its zero padding would shift); use offset 0 or 'valid' padding`);
-    }
-    const n = l.bias.length, per = l.weights.length / n;
-    for (let o = 0; o < n; o++) {
-      let sum = 0;
-      for (let q = 0; q < per; q++) { sum += l.weights[o * per + q]; l.weights[o * per + q] *= rescale.scale; }
-      l.bias[o] += rescale.offset * sum;
+    if (!foldInputAffine(l, { scale: [rescale.scale], offset: [rescale.offset] })) {
+      const conv = l as Exclude<Weighted, { type: 'dense' }>;
+      throw new UnsupportedOpError('E_RESCALING_FOLD', `${rescale.where}: an offset before a '${conv.padding}'-padded ${conv.type === 'conv1d' ? 'Conv1D' : 'Conv2D'} cannot be folded (its zero padding would shift); use offset 0 or 'valid' padding`);
     }
     rescale = undefined;
   };
