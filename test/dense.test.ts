@@ -5,6 +5,8 @@ import {
   randomFloat, randomInt32, randomInt8, rng,
 } from './helpers/quant.js';
 import { tfCpu } from './helpers/tf.js';
+import { loadModel } from '../src/runtime/node.js';
+import { encodeModel } from '../src/toolchain/format/write.js';
 
 const golden: { name: string; spec: DenseSpec; x: number[]; expected: number[] }[] = [
   {
@@ -105,5 +107,64 @@ describe.each(BUILDS)('dense on the %s build', (build) => {
       op.run();
       expect(maxAbsDiff(dequantize(op.output(), output), yf)).toBeLessThanOrEqual(output.scale * 0.5 * (1 + 1e-4) + 1e-6);
     }
+  });
+});
+
+// Dense on a sequence: a model whose input is [steps, k] and whose one op is dense, the
+// same weights on every step (Keras' Dense on a 3-D input, TimeDistributed(Dense)).
+// Checked against the quantization rule written out in plain JS (docs/QUANTIZATION.md),
+// so that a step read from the wrong row, or only the first step computed, fails.
+describe('dense on a [steps, k] input (every step, the same weights)', () => {
+  // round half to even, as the engine's nearest()
+  const roundEven = (v: number) => { const f = Math.floor(v), d = v - f; return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f; };
+  const STEPS = 5, K = 19, N = 7, BATCH = 3;
+  const r = rng(77);
+  const input = { scale: 1, zeroPoint: 0 }; // integer inputs quantize to themselves
+  const output = { scale: 0.25, zeroPoint: -9 }; // a power of two: dequantizing is exact
+  const weights = randomInt8(r, N * K, -127, 127);
+  const weightScales = Float32Array.from({ length: N }, () => 0.001 + 0.004 * r());
+  const bias = randomInt32(r, N, -2000, 2000);
+  const x = Float32Array.from(randomInt8(r, BATCH * STEPS * K));
+  for (const activation of ['none', 'relu', 'relu6'] as FusedActivation[]) {
+    it(`${activation}: both builds compute every step by the rule, batch ${BATCH}; inspect reports [steps, k] → [steps, n]`, async () => {
+      const bytes = encodeModel({
+        metadata: { name: 'sequence-dense' }, input: { shape: [STEPS, K], quant: input },
+        layers: [{ type: 'dense', units: N, activation, weights, weightScales, bias, output }],
+      });
+      const qmin = activation === 'none' ? -128 : Math.max(-128, output.zeroPoint);
+      const qmax = activation === 'relu6' ? Math.min(127, output.zeroPoint + roundEven(Math.fround(6 / output.scale))) : 127;
+      const want = new Float32Array(BATCH * STEPS * N);
+      for (let row = 0; row < BATCH * STEPS; row++) for (let o = 0; o < N; o++) {
+        let acc = bias[o];
+        for (let i = 0; i < K; i++) acc += (x[row * K + i] - input.zeroPoint) * weights[o * K + i];
+        const m = Math.fround((input.scale * weightScales[o]) / output.scale);
+        const v = Math.min(Math.max(Math.fround(Math.fround(acc) * m), qmin - output.zeroPoint), qmax - output.zeroPoint);
+        want[row * N + o] = roundEven(v) * output.scale; // dequantized: (code − zero point) · scale;
+      }
+      const outs: Float32Array[] = [];
+      for (const build of BUILDS) {
+        const m = await loadModel(bytes, { build });
+        outs.push(m.predict(x, { batch: BATCH }));
+        if (build === 'simd') {
+          const [l] = m.layers();
+          expect(l.type).toBe('dense');
+          expect(l.input.shape).toEqual([STEPS, K]);
+          expect(l.output.shape).toEqual([STEPS, N]);
+          expect(l.macs).toBe(STEPS * N * K);
+        }
+        m.dispose();
+      }
+      expect(firstMismatch(outs[0], want)).toBe('none');
+      expect(firstMismatch(outs[1], want)).toBe('none');
+      // the steps differ: a kernel that repeated one step would not match
+      expect(new Set(Array.from({ length: STEPS }, (_, t) => want[t * N])).size).toBeGreaterThan(1);
+    });
+  }
+
+  it('the writer refuses a rank-3 input (the engine takes [k] or [steps, k])', async () => {
+    expect(() => encodeModel({
+      metadata: { name: 'bad' }, input: { shape: [2, STEPS, K], quant: input },
+      layers: [{ type: 'dense', units: N, activation: 'none', weights, weightScales, bias, output }],
+    })).toThrow(/needs a \[k\] or \[steps, k\] input, got \[2,5,19\]/);
   });
 });

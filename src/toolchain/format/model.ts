@@ -71,7 +71,7 @@ export interface DenseLayer {
   type: 'dense';
   units: number;
   activation: FusedActivation;
-  weights: Int8Array; // [units][inputs]
+  weights: Int8Array; // [units][inputs]: applied to the input vector, or to every step of a [steps, inputs] input
   weightScales: Float32Array;
   bias?: Int32Array;
   output: Quant;

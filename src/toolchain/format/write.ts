@@ -207,15 +207,16 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         break;
       }
       case 'dense': {
-        if (s.length !== 1) fail(where, `needs a flat input, got [${s}]: add a flatten layer before it`);
-        const k = s[0];
+        // a vector [k], or a sequence [steps, k] with the weights applied to every step
+        if (s.length !== 1 && s.length !== 2) fail(where, `needs a [k] or [steps, k] input, got [${s}]: add a flatten layer before it`);
+        const k = s[s.length - 1];
         if (layer.weights.length !== layer.units * k) fail(where, `weights have ${layer.weights.length} values, expected ${layer.units}×${k}`);
         checkScales(where, layer.weightScales, layer.units);
         checkQuant(where, layer.output);
         if (layer.bias && layer.bias.length !== layer.units) fail(where, `bias has ${layer.bias.length} values, expected ${layer.units}`);
         const wt = weights(layer.weights, [layer.units, k], layer.weightScales, layer.encoding);
         const bt = layer.bias ? constant(F.DTYPE_INT32, layer.bias) : F.NONE;
-        const y = act([layer.units], layer.output);
+        const y = act([...s.slice(0, -1), layer.units], layer.output);
         ops.push({ type: OP[layer.type], input: cur, output: y, weights: wt, bias: bt, activation: FUSED_ACTIVATION[layer.activation] });
         cur = y;
         break;
