@@ -19,7 +19,7 @@ import { loadModel } from '../src/runtime/node.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { maxAbsDiff, rng } from './helpers/quant.js';
-import { predictBothBuilds } from './helpers/models.js';
+import { predictBothBuilds, SENSOR_STEPS as STEPS, sensorSequences as sequences } from './helpers/models.js';
 import { loweringError } from './helpers/tf.js';
 
 // The training form of a causal conv's input: step t becomes the k taps
@@ -37,23 +37,6 @@ class CausalTaps extends tf.layers.Layer {
     const padded = tf.pad(x, [[0, 0], [pad, 0], [0, 0]]);
     return tf.concat(Array.from({ length: this.k }, (_, j) => padded.slice([0, j * this.d, 0], [-1, n, -1])), 2);
   }
-}
-
-// 32 steps of a 3-axis sensor, 4 classes: a bump of 6 steps at a random place on axis
-// 0, 1 or 2 (classes 0–2), or on all three at half height (class 3), over noise.
-const STEPS = 32;
-function sequences(n: number, seed: number): { values: Float32Array; labels: Int32Array } {
-  const r = rng(seed);
-  const values = new Float32Array(n * STEPS * 3), labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const label = Math.floor(r() * 4), at = Math.floor(r() * (STEPS - 6));
-    labels[i] = label;
-    for (let t = 0; t < STEPS; t++) for (let a = 0; a < 3; a++) {
-      const bump = t >= at && t < at + 6 ? (label === a ? 1 : label === 3 ? 0.5 : 0) * Math.sin(Math.PI * (t - at + 0.5) / 6) : 0;
-      values[(i * STEPS + t) * 3 + a] = bump + (r() - 0.5) * 0.6;
-    }
-  }
-  return { values, labels };
 }
 
 const init = (s: number) => tf.initializers.glorotUniform({ seed: s });

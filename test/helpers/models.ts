@@ -40,6 +40,23 @@ export function sequences(n: number, seed: number): { values: Float32Array; labe
   return { values, labels };
 }
 
+// 32 steps of a 3-axis sensor, 4 classes: a bump of 6 steps at a random place on axis
+// 0, 1 or 2 (classes 0–2), or on all three at half height (class 3), over noise.
+export const SENSOR_STEPS = 32;
+export function sensorSequences(n: number, seed: number): { values: Float32Array; labels: Int32Array } {
+  const r = rng(seed);
+  const values = new Float32Array(n * SENSOR_STEPS * 3), labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const label = Math.floor(r() * 4), at = Math.floor(r() * (SENSOR_STEPS - 6));
+    labels[i] = label;
+    for (let t = 0; t < SENSOR_STEPS; t++) for (let a = 0; a < 3; a++) {
+      const bump = t >= at && t < at + 6 ? (label === a ? 1 : label === 3 ? 0.5 : 0) * Math.sin(Math.PI * (t - at + 0.5) / 6) : 0;
+      values[(i * SENSOR_STEPS + t) * 3 + a] = bump + (r() - 0.5) * 0.6;
+    }
+  }
+  return { values, labels };
+}
+
 export async function trainCnn(): Promise<{ model: tf.Sequential; edgeq: EdgeqModel }> {
   await tf.setBackend('cpu');
   const model = tf.sequential({

@@ -118,7 +118,7 @@ export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] 
     case 'conv1d': return [convOutput(a[0], span(l), l.stride, l.padding), l.bias.length];
     case 'max_pool1d':
     case 'avg_pool1d': return [convOutput(a[0], l.pool, l.stride, l.padding), a[1]];
-    case 'dense': return [l.units];
+    case 'dense': return [...a.slice(0, -1), l.units]; // a vector, or every step of a sequence
     case 'global_avg_pool2d':
     case 'global_max_pool2d':
     case 'global_avg_pool1d':
@@ -188,7 +188,7 @@ export function foldZeroPadding(graph: FloatGraph): FloatGraph {
   return { inputShape: graph.inputShape, layers: out };
 }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), Conv1D (valid / same / causal, strides, dilation), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense, LSTM, Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Conv1D / Dense (folded)';
+export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), Conv1D (valid / same / causal, strides, dilation), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense (on a vector, or on every step of a sequence), TimeDistributed(Dense), LSTM, Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Conv1D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -272,7 +272,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
       const a = standalone(name);
       out.push({ type: 'activation', name: `${layer.name}/${name}`, activation: a, ...(a === 'elu' ? { alpha: 1 } : {}) });
     };
-    if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'Conv1D', 'DepthwiseConv2D', 'Dense'].includes(cls)) {
+    if (rescale && !['InputLayer', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Conv2D', 'Conv1D', 'DepthwiseConv2D', 'Dense', 'TimeDistributed'].includes(cls)) {
       throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling is folded into the Conv2D or Dense layer after it, and ${where} comes first`);
     }
     switch (cls) {
@@ -375,12 +375,24 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         activationAfter(act);
         break;
       }
-      case 'Dense': {
-        if (layer.inputSpec?.[0] && (model.layers[i].input as tf.SymbolicTensor).shape.length > 2) {
-          throw new UnsupportedOpError('E_DENSE_RANK', `${where}: a Dense layer on a ${(model.layers[i].input as tf.SymbolicTensor).shape.length - 1}-D input is not supported: add a Flatten before it`);
+      case 'Dense':
+      case 'TimeDistributed': {
+        // TimeDistributed(Dense) applies the Dense to every step, as Keras' Dense on a
+        // sequence does: the dense op on a [steps, k] input. Its weights are the inner
+        // Dense's; its config says the activation.
+        let dense = cfg;
+        if (cls === 'TimeDistributed') {
+          const inner = (layer as unknown as { layer: tf.layers.Layer }).layer;
+          if (inner.getClassName() !== 'Dense') {
+            throw new UnsupportedOpError('E_UNSUPPORTED_LAYER', `${where} wraps a ${inner.getClassName()}: only TimeDistributed(Dense) is supported; supported layers: ${SUPPORTED_LAYERS}`);
+          }
+          dense = inner.getConfig() as Config;
         }
+        const rank = (layer.input as tf.SymbolicTensor).shape.length - 1;
+        if (rank > 2) throw new UnsupportedOpError('E_DENSE_RANK', `${where}: a Dense layer on a ${rank}-D input is not supported (a vector, or a sequence [steps, features]): add a Flatten before it`);
         const [k, n] = shapes[0];
-        const act = actName(cfg.activation);
+        const act = actName(dense.activation);
+        if (act === 'softmax' && rank === 2) throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: a softmax over every step of a sequence is not supported (softmax at the end, on a vector)`);
         out.push({ type: 'dense', name: layer.name, units: n, activation: act === 'softmax' ? 'none' : fusedOf(act), weights: transpose(w[0], k, n), bias: w[1] ? Float32Array.from(w[1]) : new Float32Array(n) });
         foldRescale(out[out.length - 1] as Extract<FloatLayer, { type: 'dense' }>);
         if (act === 'softmax') out.push({ type: 'softmax', name: `${layer.name}/softmax` });
@@ -560,8 +572,12 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           const y = tf.depthwiseConv2d(h as tf.Tensor4D, tf.tensor4d(filter, [kh, kw, c, l.multiplier]), l.strides, l.padding);
           return fusedActivation(y.add(tf.tensor1d(l.bias)), l.activation);
         }
-        case 'dense':
-          return fusedActivation(tf.matMul(h as tf.Tensor2D, tf.tensor2d(l.weights, [l.units, l.weights.length / l.units]), false, true).add(tf.tensor1d(l.bias)), l.activation);
+        case 'dense': {
+          // on the last axis: a sequence's steps are rows of the same matrix product
+          const k = l.weights.length / l.units;
+          const y = tf.matMul(h.reshape([-1, k]) as tf.Tensor2D, tf.tensor2d(l.weights, [l.units, k]), false, true).add(tf.tensor1d(l.bias));
+          return fusedActivation(y.reshape([...h.shape.slice(0, -1), l.units]), l.activation);
+        }
         case 'max_pool2d':
           return tf.maxPool(h as tf.Tensor4D, l.pool, l.strides, l.padding);
         case 'avg_pool2d':
