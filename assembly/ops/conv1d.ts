@@ -4,15 +4,12 @@
 // output range. params: stride, dilation. Kernel: im2col + gemm (conv1d_s8_im2col).
 
 import * as F from "../format";
-import { mem_alloc, mem_release } from "../memory";
 import {
-  E_MEMORY, E_OP, OK, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_PADDING, U_WEIGHTS,
-  buf, channelScalesPtr, constData, decode, dim, elems, fail, fusedActivationValid, isBiasOrNone, isChannelWeights,
-  multipliersFinite, opActivation, opBias, opInput, opOutput, opPadding, opWeights, packedOf, param, rank, scaleOf,
-  scratch, setMacs, setPacked, shapeIs2, unused, zeroOf,
+  E_OP, OK, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_PADDING, U_WEIGHTS, buf, dim, fail,
+  fusedActivationValid, isBiasOrNone, isChannelWeights, multipliersFinite, opActivation, opBias, opInput, opOutput,
+  opPadding, opWeights, packedOf, param, rank, scaleOf, scratch, setMacs, shapeIs2, unused, zeroOf,
 } from "../model/context";
 import { conv1d_s8_im2col, conv1d_scratch_size } from "../kernels/conv1d";
-import { gemm_pack, gemm_packed_size } from "../kernels/gemm";
 import { window_out_size } from "../kernels/window";
 
 export function check(o: i32): i32 {
@@ -35,19 +32,8 @@ export function check(o: i32): i32 {
   return setMacs(o, <u64>out * <u64>f * <u64>k * <u64>c);
 }
 
-export function prepare(o: i32): i32 {
-  const x = opInput(o), y = opOutput(o), w = opWeights(o), b = opBias(o);
-  const n = dim(w, 0), k = elems(w) / n;
-  const size = gemm_packed_size(n, k);
-  const packed = mem_alloc(size);
-  const tw = mem_alloc(<usize>elems(w));
-  if (!packed || !tw) return fail(E_MEMORY, o, R_LIMIT);
-  decode(w, tw);
-  gemm_pack(tw, n, k, b == F.NONE ? 0 : constData(b), channelScalesPtr(w), scaleOf(x), zeroOf(x), scaleOf(y), packed);
-  mem_release(tw);
-  setPacked(o, packed, size);
-  return OK;
-}
+// The weights [f, k, c] are the gemm's [f, k·c] matrix, packed as dense's are.
+export { prepare } from "./dense";
 
 export function scratchSize(o: i32, batch: i32): u64 {
   const x = opInput(o), w = opWeights(o);
