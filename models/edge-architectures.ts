@@ -30,8 +30,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { rng } from '../src/toolchain/data/rng.js';
 
-export { rng }; // make-edge.ts's stand-in data draws from the same source
-
 type TF = typeof tfType;
 type Sym = tfType.SymbolicTensor;
 

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedOpError } from '../../runtime/errors.js';
 import type { Conv1dPadding, FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
+import { windowOut } from '../format/shapes.js';
 
 export type FloatLayer = FloatOp & {
   // the layers whose outputs it reads, by index (−1: the model input); absent: the one before
@@ -97,11 +98,6 @@ export function foldInputAffine(l: Weighted, { scale, offset }: InputAffine): bo
   return true;
 }
 
-// TensorFlow's output size along one axis of a window sliding by `stride` ('causal', as
-// Keras: as many as 'same'; a dilated window is its span).
-export function convOutput(size: number, window: number, stride: number, padding: Conv1dPadding): number {
-  return padding === 'valid' ? Math.floor((size - window) / stride) + 1 : Math.ceil(size / stride);
-}
 
 // A dilated kernel's span.
 const span = (l: { kernel: number; dilation: number }) => (l.kernel - 1) * l.dilation + 1;
@@ -111,13 +107,13 @@ export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] 
   switch (l.type) {
     case 'conv2d':
     case 'depthwise_conv2d':
-      return [convOutput(a[0], l.kernel[0], l.strides[0], l.padding), convOutput(a[1], l.kernel[1], l.strides[1], l.padding), l.bias.length];
+      return [windowOut(a[0], l.kernel[0], l.strides[0], l.padding), windowOut(a[1], l.kernel[1], l.strides[1], l.padding), l.bias.length];
     case 'max_pool2d':
     case 'avg_pool2d':
-      return [convOutput(a[0], l.pool[0], l.strides[0], l.padding), convOutput(a[1], l.pool[1], l.strides[1], l.padding), a[2]];
-    case 'conv1d': return [convOutput(a[0], span(l), l.stride, l.padding), l.bias.length];
+      return [windowOut(a[0], l.pool[0], l.strides[0], l.padding), windowOut(a[1], l.pool[1], l.strides[1], l.padding), a[2]];
+    case 'conv1d': return [windowOut(a[0], span(l), l.stride, l.padding), l.bias.length];
     case 'max_pool1d':
-    case 'avg_pool1d': return [convOutput(a[0], l.pool, l.stride, l.padding), a[1]];
+    case 'avg_pool1d': return [windowOut(a[0], l.pool, l.stride, l.padding), a[1]];
     case 'dense': return [...a.slice(0, -1), l.units]; // a vector, or every step of a sequence
     case 'global_avg_pool2d':
     case 'global_max_pool2d':
@@ -166,7 +162,7 @@ export function foldZeroPadding(graph: FloatGraph): FloatGraph {
       return [Math.floor(total / 2), total - Math.floor(total / 2)];
     });
     const out = shapes[readers[0]];
-    if (same.some((v, k) => v !== p.pads[k]) || convOutput(h, conv.kernel[0], conv.strides[0], 'same') !== out[0] || convOutput(w, conv.kernel[1], conv.strides[1], 'same') !== out[1]) return;
+    if (same.some((v, k) => v !== p.pads[k]) || windowOut(h, conv.kernel[0], conv.strides[0], 'same') !== out[0] || windowOut(w, conv.kernel[1], conv.strides[1], 'same') !== out[1]) return;
     conv.padding = 'same';
     src[readers[0]] = [from];
     removed.add(i);
