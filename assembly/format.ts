@@ -91,7 +91,8 @@ export const OP_MAX_POOL1D = 19;
 export const OP_AVG_POOL1D = 20;
 export const OP_GLOBAL_AVG_POOL1D = 21;
 export const OP_GLOBAL_MAX_POOL1D = 22;
-export const OP_LAST = 22;
+export const OP_GRU = 23; // Keras' GRU, reset_after 0 or 1
+export const OP_LAST = 23;
 
 // O_ACTIVATION of conv2d and dense: the activation fused into the int8 output range
 export const ACT_NONE = 0;
@@ -111,6 +112,11 @@ export const ACT_F_HARD_SWISH = 7; // x · relu6(x + 3) / 6
 export const ACT_F_LEAKY_RELU = 8; // x ≥ 0 ? x : alpha · x
 export const ACT_F_ELU = 9; // x > 0 ? x : alpha · (exp(x) − 1)
 export const ACT_F_LAST = 9;
+
+// lstm and gru param 2: the order the steps are read in, and where each output goes
+export const RNN_FORWARD = 0; // steps 0 … T−1
+export const RNN_BACKWARD = 1; // steps T−1 … 0, outputs in that order (Keras' go_backwards)
+export const RNN_BACKWARD_ALIGNED = 2; // steps T−1 … 0, each output at its own step (Bidirectional's backward half)
 
 // O_PADDING
 export const PAD_VALID = 0;

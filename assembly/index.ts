@@ -29,6 +29,9 @@ export { pad2d_s8_ref, pad2d_s8_rows } from "./kernels/pad2d";
 export {
   lstm_s8_ref, lstm_s8_gemm, lstm_pack, lstm_packed_size, lstm_scratch_size,
 } from "./kernels/lstm";
+export {
+  gru_s8_ref, gru_s8_gemm, gru_pack, gru_packed_size, gru_scratch_size,
+} from "./kernels/gru";
 export { activation_f32_ref, activation_f32_x4, softmax_s8_f32 } from "./kernels/activation";
 export { peak_dot_i16x8 } from "./peak";
 

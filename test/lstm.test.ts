@@ -6,7 +6,7 @@ import {
 } from './helpers/quant.js';
 import { tfCpu } from './helpers/tf.js';
 
-function randomSpec(r: () => number, p: Pick<LstmSpec, 'batch' | 'steps' | 'features' | 'units' | 'activation' | 'recurrentActivation' | 'returnSequences'>): LstmSpec {
+function randomSpec(r: () => number, p: Pick<LstmSpec, 'batch' | 'steps' | 'features' | 'units' | 'activation' | 'recurrentActivation' | 'returnSequences' | 'direction'>): LstmSpec {
   const n = 4 * p.units;
   return {
     ...p,
@@ -74,12 +74,13 @@ describe.each(BUILDS)('LSTM on the %s build', (build) => {
             activation: cases % 2 ? 'relu' : 'tanh',
             recurrentActivation: (cases >> 1) % 2 ? 'hardSigmoid' : 'sigmoid',
             returnSequences: (cases >> 2) % 2 === 1,
+            direction: (['forward', 'backward', 'backwardAligned'] as const)[cases % 3],
           });
           heap.e.mem_reset();
           const x = randomInt8(r, batch * steps * features);
           const a = prepareLstm(heap, s, 'ref'), b = prepareLstm(heap, s, 'opt');
           a.setInput(x); b.setInput(x); a.run(); b.run();
-          expect(firstMismatch(a.output(), b.output()), `F ${features} U ${units} B ${batch} T ${steps}`).toBe('none');
+          expect(firstMismatch(a.output(), b.output()), `F ${features} U ${units} B ${batch} T ${steps} ${s.direction}`).toBe('none');
           cases++;
         }
       }
@@ -94,9 +95,10 @@ describe.each(BUILDS)('LSTM on the %s build', (build) => {
   it('matches a TF.js LSTM layer in float', async () => {
     const tf = await tfCpu();
     const r = rng(11);
-    for (const [steps, features, units, activation, recurrentActivation, returnSequences] of [
-      [28, 28, 64, 'relu', 'hardSigmoid', false], [28, 28, 64, 'tanh', 'sigmoid', true], [6, 5, 7, 'tanh', 'hardSigmoid', true],
-    ] as [number, number, number, 'relu' | 'tanh', 'sigmoid' | 'hardSigmoid', boolean][]) {
+    for (const [steps, features, units, activation, recurrentActivation, returnSequences, goBackwards] of [
+      [28, 28, 64, 'relu', 'hardSigmoid', false, false], [28, 28, 64, 'tanh', 'sigmoid', true, false], [6, 5, 7, 'tanh', 'hardSigmoid', true, false],
+      [12, 4, 9, 'tanh', 'sigmoid', true, true], [20, 3, 16, 'relu', 'sigmoid', false, true],
+    ] as [number, number, number, 'relu' | 'tanh', 'sigmoid' | 'hardSigmoid', boolean, boolean][]) {
       const batch = 2;
       const n = 4 * units;
       const xf = randomFloat(r, batch * steps * features, 0, 1);
@@ -110,7 +112,7 @@ describe.each(BUILDS)('LSTM on the %s build', (build) => {
         for (let j = 0; j < rows; j++) for (let i = 0; i < cols; i++) t[i * rows + j] = codes[j * cols + i] * scales[j];
         return t;
       };
-      const layer = tf.layers.lstm({ units, activation, recurrentActivation, returnSequences, inputShape: [steps, features] });
+      const layer = tf.layers.lstm({ units, activation, recurrentActivation, returnSequences, goBackwards, inputShape: [steps, features] });
       const model = tf.sequential({ layers: [layer] });
       layer.setWeights([
         tf.tensor2d(transpose(kx.codes, kx.scales, n, features), [features, n]),
@@ -123,14 +125,14 @@ describe.each(BUILDS)('LSTM on the %s build', (build) => {
       const heap = await heapFor(build);
       const op = prepareLstm(heap, {
         batch, steps, features, units, activation, recurrentActivation, returnSequences, input, output,
-        kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias,
+        direction: goBackwards ? 'backward' : 'forward', kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias,
       }, 'opt');
       op.setInput(xq);
       op.run();
       const y = dequantize(op.output(), output);
       let err = 0, range = 0;
       for (let i = 0; i < y.length; i++) { err = Math.max(err, Math.abs(y[i] - yf[i])); range = Math.max(range, Math.abs(yf[i])); }
-      console.log(`LSTM ${activation}/${recurrentActivation} T${steps} F${features} U${units}: max error ${err.toExponential(2)} of range ${range.toFixed(3)} (step ${output.scale.toExponential(2)})`);
+      console.log(`LSTM ${activation}/${recurrentActivation} T${steps} F${features} U${units}${goBackwards ? ' go_backwards' : ''}: max error ${err.toExponential(2)} of range ${range.toFixed(3)} (step ${output.scale.toExponential(2)})`);
       expect(err).toBeLessThanOrEqual(0.015 * range + output.scale);
     }
   });

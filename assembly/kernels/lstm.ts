@@ -7,7 +7,8 @@
 //   y    = quantize(h_t / out_scale) to int8 (every step, or the last)
 //
 // Weights: Wx int8 [4U][F], Wh int8 [4U][U], per-row f32 scales; bias f32 [4U].
-// x: int8 [batch][steps][F]. Cell and hidden state start at 0 and stay f32.
+// x: int8 [batch][steps][F]. Cell and hidden state start at 0 and stay f32. direction
+// (RNN_* in format.ts): the step order, and where each step's output goes.
 //
 //   lstm_s8_ref     the definition.
 //   lstm_s8_gemm   input projection for all steps as one gemm_s8 (GEMM_OUT_S32),
@@ -19,9 +20,7 @@
 import { MAGIC_BITS, quantize, quantize4, quant_multiplier } from "../quant";
 import { activate_f32, activate_f32x4 } from "./activation";
 import { GEMM_OUT_S32, gemm_multipliers, gemm_pack, gemm_packed_size, gemm_s8 } from "./gemm";
-
-// @ts-ignore: decorator
-@inline function align16(n: usize): usize { return (n + 15) & ~15; }
+import { align16, inputStep, outputStep, quantizeHidden } from "./recurrent";
 
 export function lstm_scratch_size(batch: i32, steps: i32, units: i32): usize {
   const bu = <usize>batch * <usize>units;
@@ -45,35 +44,11 @@ export function lstm_pack(
   gemm_pack(wh, n, units, 0, whScale, 1.0, 0, 1.0, packed + align16(gemm_packed_size(n, features)));
 }
 
-// hq[u] and sh for one batch row of h; returns sh (0 when h is all zero).
-// @ts-ignore: decorator
-@inline function quantizeHidden(h: usize, units: i32, hq: usize, vector: bool): f32 {
-  let m: f32 = 0;
-  let u = 0;
-  if (ASC_FEATURE_SIMD) if (vector) {
-    let mv = f32x4.splat(0);
-    for (; u + 4 <= units; u += 4) mv = f32x4.max(mv, f32x4.abs(v128.load(h + (<usize>u << 2))));
-    m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-  }
-  for (; u < units; u++) m = max(m, abs(load<f32>(h + (<usize>u << 2))));
-  const inv: f32 = m > 0 ? <f32>127.0 / m : 0;
-  u = 0;
-  if (ASC_FEATURE_SIMD) if (vector) {
-    const vinv = f32x4.splat(inv);
-    for (; u + 4 <= units; u += 4) {
-      const q = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(h + (<usize>u << 2)), vinv)));
-      v128.store32_lane(hq + u, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q), 0);
-    }
-  }
-  for (; u < units; u++) store<i8>(hq + u, <i32>nearest(load<f32>(h + (<usize>u << 2)) * inv));
-  return m / <f32>127.0;
-}
-
 export function lstm_s8_ref(
   x: usize, batch: i32, steps: i32, features: i32, units: i32,
   wx: usize, wxScale: usize, wh: usize, whScale: usize, bias: usize,
   inScale: f32, inZp: i32, outScale: f32, outZp: i32,
-  act: i32, recAct: i32, sequences: i32, y: usize, scratch: usize,
+  act: i32, recAct: i32, sequences: i32, direction: i32, y: usize, scratch: usize,
 ): void {
   const bu = <usize>batch * <usize>units;
   const hBase = scratch;
@@ -88,7 +63,7 @@ export function lstm_s8_ref(
     const hq = hqBase + <usize>b * <usize>units;
     for (let t = 0; t < steps; t++) {
       const sh = quantizeHidden(h, units, hq, false);
-      const xt = x + <usize>((b * steps + t) * features);
+      const xt = x + <usize>((b * steps + inputStep(t, steps, direction)) * features);
       for (let j = 0; j < 4 * units; j++) {
         let ax: i32 = 0;
         for (let f = 0; f < features; f++) {
@@ -113,7 +88,7 @@ export function lstm_s8_ref(
         store<f32>(c + (<usize>u << 2), cc);
         store<f32>(h + (<usize>u << 2), hh);
         if (sequences || t == steps - 1) {
-          const row = sequences ? b * steps + t : b;
+          const row = sequences ? b * steps + outputStep(t, steps, direction) : b;
           store<i8>(y + <usize>(row * units + u), quantize(hh * invOut, outZp, -128, 127));
         }
       }
@@ -124,7 +99,7 @@ export function lstm_s8_ref(
 export function lstm_s8_gemm(
   x: usize, batch: i32, steps: i32, features: i32, units: i32,
   packed: usize, bias: usize, outScale: f32, outZp: i32,
-  act: i32, recAct: i32, sequences: i32, y: usize, scratch: usize,
+  act: i32, recAct: i32, sequences: i32, direction: i32, y: usize, scratch: usize,
 ): void {
   const n = 4 * units;
   const bu = <usize>batch * <usize>units;
@@ -144,6 +119,7 @@ export function lstm_s8_gemm(
   memory.fill(hqBase, 0, bu + 16);
   gemm_s8(batch * steps, n, features, x, features, packedX, zx, n, GEMM_OUT_S32, 0, 0, 0);
   for (let t = 0; t < steps; t++) {
+    const ts = inputStep(t, steps, direction);
     for (let b = 0; b < batch; b++) {
       const h = hBase + ((<usize>b * <usize>units) << 2);
       const sh = quantizeHidden(h, units, hqBase + <usize>b * <usize>units, true);
@@ -152,11 +128,11 @@ export function lstm_s8_gemm(
     gemm_s8(batch, n, units, hqBase, units, packedH, zh, n, GEMM_OUT_S32, 0, 0, 0);
     for (let b = 0; b < batch; b++) {
       const sh = load<f32>(hqBase + align16(bu + 16) + (<usize>b << 2));
-      const zxr = zx + ((<usize>(b * steps + t) * <usize>n) << 2);
+      const zxr = zx + ((<usize>(b * steps + ts) * <usize>n) << 2);
       const zhr = zh + ((<usize>b * <usize>n) << 2);
       const h = hBase + ((<usize>b * <usize>units) << 2);
       const c = cBase + ((<usize>b * <usize>units) << 2);
-      const yr = y + <usize>((sequences ? b * steps + t : b) * units);
+      const yr = y + <usize>((sequences ? b * steps + outputStep(t, steps, direction) : b) * units);
       const store_y = sequences || t == steps - 1;
       let u = 0;
       if (ASC_FEATURE_SIMD) {

@@ -2,9 +2,10 @@
 // Weights: input kernel [4·units, features] (field 12) and recurrent kernel
 // [4·units, units] (field 20), int8 with per-channel scales; bias f32 [4·units].
 // Activation: ACT_F_TANH or ACT_F_RELU; params: return sequences (0 / 1), recurrent
-// activation (ACT_F_SIGMOID, ACT_F_HARD_SIGMOID). The state stays in float.
+// activation (ACT_F_SIGMOID, ACT_F_HARD_SIGMOID), direction (RNN_*: go_backwards and
+// Bidirectional's backward half). The state stays in float.
 
-import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, DTYPE_FLOAT32, DTYPE_INT8 } from "../format";
+import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, DTYPE_FLOAT32, DTYPE_INT8, RNN_BACKWARD_ALIGNED } from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import {
   E_MEMORY, E_OP, E_TENSOR, OK, R_FIELD, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_FIELD20,
@@ -14,7 +15,7 @@ import {
 import { lstm_pack, lstm_packed_size, lstm_s8_gemm, lstm_scratch_size } from "../kernels/lstm";
 
 export function check(o: i32): i32 {
-  const s = unused(o, U_WEIGHTS | U_BIAS | U_FIELD20 | U_ACTIVATION, 2);
+  const s = unused(o, U_WEIGHTS | U_BIAS | U_FIELD20 | U_ACTIVATION, 3);
   if (s != OK) return s;
   const x = opInput(o), y = opOutput(o), w = opWeights(o), rw = opField20(o), b = opBias(o);
   if (rank(x) != 2 || !isConstant(w, DTYPE_INT8, 2) || !isConstant(rw, DTYPE_INT8, 2) || !isConstant(b, DTYPE_FLOAT32, 1)) return fail(E_OP, o, R_TENSOR_REF);
@@ -25,6 +26,7 @@ export function check(o: i32): i32 {
   const act = opActivation(o), seq = param(o, 0), rec = param(o, 1);
   if (act != ACT_F_RELU && act != ACT_F_TANH) return fail(E_OP, o, R_PARAM);
   if ((seq != 0 && seq != 1) || (rec != ACT_F_SIGMOID && rec != ACT_F_HARD_SIGMOID)) return fail(E_OP, o, R_PARAM);
+  if (<u32>param(o, 2) > <u32>RNN_BACKWARD_ALIGNED) return fail(E_OP, o, R_PARAM);
   if (seq == 1 ? !(rank(y) == 2 && dim(y, 0) == steps && dim(y, 1) == units) : !(rank(y) == 1 && dim(y, 0) == units)) return fail(E_OP, o, R_SHAPE);
   const bp = constData(b);
   for (let i = 0; i < n; i++) if (!finite(load<f32>(bp + (<usize>i << 2)))) return fail(E_TENSOR, b, R_FIELD);
@@ -53,5 +55,5 @@ export function scratchSize(o: i32, batch: i32): u64 {
 export function run(o: i32, batch: i32): void {
   const x = opInput(o), y = opOutput(o);
   lstm_s8_gemm(buf(x, batch), batch, dim(x, 0), dim(x, 1), dim(opWeights(o), 0) >> 2, packedOf(o), constData(opBias(o)),
-    scaleOf(y), zeroOf(y), opActivation(o), param(o, 1), param(o, 0), buf(y, batch), scratch);
+    scaleOf(y), zeroOf(y), opActivation(o), param(o, 1), param(o, 0), param(o, 2), buf(y, batch), scratch);
 }

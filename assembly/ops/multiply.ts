@@ -8,7 +8,7 @@ import { multiply_s8_x16 } from "../kernels/multiply";
 import { checkElementwise } from "./add";
 
 export function check(o: i32): i32 {
-  const s = checkElementwise(o);
+  const s = checkElementwise(o, 0);
   if (s != OK) return s;
   if (!finite(quant_multiplier(scaleOf(opInput(o)), scaleOf(opField20(o)), scaleOf(opOutput(o))))) return fail(E_OP, o, R_QUANT);
   return OK;

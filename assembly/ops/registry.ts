@@ -32,6 +32,7 @@ import * as max_pool1d from "./max_pool1d";
 import * as avg_pool1d from "./avg_pool1d";
 import * as global_avg_pool1d from "./global_avg_pool1d";
 import * as global_max_pool1d from "./global_max_pool1d";
+import * as gru from "./gru";
 
 // FLAGS: what the core's generic checks and the arena planner need to know
 export const READS_FIELD20: i32 = 1; // field 20 is a second int8 input (else a constant or NONE)
@@ -69,6 +70,7 @@ export const FLAGS: StaticArray<i32> = [
   0, // 20 avg_pool1d
   0, // 21 global_avg_pool1d
   0, // 22 global_max_pool1d
+  0, // 23 gru
 ];
 
 // Validates op o's fields, tensors and parameters and records its MACs; OK or a status.
@@ -77,7 +79,7 @@ export const CHECK: StaticArray<(o: i32) => i32> = [
   conv2d.check, dense.check, max_pool2d.check, avg_pool2d.check, global_avg_pool2d.check, lstm.check, reshape.check,
   softmax.check, depthwise_conv2d.check, add.check, multiply.check, concatenate.check, activation.check,
   global_max_pool2d.check, upsample2d.check, pad2d.check, channel_affine.check, conv1d.check, max_pool1d.check,
-  avg_pool1d.check, global_avg_pool1d.check, global_max_pool1d.check,
+  avg_pool1d.check, global_avg_pool1d.check, global_max_pool1d.check, gru.check,
 ];
 
 // Whether op o also runs op o + 1 (after every op is checked).
@@ -86,7 +88,7 @@ export const FUSE_NEXT: StaticArray<(o: i32) => bool> = [
   conv2d.fuseNext, noFusion, noFusion, noFusion, noFusion, noFusion, noFusion,
   noFusion, noFusion, noFusion, noFusion, noFusion, noFusion,
   noFusion, noFusion, noFusion, noFusion, noFusion, noFusion,
-  noFusion, noFusion, noFusion,
+  noFusion, noFusion, noFusion, noFusion,
 ];
 
 // Packs weights or builds tables, once at load (the allocator's stack order: temporaries
@@ -96,7 +98,7 @@ export const PREPARE: StaticArray<(o: i32) => i32> = [
   conv2d.prepare, dense.prepare, nothing, nothing, nothing, lstm.prepare, nothing,
   nothing, depthwise_conv2d.prepare, nothing, nothing, nothing, activation.prepare,
   nothing, nothing, nothing, channel_affine.prepare, conv1d.prepare, nothing,
-  nothing, nothing, nothing,
+  nothing, nothing, nothing, gru.prepare,
 ];
 
 // Scratch bytes op o needs at a batch size (the ops share one block).
@@ -105,7 +107,7 @@ export const SCRATCH: StaticArray<(o: i32, batch: i32) => u64> = [
   conv2d.scratchSize, noScratch, noScratch, noScratch, noScratch, lstm.scratchSize, noScratch,
   noScratch, noScratch, noScratch, noScratch, noScratch, noScratch,
   noScratch, noScratch, noScratch, noScratch, conv1d.scratchSize, noScratch,
-  noScratch, noScratch, noScratch,
+  noScratch, noScratch, noScratch, gru.scratchSize,
 ];
 
 // Runs op o on `batch` items.
@@ -114,5 +116,5 @@ export const RUN: StaticArray<(o: i32, batch: i32) => void> = [
   conv2d.run, dense.run, max_pool2d.run, avg_pool2d.run, global_avg_pool2d.run, lstm.run, reshape.run,
   softmax.run, depthwise_conv2d.run, add.run, multiply.run, concatenate.run, activation.run,
   global_max_pool2d.run, upsample2d.run, pad2d.run, channel_affine.run, conv1d.run, max_pool1d.run,
-  avg_pool1d.run, global_avg_pool1d.run, global_max_pool1d.run,
+  avg_pool1d.run, global_avg_pool1d.run, global_max_pool1d.run, gru.run,
 ];

@@ -14,16 +14,21 @@ import * as F from '../../assembly/format.js';
 //   input2      field 20 is a second input
 //   params      name → the params it is read from, as one number, a list (`as: 'list'`
 //               for one param read as a list of one, as the 2-D ops' lists), or `as` says
+//               (a name from FLOAT_ACTIVATION or RNN_DIRECTION, a boolean, a float)
 export interface OpSpec {
   code: number;
   activation?: 'fused' | 'float';
   padding?: true;
   input2?: true;
-  params?: Record<string, { at: number[]; as?: 'bool' | 'floatActivation' | 'alpha' | 'list' }>;
+  params?: Record<string, { at: number[]; as?: 'bool' | 'floatActivation' | 'alpha' | 'list' | 'direction' }>;
 }
 
 const STRIDES = { strides: { at: [0, 1] } };
 const WINDOW = { window: { at: [0, 1] }, strides: { at: [2, 3] } };
+const RECURRENT = {
+  returnSequences: { at: [0], as: 'bool' as const }, recurrentActivation: { at: [1], as: 'floatActivation' as const },
+  direction: { at: [2], as: 'direction' as const },
+};
 const WINDOW1D = { window: { at: [0], as: 'list' as const }, strides: { at: [1], as: 'list' as const } };
 
 export const OPS = {
@@ -32,11 +37,11 @@ export const OPS = {
   max_pool2d: { code: F.OP_MAX_POOL2D, padding: true, params: WINDOW },
   avg_pool2d: { code: F.OP_AVG_POOL2D, padding: true, params: WINDOW },
   global_avg_pool2d: { code: F.OP_GLOBAL_AVG_POOL2D },
-  lstm: { code: F.OP_LSTM, activation: 'float', params: { returnSequences: { at: [0], as: 'bool' }, recurrentActivation: { at: [1], as: 'floatActivation' } } },
+  lstm: { code: F.OP_LSTM, activation: 'float', params: RECURRENT },
   reshape: { code: F.OP_RESHAPE },
   softmax: { code: F.OP_SOFTMAX },
   depthwise_conv2d: { code: F.OP_DEPTHWISE_CONV2D, activation: 'fused', padding: true, params: { ...STRIDES, depthMultiplier: { at: [2] } } },
-  add: { code: F.OP_ADD, activation: 'fused', input2: true },
+  add: { code: F.OP_ADD, activation: 'fused', input2: true, params: { average: { at: [0], as: 'bool' } } },
   multiply: { code: F.OP_MULTIPLY, activation: 'fused', input2: true },
   concatenate: { code: F.OP_CONCATENATE, input2: true },
   activation: { code: F.OP_ACTIVATION, activation: 'float', params: { alpha: { at: [0], as: 'alpha' } } },
@@ -49,11 +54,18 @@ export const OPS = {
   avg_pool1d: { code: F.OP_AVG_POOL1D, padding: true, params: WINDOW1D },
   global_avg_pool1d: { code: F.OP_GLOBAL_AVG_POOL1D },
   global_max_pool1d: { code: F.OP_GLOBAL_MAX_POOL1D },
+  gru: { code: F.OP_GRU, activation: 'float', params: { ...RECURRENT, resetAfter: { at: [3], as: 'bool' } } },
 } as const satisfies Record<string, OpSpec>;
 export type OpName = keyof typeof OPS;
 
 // name → code
 export const OP = Object.fromEntries(Object.entries(OPS).map(([name, spec]) => [name, spec.code])) as { [K in OpName]: (typeof OPS)[K]['code'] };
+
+// lstm and gru param 2: the step order (docs/FORMAT.md): forward; backward, outputs in
+// the order computed (Keras' go_backwards); backward with each output at its own step
+// (the backward half of a Bidirectional wrapper)
+export const RNN_DIRECTION = { forward: F.RNN_FORWARD, backward: F.RNN_BACKWARD, backwardAligned: F.RNN_BACKWARD_ALIGNED } as const;
+export type RnnDirection = keyof typeof RNN_DIRECTION;
 
 export const PADDING = { valid: F.PAD_VALID, same: F.PAD_SAME, causal: F.PAD_CAUSAL } as const;
 // the 2-D ops' and pooling's padding; conv1d also takes 'causal'

@@ -99,14 +99,25 @@ export interface EngineExports {
   lstm_s8_ref(x: number, batch: number, steps: number, features: number, units: number,
     wx: number, wxScale: number, wh: number, whScale: number, bias: number,
     inScale: number, inZp: number, outScale: number, outZp: number,
-    act: number, recAct: number, sequences: number, y: number, scratch: number): void;
+    act: number, recAct: number, sequences: number, direction: number, y: number, scratch: number): void;
   lstm_s8_gemm(x: number, batch: number, steps: number, features: number, units: number,
     packed: number, bias: number, outScale: number, outZp: number,
-    act: number, recAct: number, sequences: number, y: number, scratch: number): void;
+    act: number, recAct: number, sequences: number, direction: number, y: number, scratch: number): void;
   lstm_pack(wx: number, wxScale: number, wh: number, whScale: number, features: number, units: number,
     inScale: number, inZp: number, packed: number): void;
   lstm_packed_size(features: number, units: number): number;
   lstm_scratch_size(batch: number, steps: number, units: number): number;
+  gru_s8_ref(x: number, batch: number, steps: number, features: number, units: number,
+    wx: number, wxScale: number, wh: number, whScale: number, bias: number, resetAfter: number,
+    inScale: number, inZp: number, outScale: number, outZp: number,
+    act: number, recAct: number, sequences: number, direction: number, y: number, scratch: number): void;
+  gru_s8_gemm(x: number, batch: number, steps: number, features: number, units: number,
+    packed: number, bias: number, resetAfter: number, outScale: number, outZp: number,
+    act: number, recAct: number, sequences: number, direction: number, y: number, scratch: number): void;
+  gru_pack(wx: number, wxScale: number, wh: number, whScale: number, features: number, units: number, resetAfter: number,
+    inScale: number, inZp: number, packed: number): void;
+  gru_packed_size(features: number, units: number, resetAfter: number): number;
+  gru_scratch_size(batch: number, steps: number, units: number): number;
   activation_f32_ref(act: number, x: number, n: number, y: number): void;
   activation_f32_x4(act: number, x: number, n: number, y: number): void;
   softmax_s8_f32(x: number, rows: number, n: number, scale: number, y: number): void;

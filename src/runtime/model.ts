@@ -5,7 +5,7 @@
 import * as F from '../../assembly/format.js';
 import type { EngineExports } from './engine.js';
 import { topClasses, type Classification } from './classes.js';
-import { ALPHA_ACTIVATIONS, FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, OPS, PADDING, type FloatActivation, type OpSpec } from './codes.js';
+import { ALPHA_ACTIVATIONS, FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, OPS, PADDING, RNN_DIRECTION, type FloatActivation, type OpSpec, type RnnDirection } from './codes.js';
 import { simdSupported } from './engine.js';
 import {
   DisposedError, EdgeqError, EngineError, InputError, ModelFormatError, UnsupportedOpError, UnsupportedVersionError,
@@ -46,8 +46,11 @@ export interface LayerInfo {
   alpha?: number; // activation: leaky ReLU's slope, ELU's scale
   factors?: number[]; // upsample2d: height and width factors
   pads?: number[]; // pad2d: top, bottom, left, right
-  returnSequences?: boolean;
+  returnSequences?: boolean; // lstm, gru
   recurrentActivation?: string;
+  direction?: RnnDirection; // lstm, gru: the step order (go_backwards, Bidirectional)
+  resetAfter?: boolean; // gru
+  average?: boolean; // add: (x + x2) / 2
   weights?: WeightInfo[];
   macs: number; // per batch item
   packedBytes: number;
@@ -361,7 +364,7 @@ export class Model {
       if (spec?.padding) info.padding = nameOf(PADDING, f(7));
       for (const [key, { at, as }] of Object.entries(spec?.params ?? {})) {
         const v = at.map((i) => f(8 + i));
-        const value = as === 'bool' ? v[0] === 1 : as === 'floatActivation' ? nameOf(FLOAT_ACTIVATION, v[0])
+        const value = as === 'bool' ? v[0] === 1 : as === 'floatActivation' ? nameOf(FLOAT_ACTIVATION, v[0]) : as === 'direction' ? nameOf(RNN_DIRECTION, v[0])
           : as === 'alpha' ? new Float32Array(Int32Array.of(v[0]).buffer)[0] : v.length === 1 && as !== 'list' ? v[0] : v;
         if (as === 'alpha' && !ALPHA_ACTIVATIONS.includes(info.activation as FloatActivation)) continue;
         (info as unknown as Record<string, unknown>)[key] = value;

@@ -6,7 +6,7 @@
 
 import type { EngineExports } from '../../src/runtime/engine.js';
 
-import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING, type Conv1dPadding, type FloatActivation, type FusedActivation, type Padding } from '../../src/runtime/codes.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, PADDING, RNN_DIRECTION, type RnnDirection, type Conv1dPadding, type FloatActivation, type FusedActivation, type Padding } from '../../src/runtime/codes.js';
 import type { Quant } from '../../src/toolchain/format/model.js';
 
 export type { Conv1dPadding, FloatActivation, FusedActivation, Padding, Quant };
@@ -362,40 +362,55 @@ export function preparePool2d(heap: Heap, s: Pool2dSpec, variant: Variant): Prep
   });
 }
 
+// lstm and gru: the same fields; gate counts 4 (i, f, c, o) and 3 (z, r, h)
 export interface LstmSpec {
   batch: number; steps: number; features: number; units: number;
   activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid';
   returnSequences: boolean;
+  direction?: RnnDirection; // forward when absent
   input: Quant; output: Quant;
-  kernel: Int8Array; // Wx: [4·units][features], gate order i, f, c, o
-  kernelScales: Float32Array; // [4·units]
-  recurrent: Int8Array; // Wh: [4·units][units]
-  recurrentScales: Float32Array; // [4·units]
-  bias: Float32Array; // [4·units], real values
+  kernel: Int8Array; // Wx: [gates·units][features]
+  kernelScales: Float32Array; // [gates·units]
+  recurrent: Int8Array; // Wh: [gates·units][units]
+  recurrentScales: Float32Array; // [gates·units]
+  bias: Float32Array; // [gates·units] real values; gru with resetAfter: [2][3·units] (input, recurrent)
 }
+export interface GruSpec extends LstmSpec { resetAfter: boolean }
 
 export function prepareLstm(heap: Heap, s: LstmSpec, variant: Variant): PreparedOp {
+  return prepareRecurrent(heap, s, 'lstm', variant);
+}
+export function prepareGru(heap: Heap, s: GruSpec, variant: Variant): PreparedOp {
+  return prepareRecurrent(heap, s, 'gru', variant);
+}
+
+function prepareRecurrent(heap: Heap, s: LstmSpec | GruSpec, cell: 'lstm' | 'gru', variant: Variant): PreparedOp {
   const e = heap.e;
-  const n = 4 * s.units;
-  check(s.kernel.length === n * s.features && s.recurrent.length === n * s.units, 'lstm: weights length');
-  check(s.kernelScales.length === n && s.recurrentScales.length === n && s.bias.length === n, 'lstm: scales / bias length');
+  const n = (cell === 'lstm' ? 4 : 3) * s.units;
+  const ra = 'resetAfter' in s && s.resetAfter ? 1 : 0;
+  check(s.kernel.length === n * s.features && s.recurrent.length === n * s.units, `${cell}: weights length`);
+  check(s.kernelScales.length === n && s.recurrentScales.length === n && s.bias.length === n * (1 + ra), `${cell}: scales / bias length`);
   const act = FLOAT_ACTIVATION[s.activation];
   const rec = FLOAT_ACTIVATION[s.recurrentActivation];
   const seq = s.returnSequences ? 1 : 0;
+  const dir = RNN_DIRECTION[s.direction ?? 'forward'];
   const outLength = s.batch * (s.returnSequences ? s.steps : 1) * s.units;
   const wx = heap.put(s.kernel), wxs = heap.put(s.kernelScales);
   const wh = heap.put(s.recurrent), whs = heap.put(s.recurrentScales);
   const bias = heap.put(s.bias);
-  const scratch = heap.alloc(e.lstm_scratch_size(s.batch, s.steps, s.units));
+  const scratch = heap.alloc(cell === 'lstm' ? e.lstm_scratch_size(s.batch, s.steps, s.units) : e.gru_scratch_size(s.batch, s.steps, s.units));
+  const { scale: sx, zeroPoint: zx } = s.input, { scale: sy, zeroPoint: zy } = s.output;
   return op(heap, s.batch * s.steps * s.features, 'i8', outLength, 'i8', (x, y) => {
-    if (variant === 'ref') {
-      return () => e.lstm_s8_ref(x, s.batch, s.steps, s.features, s.units, wx, wxs, wh, whs, bias,
-        s.input.scale, s.input.zeroPoint, s.output.scale, s.output.zeroPoint, act, rec, seq, y, scratch);
+    if (cell === 'lstm') {
+      if (variant === 'ref') return () => e.lstm_s8_ref(x, s.batch, s.steps, s.features, s.units, wx, wxs, wh, whs, bias, sx, zx, sy, zy, act, rec, seq, dir, y, scratch);
+      const packed = heap.alloc(e.lstm_packed_size(s.features, s.units));
+      e.lstm_pack(wx, wxs, wh, whs, s.features, s.units, sx, zx, packed);
+      return () => e.lstm_s8_gemm(x, s.batch, s.steps, s.features, s.units, packed, bias, sy, zy, act, rec, seq, dir, y, scratch);
     }
-    const packed = heap.alloc(e.lstm_packed_size(s.features, s.units));
-    e.lstm_pack(wx, wxs, wh, whs, s.features, s.units, s.input.scale, s.input.zeroPoint, packed);
-    return () => e.lstm_s8_gemm(x, s.batch, s.steps, s.features, s.units, packed, bias,
-      s.output.scale, s.output.zeroPoint, act, rec, seq, y, scratch);
+    if (variant === 'ref') return () => e.gru_s8_ref(x, s.batch, s.steps, s.features, s.units, wx, wxs, wh, whs, bias, ra, sx, zx, sy, zy, act, rec, seq, dir, y, scratch);
+    const packed = heap.alloc(e.gru_packed_size(s.features, s.units, ra));
+    e.gru_pack(wx, wxs, wh, whs, s.features, s.units, ra, sx, zx, packed);
+    return () => e.gru_s8_gemm(x, s.batch, s.steps, s.features, s.units, packed, bias, ra, sy, zy, act, rec, seq, dir, y, scratch);
   });
 }
 

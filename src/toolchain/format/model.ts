@@ -1,7 +1,7 @@
 // The in-memory description of a model that the writer encodes: a sequence of layers
 // with int8 weights and the quantization parameters of every activation.
 
-import type { Conv1dPadding, FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
+import type { Conv1dPadding, FloatActivation, FusedActivation, Padding, RnnDirection } from '../../runtime/codes.js';
 
 // real = scale × (q − zeroPoint)
 export interface Quant { scale: number; zeroPoint: number }
@@ -103,24 +103,27 @@ export interface FlattenLayer { type: 'flatten' }
 export interface ReshapeLayer { type: 'reshape'; shape: number[] }
 export interface SoftmaxLayer { type: 'softmax' }
 
+// lstm (gates i, f, c, o: G = 4) and gru (gates z, r, h: G = 3)
 export interface LstmLayer {
   type: 'lstm';
   units: number;
   activation: 'relu' | 'tanh';
   recurrentActivation: 'sigmoid' | 'hardSigmoid';
   returnSequences: boolean;
-  kernel: Int8Array; // [4·units][features], gates i, f, c, o
+  direction?: RnnDirection; // forward when absent
+  kernel: Int8Array; // [G·units][features]
   kernelScales: Float32Array;
-  recurrent: Int8Array; // [4·units][units]
+  recurrent: Int8Array; // [G·units][units]
   recurrentScales: Float32Array;
-  bias: Float32Array; // [4·units]
+  bias: Float32Array; // [G·units]; a gru with resetAfter: [2][3·units], input bias then recurrent bias
   output: Quant;
   encoding?: WeightEncoding;
 }
+export interface GruLayer extends Omit<LstmLayer, 'type'> { type: 'gru'; resetAfter: boolean }
 
 // Two inputs of the same shape (or b a vector over a's last axis, [C] or [1, …, 1, C]), each with its own
 // quantization; add and multiply fuse an activation.
-export interface AddLayer { type: 'add' | 'multiply'; activation: FusedActivation; output: Quant }
+export interface AddLayer { type: 'add' | 'multiply'; activation: FusedActivation; average?: boolean; output: Quant } // average: add only, (a + b) / 2
 // On the last (channel) axis.
 export interface ConcatenateLayer { type: 'concatenate'; output: Quant }
 // real y = scale[c] · real x + shift[c], c the last axis: a batch normalization that
@@ -131,7 +134,7 @@ export interface ActivationLayer { type: 'activation'; activation: FloatActivati
 
 // `inputs`: the layers whose outputs this one reads, by index in `layers` (−1: the model
 // input); absent: the layer before it (a chain). Two for add, multiply, concatenate.
-export type Layer = (Conv2dLayer | Conv1dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | Pool1dLayer | GlobalAvgPool2dLayer | GlobalPool1dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | AddLayer | ConcatenateLayer | ActivationLayer | Upsample2dLayer | Pad2dLayer | ChannelAffineLayer) & { inputs?: number[] };
+export type Layer = (Conv2dLayer | Conv1dLayer | DepthwiseConv2dLayer | DenseLayer | Pool2dLayer | Pool1dLayer | GlobalAvgPool2dLayer | GlobalPool1dLayer | FlattenLayer | ReshapeLayer | SoftmaxLayer | LstmLayer | GruLayer | AddLayer | ConcatenateLayer | ActivationLayer | Upsample2dLayer | Pad2dLayer | ChannelAffineLayer) & { inputs?: number[] };
 
 export interface EdgeqModel {
   metadata: ModelMetadata;

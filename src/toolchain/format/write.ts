@@ -3,7 +3,7 @@
 import * as F from '../../../assembly/format.js';
 import { ModelSpecError } from '../../runtime/errors.js';
 import { EDGEQ_VERSION } from '../../runtime/version.js';
-import { FLOAT_ACTIVATION, FUSED_ACTIVATION, OP, PADDING } from '../../runtime/codes.js';
+import { FLOAT_ACTIVATION, FUSED_ACTIVATION, OP, PADDING, RNN_DIRECTION } from '../../runtime/codes.js';
 import { crc32 } from './crc32.js';
 import { encodeRleHuffman } from './huffman.js';
 import type { EdgeqModel, Layer, WeightEncoding, Quant } from './model.js';
@@ -83,8 +83,8 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
     tensors.push({ dtype: F.DTYPE_INT8, kind: F.KIND_CONSTANT, dims, encoding, scale: 0, zeroPoint: 0, data, scales });
     return tensors.length - 1;
   };
-  const constant = (dtype: number, values: Int32Array | Float32Array) => {
-    tensors.push({ dtype, kind: F.KIND_CONSTANT, dims: [values.length], encoding: F.ENCODING_RAW, scale: 0, zeroPoint: 0, data: bytesOf(values) });
+  const constant = (dtype: number, values: Int32Array | Float32Array, dims = [values.length]) => {
+    tensors.push({ dtype, kind: F.KIND_CONSTANT, dims, encoding: F.ENCODING_RAW, scale: 0, zeroPoint: 0, data: bytesOf(values) });
     return tensors.length - 1;
   };
 
@@ -180,6 +180,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         ops.push({
           type: OP[layer.type], input: cur, output: y, recurrent: x2,
           activation: layer.type === 'concatenate' ? 0 : FUSED_ACTIVATION[layer.activation],
+          params: layer.type === 'add' && layer.average ? [1] : [],
         });
         cur = y;
         break;
@@ -287,22 +288,26 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
         cur = y;
         break;
       }
-      case 'lstm': {
+      case 'lstm':
+      case 'gru': {
         if (s.length !== 2) fail(where, `needs a [steps, features] input, got [${s}]`);
         const [steps, feat] = s;
-        const n = 4 * layer.units;
+        const n = (layer.type === 'lstm' ? 4 : 3) * layer.units;
+        const resetAfter = layer.type === 'gru' && layer.resetAfter;
+        const nb = resetAfter ? 2 * n : n;
         if (layer.kernel.length !== n * feat) fail(where, `kernel has ${layer.kernel.length} values, expected ${n}×${feat}`);
         if (layer.recurrent.length !== n * layer.units) fail(where, `recurrent kernel has ${layer.recurrent.length} values, expected ${n}×${layer.units}`);
-        if (layer.bias.length !== n || layer.bias.some((v) => !Number.isFinite(v))) fail(where, `bias must have ${n} finite values`);
+        if (layer.bias.length !== nb || layer.bias.some((v) => !Number.isFinite(v))) fail(where, `bias must have ${nb} finite values`);
         checkScales(where, layer.kernelScales, n);
         checkScales(where, layer.recurrentScales, n);
         checkQuant(where, layer.output);
         const wx = weights(layer.kernel, [n, feat], layer.kernelScales, layer.encoding);
         const wh = weights(layer.recurrent, [n, layer.units], layer.recurrentScales, layer.encoding);
-        const bt = constant(F.DTYPE_FLOAT32, layer.bias);
+        const bt = constant(F.DTYPE_FLOAT32, layer.bias, resetAfter ? [2, n] : [n]);
         const y = act(layer.returnSequences ? [steps, layer.units] : [layer.units], layer.output);
-        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wx, bias: bt, recurrent: wh, activation: FLOAT_ACTIVATION[layer.activation],
-          params: [layer.returnSequences ? 1 : 0, FLOAT_ACTIVATION[layer.recurrentActivation]] });
+        const params = [layer.returnSequences ? 1 : 0, FLOAT_ACTIVATION[layer.recurrentActivation], RNN_DIRECTION[layer.direction ?? 'forward']];
+        if (layer.type === 'gru') params.push(resetAfter ? 1 : 0);
+        ops.push({ type: OP[layer.type], input: cur, output: y, weights: wx, bias: bt, recurrent: wh, activation: FLOAT_ACTIVATION[layer.activation], params });
         cur = y;
         break;
       }
