@@ -212,7 +212,7 @@ function layerLine(l: LayerInfo): string {
   if (l.type === 'conv2d') name += ` ${l.weights![0].shape[1]}×${l.weights![0].shape[2]}/${l.strides![0]}`;
   if (l.type === 'conv1d') name += ` ${l.weights![0].shape[1]}/${l.strides![0]}${l.dilation! > 1 ? ` d${l.dilation}` : ''}`;
   if (l.window) name += ` ${l.window.join('×')}/${l.strides![0]}`;
-  const extra = [l.activation && l.activation !== 'none' ? l.activation : '', l.padding && l.padding !== 'valid' ? l.padding : '', l.returnSequences ? 'seq' : '', l.kernel === 'sparse' ? 'sparse' : ''].filter(Boolean).join(',');
+  const extra = [l.activation && l.activation !== 'none' ? l.activation : '', l.padding && l.padding !== 'valid' ? l.padding : '', l.returnSequences ? 'seq' : '', l.direction && l.direction !== 'forward' ? l.direction : '', l.resetAfter ? 'reset_after' : '', l.average ? 'average' : '', l.kernel === 'sparse' ? 'sparse' : ''].filter(Boolean).join(',');
   if (extra) name += ` ${extra}`;
   const q = l.output.dtype === 'int8' ? `${fmt(l.output.scale)}, ${l.output.zeroPoint}` : l.output.dtype;
   const w = (l.weights ?? []).filter((x) => x.role !== 'bias').map((x) => {

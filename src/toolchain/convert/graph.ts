@@ -9,7 +9,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedOpError } from '../../runtime/errors.js';
-import type { Conv1dPadding, FloatActivation, FusedActivation, Padding } from '../../runtime/codes.js';
+import type { Conv1dPadding, FloatActivation, FusedActivation, Padding, RnnDirection } from '../../runtime/codes.js';
+import { gruStep } from './keras-gru.js';
 import { windowOut } from '../format/shapes.js';
 
 export type FloatLayer = FloatOp & {
@@ -19,7 +20,7 @@ export type FloatLayer = FloatOp & {
 type FloatOp =
   | { type: 'activation'; name: string; activation: FloatActivation; alpha?: number }
   | { type: 'channel_affine'; name: string; scale: Float32Array; shift: Float32Array }
-  | { type: 'add' | 'multiply'; name: string; activation: FusedActivation }
+  | { type: 'add' | 'multiply'; name: string; activation: FusedActivation; average?: boolean } // average: add only, (a + b) / 2
   | { type: 'concatenate'; name: string }
   | { type: 'conv2d'; name: string; filters: number; kernel: [number, number]; strides: [number, number]; padding: Padding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
   | { type: 'conv1d'; name: string; filters: number; kernel: number; stride: number; dilation: number; padding: Conv1dPadding; activation: FusedActivation; weights: Float32Array; bias: Float32Array }
@@ -31,10 +32,15 @@ type FloatOp =
   | { type: 'upsample2d'; name: string; factors: [number, number] }
   | { type: 'pad2d'; name: string; pads: [number, number, number, number] }
   | { type: 'reshape'; name: string; shape: number[] }
-  | { type: 'lstm'; name: string; units: number; activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid'; returnSequences: boolean; kernel: Float32Array; recurrent: Float32Array; bias: Float32Array };
+  | Recurrent;
+// lstm (G = 4 gates) and gru (G = 3; resetAfter: Keras' default cell, bias [2][3·units])
+export interface Recurrent {
+  type: 'lstm' | 'gru'; name: string; units: number; activation: 'relu' | 'tanh'; recurrentActivation: 'sigmoid' | 'hardSigmoid';
+  returnSequences: boolean; direction: RnnDirection; resetAfter?: boolean; kernel: Float32Array; recurrent: Float32Array; bias: Float32Array;
+}
 
-// conv2d weights are OHWI, conv1d [f][k][c], depthwise [c·multiplier][kh][kw], dense [units][inputs], LSTM [4·units][features] and
-// [4·units][units]: the engine's layouts.
+// conv2d weights are OHWI, conv1d [f][k][c], depthwise [c·multiplier][kh][kw], dense [units][inputs], lstm / gru [G·units][features] and
+// [G·units][units]: the engine's layouts.
 export interface FloatGraph { inputShape: number[]; layers: FloatLayer[] }
 
 // The input of layer i: its first `inputs` entry, or the layer before it.
@@ -124,7 +130,8 @@ export function outputShape(l: FloatLayer, a: number[], b?: number[]): number[] 
     case 'concatenate': return [...a.slice(0, -1), a[a.length - 1] + b![b!.length - 1]];
     case 'upsample2d': return [a[0] * l.factors[0], a[1] * l.factors[1], a[2]];
     case 'pad2d': return [a[0] + l.pads[0] + l.pads[1], a[1] + l.pads[2] + l.pads[3], a[2]];
-    case 'lstm': return l.returnSequences ? [a[0], l.units] : [l.units];
+    case 'lstm':
+    case 'gru': return l.returnSequences ? [a[0], l.units] : [l.units];
     default: return a; // elementwise: activation, channel affine, add and multiply (a the full operand), softmax
   }
 }
@@ -184,7 +191,7 @@ export function foldZeroPadding(graph: FloatGraph): FloatGraph {
   return { inputShape: graph.inputShape, layers: out };
 }
 
-export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), Conv1D (valid / same / causal, strides, dilation), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense (on a vector, or on every step of a sequence), TimeDistributed(Dense), LSTM, Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Conv1D / Dense (folded)';
+export const SUPPORTED_LAYERS = 'InputLayer, Add, Multiply, Concatenate (last axis), Conv2D, DepthwiseConv2D, SeparableConv2D (depthwise + 1×1), Conv1D (valid / same / causal, strides, dilation), MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, UpSampling2D (nearest), ZeroPadding2D, Flatten, Reshape, Dense (on a vector, or on every step of a sequence), TimeDistributed(Dense), LSTM and GRU (relu / tanh; go_backwards; GRU reset_after true or false), Bidirectional(LSTM / GRU) (merge concat, sum, mul, ave), Average (two inputs), Dropout (removed), BatchNormalization (folded, or a per-channel affine op), Activation / ReLU (fused), Rescaling before the first Conv2D / Conv1D / Dense (folded)';
 
 type Config = Record<string, unknown>;
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v as number, v as number]);
@@ -201,6 +208,32 @@ function transpose(x: Float32Array, a: number, b: number): Float32Array {
   const t = new Float32Array(x.length);
   for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) t[j * a + i] = x[i * b + j];
   return t;
+}
+
+// An LSTM, GRU or KerasGRU layer (or a Bidirectional's half) as the lstm / gru op reading
+// layer `from`. Keras' kernels [F][G·U] and [U][G·U] become [G·U][F] and [G·U][U].
+function recurrentOf(layer: tf.layers.Layer, where: string, from: number, direction: RnnDirection, name = layer.name): Recurrent & { inputs: number[] } {
+  const cls = layer.getClassName();
+  const cfg = layer.getConfig() as Config;
+  if (cls !== 'LSTM' && cls !== 'GRU' && cls !== 'KerasGRU') {
+    throw new UnsupportedOpError('E_UNSUPPORTED_LAYER', `${where} wraps a ${cls}: only LSTM and GRU layers are supported in a Bidirectional`);
+  }
+  const kind = cls === 'LSTM' ? 'LSTM' : 'GRU';
+  if (cfg.stateful || cfg.returnState) throw new UnsupportedOpError('E_UNSUPPORTED_RNN', `${where}: stateful and return_state ${kind}s are not supported`);
+  const units = cfg.units as number, gates = cls === 'LSTM' ? 4 : 3;
+  const act = actName(cfg.activation), rec = actName(cfg.recurrentActivation);
+  if (act !== 'tanh' && act !== 'relu') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: ${kind} activation '${act}' is not supported (tanh, relu)`);
+  if (rec !== 'sigmoid' && rec !== 'hardSigmoid') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: ${kind} recurrent activation '${rec}' is not supported (sigmoid, hardSigmoid)`);
+  const w = layer.getWeights().map((t) => t.dataSync() as Float32Array);
+  const feat = w[0].length / (gates * units);
+  const resetAfter = cls === 'KerasGRU';
+  return {
+    type: cls === 'LSTM' ? 'lstm' : 'gru', name, units, activation: act, recurrentActivation: rec, returnSequences: cfg.returnSequences === true, direction,
+    ...(cls === 'LSTM' ? {} : { resetAfter }),
+    kernel: transpose(w[0], feat, gates * units), recurrent: transpose(w[1], units, gates * units),
+    bias: w[2] ? Float32Array.from(w[2]) : new Float32Array(gates * units * (resetAfter ? 2 : 1)),
+    inputs: [from],
+  };
 }
 
 export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
@@ -285,6 +318,10 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
       case 'Dropout':
       case 'SpatialDropout1D':
       case 'SpatialDropout2D':
+        break;
+      case 'Average':
+        if (src.length !== 2) throw new UnsupportedOpError('E_GRAPH', `${where}: only an Average of two inputs is supported, got ${src.length}`);
+        out.push({ type: 'add', name: layer.name, activation: 'none', average: true, inputs: [src[0], src[1]] });
         break;
       case 'Add':
       case 'Multiply':
@@ -472,17 +509,29 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
         out.push({ type: 'pad2d', name: layer.name, pads: [t, b2, l, r] });
         break;
       }
-      case 'LSTM': {
-        if (cfg.goBackwards || cfg.stateful || cfg.returnState) throw new UnsupportedOpError('E_UNSUPPORTED_LSTM', `${where}: goBackwards, stateful and returnState LSTMs are not supported`);
-        const units = cfg.units as number;
-        const [feat] = shapes[0];
-        const act = actName(cfg.activation), rec = actName(cfg.recurrentActivation);
-        if (act !== 'tanh' && act !== 'relu') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: LSTM activation '${act}' is not supported (tanh, relu)`);
-        if (rec !== 'sigmoid' && rec !== 'hardSigmoid') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `${where}: LSTM recurrent activation '${rec}' is not supported (sigmoid, hardSigmoid)`);
-        out.push({
-          type: 'lstm', name: layer.name, units, activation: act, recurrentActivation: rec, returnSequences: cfg.returnSequences === true,
-          kernel: transpose(w[0], feat, 4 * units), recurrent: transpose(w[1], units, 4 * units), bias: w[2] ? Float32Array.from(w[2]) : new Float32Array(4 * units),
-        });
+      case 'LSTM':
+      case 'GRU':
+      case 'KerasGRU': {
+        out.push(recurrentOf(layer, where, src[0], (layer as unknown as { goBackwards: boolean }).goBackwards ? 'backward' : 'forward'));
+        break;
+      }
+      case 'Bidirectional': {
+        // the forward half, the backward half (outputs back in input order, as Keras
+        // reverses them), and the merge op reading both
+        const bi = layer as unknown as { forwardLayer: tf.layers.Layer; backwardLayer: tf.layers.Layer };
+        const mode = cfg.mergeMode;
+        if (mode !== 'concat' && mode !== 'sum' && mode !== 'mul' && mode !== 'ave') {
+          throw new UnsupportedOpError('E_UNSUPPORTED_MERGE', `${where}: merge mode ${JSON.stringify(mode)} is not supported (concat, sum, mul, ave; null returns two outputs)`);
+        }
+        if ((bi.forwardLayer as unknown as { goBackwards: boolean }).goBackwards) {
+          throw new UnsupportedOpError('E_UNSUPPORTED_RNN', `${where}: a Bidirectional around a go_backwards layer is not supported`);
+        }
+        const fwd = out.length;
+        out.push(recurrentOf(bi.forwardLayer, `${where} forward`, src[0], 'forward', `${layer.name}/forward`));
+        out.push(recurrentOf(bi.backwardLayer, `${where} backward`, src[0], 'backwardAligned', `${layer.name}/backward`));
+        const inputs = [fwd, fwd + 1];
+        out.push(mode === 'concat' ? { type: 'concatenate', name: layer.name, inputs }
+          : { type: mode === 'mul' ? 'multiply' : 'add', name: layer.name, activation: 'none', ...(mode === 'ave' ? { average: true } : {}), inputs });
         break;
       }
       default:
@@ -541,7 +590,7 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
         case 'channel_affine':
           return tf.add(tf.mul(h, tf.tensor1d(l.scale)), tf.tensor1d(l.shift));
         case 'add':
-          return fusedActivation(tf.add(h, h2!), l.activation);
+          return fusedActivation(l.average ? tf.div(tf.add(h, h2!), 2) : tf.add(h, h2!), l.activation);
         case 'multiply':
           return fusedActivation(tf.mul(h, h2!), l.activation);
         case 'concatenate':
@@ -604,23 +653,32 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
           return h.reshape([h.shape[0], ...l.shape]);
         case 'softmax':
           return tf.softmax(h);
-        case 'lstm': {
+        case 'lstm':
+        case 'gru': {
+          // steps in the layer's direction; outputs in the order computed, or (the
+          // backward half of a Bidirectional) back in input order
           const [batch, steps] = h.shape as number[];
-          const u = l.units;
-          const wx = tf.tensor2d(l.kernel, [4 * u, l.kernel.length / (4 * u)]);
-          const wh = tf.tensor2d(l.recurrent, [4 * u, u]);
+          const u = l.units, g = l.type === 'lstm' ? 4 : 3;
+          const wx = tf.tensor2d(l.kernel, [g * u, l.kernel.length / (g * u)]);
+          const wh = tf.tensor2d(l.recurrent, [g * u, u]);
           const b = tf.tensor1d(l.bias);
-          let hs = tf.zeros([batch, u]);
-          let cs = tf.zeros([batch, u]);
+          let hs: tf.Tensor = tf.zeros([batch, u]);
+          let cs: tf.Tensor = tf.zeros([batch, u]);
           const seq: tf.Tensor[] = [];
           for (let t = 0; t < steps; t++) {
-            const xt = h.slice([0, t, 0], [batch, 1, -1]).reshape([batch, -1]);
-            const z = tf.matMul(xt, wx, false, true).add(tf.matMul(hs, wh, false, true)).add(b);
-            const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-            cs = floatAct(zf, l.recurrentActivation).mul(cs).add(floatAct(zi, l.recurrentActivation).mul(floatAct(zc, l.activation)));
-            hs = floatAct(zo, l.recurrentActivation).mul(floatAct(cs, l.activation));
+            const s = l.direction === 'forward' ? t : steps - 1 - t;
+            const xt = h.slice([0, s, 0], [batch, 1, -1]).reshape([batch, -1]);
+            if (l.type === 'gru') {
+              hs = gruStep(xt as tf.Tensor2D, hs as tf.Tensor2D, wx.transpose() as tf.Tensor2D, wh.transpose() as tf.Tensor2D, b, l.resetAfter === true, l.activation, l.recurrentActivation);
+            } else {
+              const z = tf.matMul(xt, wx, false, true).add(tf.matMul(hs, wh, false, true)).add(b);
+              const [zi, zf, zc, zo] = tf.split(z, 4, 1);
+              cs = floatAct(zf, l.recurrentActivation).mul(cs).add(floatAct(zi, l.recurrentActivation).mul(floatAct(zc, l.activation)));
+              hs = floatAct(zo, l.recurrentActivation).mul(floatAct(cs, l.activation));
+            }
             seq.push(hs);
           }
+          if (l.direction === 'backwardAligned') seq.reverse();
           return l.returnSequences ? tf.stack(seq, 1) : hs;
         }
       }

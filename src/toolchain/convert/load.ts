@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConvertError } from '../../runtime/errors.js';
+import { KerasGRU } from './keras-gru.js';
 
 export interface LoadedLayersModel {
   model: tf.LayersModel;
@@ -17,10 +18,14 @@ export interface LoadedLayersModel {
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8, string: 0 };
 
 // Keras 2.13+ and 3 write keys TF.js's deserializer does not know; they carry nothing
-// the model needs for inference. Also the Keras 3 dtype policy object and batch_shape.
+// the model needs for inference. Also the Keras 3 dtype policy object and batch_shape,
+// and Keras' default GRU (reset_after: true), which TF.js's GRU refuses: it becomes the
+// KerasGRU layer (keras-gru.ts), also inside a Bidirectional.
 export function normalizeTopology(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(normalizeTopology);
   if (!node || typeof node !== 'object') return node;
+  const gru = node as { class_name?: unknown; config?: { reset_after?: unknown } };
+  if (gru.class_name === 'GRU' && gru.config?.reset_after === true) return normalizeTopology({ ...gru, class_name: KerasGRU.className });
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
     if (k === 'module' || k === 'registered_name' || k === 'build_config' || k === 'compile_config' || k === 'shared_object_id') continue;

@@ -31,9 +31,13 @@ export function prunableTensors(model: tf.LayersModel, protect: 'auto' | 'none' 
     const cls = layer.getClassName();
     const w = layer.getWeights();
     if (cls === 'Conv2D' || cls === 'Dense') list.push({ layer: layer.name, weight: 'kernel', index: 0, count: w[0].size, protected: false });
-    if (cls === 'LSTM') {
-      list.push({ layer: layer.name, weight: 'kernel', index: 0, count: w[0].size, protected: false });
-      list.push({ layer: layer.name, weight: 'recurrent_kernel', index: 1, count: w[1].size, protected: false });
+    // recurrent layers: input and recurrent kernels; a Bidirectional holds both halves'
+    // weights, the backward half's after the forward half's
+    if (cls === 'LSTM' || cls === 'GRU' || cls === 'KerasGRU' || cls === 'Bidirectional') {
+      for (const at of cls === 'Bidirectional' ? [0, w.length / 2] : [0]) {
+        list.push({ layer: layer.name, weight: 'kernel', index: at, count: w[at].size, protected: false });
+        list.push({ layer: layer.name, weight: 'recurrent_kernel', index: at + 1, count: w[at + 1].size, protected: false });
+      }
     }
   }
   protectedTensors(list.map((t) => t.count), protect).forEach((p, i) => { list[i].protected = p; });
@@ -141,7 +145,7 @@ export function pruneFloatGraph(graph: FloatGraph, options: PruneOptions): void 
   const tensors: Float32Array[] = [];
   for (const l of graph.layers) {
     if (l.type === 'conv2d' || l.type === 'dense') tensors.push(l.weights);
-    if (l.type === 'lstm') tensors.push(l.kernel, l.recurrent);
+    if (l.type === 'lstm' || l.type === 'gru') tensors.push(l.kernel, l.recurrent);
   }
   const cuts = magnitudeThresholds(tensors, protectedTensors(tensors.map((t) => t.length), protect), sparsity, mode);
   tensors.forEach((t, i) => { for (let j = 0; j < t.length; j++) if (Math.abs(t[j]) <= cuts[i]) t[j] = 0; });

@@ -104,16 +104,18 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
         layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
-      case 'lstm': {
-        const n = 4 * l.units;
+      case 'lstm':
+      case 'gru': {
+        const n = (l.type === 'lstm' ? 4 : 3) * l.units;
         const kx = quantizeRows(l.kernel, n, l.kernel.length / n);
         const kh = quantizeRows(l.recurrent, n, l.units);
-        layers.push({ type: 'lstm', units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias: l.bias, output, encoding });
+        const common = { units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, direction: l.direction, kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias: l.bias, output, encoding };
+        layers.push(l.type === 'lstm' ? { type: 'lstm', ...common } : { type: 'gru', resetAfter: l.resetAfter === true, ...common });
         break;
       }
       case 'add':
       case 'multiply':
-        layers.push({ type: l.type, activation: l.activation, output });
+        layers.push({ type: l.type, activation: l.activation, ...(l.average ? { average: true } : {}), output });
         break;
       case 'concatenate':
         layers.push({ type: 'concatenate', output });
