@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineBuild, EngineExports } from '../src/runtime/engine.js';
 import {
-  Heap, prepareConv2d, prepareConv2dMaxPool, prepareDense, prepareDepthwiseConv2d, prepareLstm, preparePool2d,
+  Heap, prepareConv2d, prepareConv2dMaxPool, prepareDense, prepareDepthwiseConv2d, prepareGru, prepareLstm, preparePool2d,
   type Conv2dSpec, type ConvVariant, type MaxPoolSpec, type PreparedOp, type Variant,
 } from '../test/helpers/kernels.js';
 import { loadEngine } from '../src/runtime/node.js';
@@ -104,6 +104,17 @@ const lstm: Case = {
     bias: new Float32Array(256).fill(0.01),
   }, variant),
 };
+// the activity-recognition model's GRU (models/README.md): 60 steps of 64 channels → 64
+const gru = (resetAfter: boolean): Case => ({
+  name: `GRU 60 steps × 64 → 64 (tanh, sigmoid, reset_after ${resetAfter ? 1 : 0})`, macs: 60 * 3 * 64 * (64 + 64),
+  make: (heap, variant) => prepareGru(heap, {
+    batch: 1, steps: 60, features: 64, units: 64, activation: 'tanh', recurrentActivation: 'sigmoid', resetAfter,
+    returnSequences: false, input: q(0.05, -128), output: q(0.01, 0),
+    kernel: bytes(192 * 64, 3), kernelScales: new Float32Array(192).fill(0.003),
+    recurrent: bytes(192 * 64, 4), recurrentScales: new Float32Array(192).fill(0.003),
+    bias: new Float32Array(resetAfter ? 384 : 192).fill(0.01),
+  }, variant),
+});
 
 const cases: Case[] = [
   conv('CNN conv1 28×28×1 → 26×26×32', 28, 1, 32),
@@ -115,6 +126,8 @@ const cases: Case[] = [
   dense('CNN dense 64 → 10', 64, 10),
   { ...lstm, target: 0.3 },
   dense('LSTM dense 64 → 64', 64, 64),
+  gru(false),
+  gru(true),
   depthwise('depthwise 3×3 48×48×8 (MobileNetV1-0.25, 96×96 input, block 1)', 48, 48, 8),
   depthwise('depthwise 3×3 12×12×64 (MobileNetV1-0.25, block 7)', 12, 12, 64),
   depthwise('depthwise 3×3 25×5×64 (DS-CNN keyword spotting)', 25, 5, 64),

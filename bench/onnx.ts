@@ -6,7 +6,7 @@
 // gets the graph it runs best, not one we happened to write.
 // Protobuf by hand: ModelProto → GraphProto → NodeProto / TensorProto / ValueInfoProto.
 
-import type { FloatGraph } from '../src/toolchain/convert/graph.js';
+import type { FloatGraph, Recurrent } from '../src/toolchain/convert/graph.js';
 import type { EdgeqModel, Quant } from '../src/toolchain/format/model.js';
 
 class Pb {
@@ -142,36 +142,9 @@ export function floatOnnx(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpose' =
     } else if (l.type === 'softmax') {
       b.node('Softmax', [b.cur], [attrInt('axis', 1)]);
     } else if (l.type === 'lstm' && !l.returnSequences) {
-      // ONNX LSTM: time-major input, gates i, o, f, c (Keras: i, f, c, o), biases W and R
-      const u = l.units, feat = l.kernel.length / (4 * u);
-      const order = [0, 3, 1, 2]; // ONNX gate g takes Keras gate order[g]
-      const regate = (w: Float32Array, cols: number) => {
-        const out = new Float32Array(w.length);
-        order.forEach((k, g) => out.set(w.subarray(k * u * cols, (k + 1) * u * cols), g * u * cols));
-        return out;
-      };
-      const bias = new Float32Array(8 * u);
-      bias.set(regate(l.bias, 1), 0);
       b.node('Transpose', [b.cur], [attrInts('perm', [1, 0, 2])]);
-      const x = b.cur;
-      const out = `t_lstm_${u}`;
-      const p = new Pb();
-      for (const i of [x, b.init([1, 4 * u, feat], FLOAT, regate(l.kernel, feat)), b.init([1, 4 * u, u], FLOAT, regate(l.recurrent, u)), b.init([1, 8 * u], FLOAT, bias)]) p.str(1, i);
-      p.str(2, '').str(2, out).str(3, out).str(4, 'LSTM');
-      const act = l.activation === 'relu' ? 'Relu' : 'Tanh', rec = l.recurrentActivation === 'hardSigmoid' ? 'HardSigmoid' : 'Sigmoid';
-      const acts = new Pb().str(1, 'activations').int(20, 8);
-      for (const a of [rec, act, act]) acts.bytes(9, new TextEncoder().encode(a));
-      p.msg(5, acts).msg(5, attrInt('hidden_size', u));
-      if (rec === 'HardSigmoid') {
-        // alpha and beta per activation; only HardSigmoid reads them (TF.js: 0.2x + 0.5)
-        const alpha = new Pb().str(1, 'activation_alpha').int(20, 6); [0.2, 0, 0].forEach((v) => alpha.float(7, v));
-        const beta = new Pb().str(1, 'activation_beta').int(20, 6); [0.5, 0, 0].forEach((v) => beta.float(7, v));
-        p.msg(5, alpha).msg(5, beta);
-      }
-      b.g.msg(1, p);
-      b.cur = out; // Y_h: [1, N, units]
-      b.node('Reshape', [b.cur, b.shape([-1, u])]);
-      hwc = [u];
+      recurrentNode(b, l);
+      hwc = [l.units];
     } else {
       throw new Error(`the ONNX writer has no ${l.type}`);
     }
@@ -181,6 +154,87 @@ export function floatOnnx(graph: FloatGraph, layout: 'nchw' | 'nhwc-transpose' =
     layout: image ? layout : 'time-major LSTM',
     description: !image ? 'float, one ONNX LSTM node after a Transpose to time-major, Reshape, Gemm, Softmax' : layout === 'nchw' ? 'float, NCHW input, no Transpose (dense weights in NCHW flatten order)' : 'float, NHWC input, Transpose to NCHW before the first conv and back before the flatten',
     bytes: b.model(shape), input: 'float32', shape,
+  };
+}
+
+// An ONNX LSTM or GRU node on the time-major b.cur [T, N, F], then its last state as
+// [N, units]. LSTM gates i, o, f, c (Keras: i, f, c, o), biases W and R; GRU gates z, r,
+// h as Keras', linear_before_reset = Keras' reset_after (Rb its recurrent bias, else 0).
+function recurrentNode(b: Graph, l: Recurrent): void {
+  if (l.returnSequences || l.direction !== 'forward') throw new Error('the ONNX writer has forward recurrent layers returning the last state only');
+  const u = l.units, g = l.type === 'lstm' ? 4 : 3, feat = l.kernel.length / (g * u);
+  const order = l.type === 'lstm' ? [0, 3, 1, 2] : [0, 1, 2]; // ONNX gate j takes Keras gate order[j]
+  const regate = (w: Float32Array, cols: number) => {
+    const out = new Float32Array(g * u * cols);
+    order.forEach((k, j) => out.set(w.subarray(k * u * cols, (k + 1) * u * cols), j * u * cols));
+    return out;
+  };
+  const bias = new Float32Array(2 * g * u);
+  bias.set(regate(l.bias.subarray(0, g * u), 1), 0);
+  if (l.resetAfter) bias.set(regate(l.bias.subarray(g * u), 1), g * u);
+  const x = b.cur;
+  const out = `t_${l.type}_${x}`;
+  const p = new Pb();
+  for (const i of [x, b.init([1, g * u, feat], FLOAT, regate(l.kernel, feat)), b.init([1, g * u, u], FLOAT, regate(l.recurrent, u)), b.init([1, 2 * g * u], FLOAT, bias)]) p.str(1, i);
+  p.str(2, '').str(2, out).str(3, out).str(4, l.type === 'lstm' ? 'LSTM' : 'GRU');
+  const act = l.activation === 'relu' ? 'Relu' : 'Tanh', rec = l.recurrentActivation === 'hardSigmoid' ? 'HardSigmoid' : 'Sigmoid';
+  const names = l.type === 'lstm' ? [rec, act, act] : [rec, act];
+  const acts = new Pb().str(1, 'activations').int(20, 8);
+  for (const a of names) acts.bytes(9, new TextEncoder().encode(a));
+  p.msg(5, acts).msg(5, attrInt('hidden_size', u));
+  if (l.type === 'gru' && l.resetAfter) p.msg(5, attrInt('linear_before_reset', 1));
+  if (rec === 'HardSigmoid') {
+    // alpha and beta per activation; only HardSigmoid reads them (TF.js: 0.2x + 0.5)
+    const alpha = new Pb().str(1, 'activation_alpha').int(20, 6); names.forEach((_, k) => alpha.float(7, k === 0 ? 0.2 : 0));
+    const beta = new Pb().str(1, 'activation_beta').int(20, 6); names.forEach((_, k) => beta.float(7, k === 0 ? 0.5 : 0));
+    p.msg(5, alpha).msg(5, beta);
+  }
+  b.g.msg(1, p);
+  b.cur = out; // Y_h: [1, N, units]
+  b.node('Reshape', [b.cur, b.shape([-1, u])]);
+}
+
+// A sequence model [steps, features] (Conv1D, 1-D pooling, one LSTM / GRU, Dense): the
+// input is NWC as TF.js's; one Transpose to NCW for the convolutions, one to time-major
+// before the recurrent node.
+export function floatOnnxSequence(graph: FloatGraph): OnnxVariant {
+  const b = new Graph('edgeq-bench-sequence');
+  let [steps, c] = graph.inputShape;
+  let ncw = false;
+  graph.layers.forEach((l) => {
+    if (l.type === 'conv1d') {
+      if (!ncw) { b.node('Transpose', [b.cur], [attrInts('perm', [0, 2, 1])]); ncw = true; }
+      const span = (l.kernel - 1) * l.dilation + 1;
+      const total = l.padding === 'valid' ? 0 : Math.max((Math.ceil(steps / l.stride) - 1) * l.stride + span - steps, 0);
+      const pads = l.padding === 'causal' ? [total, 0] : [Math.floor(total / 2), total - Math.floor(total / 2)];
+      const w = new Float32Array(l.weights.length); // [f][k][c] → [f][c][k]
+      for (let o = 0; o < l.filters; o++) for (let k = 0; k < l.kernel; k++) for (let ci = 0; ci < c; ci++) w[(o * c + ci) * l.kernel + k] = l.weights[(o * l.kernel + k) * c + ci];
+      b.node('Conv', [b.cur, b.init([l.filters, c, l.kernel], FLOAT, w), b.init([l.filters], FLOAT, l.bias)],
+        [attrInts('kernel_shape', [l.kernel]), attrInts('strides', [l.stride]), attrInts('dilations', [l.dilation]), attrInts('pads', pads)]);
+      if (l.activation === 'relu') b.node('Relu', [b.cur]);
+      else if (l.activation !== 'none') throw new Error(`the ONNX writer has no fused ${l.activation}`);
+      steps = Math.floor((steps + pads[0] + pads[1] - span) / l.stride) + 1;
+      c = l.filters;
+    } else if (l.type === 'max_pool1d' && l.padding === 'valid') {
+      b.node('MaxPool', [b.cur], [attrInts('kernel_shape', [l.pool]), attrInts('strides', [l.stride])]);
+      steps = Math.floor((steps - l.pool) / l.stride) + 1;
+    } else if (l.type === 'lstm' || l.type === 'gru') {
+      b.node('Transpose', [b.cur], [attrInts('perm', ncw ? [2, 0, 1] : [1, 0, 2])]);
+      recurrentNode(b, l);
+      c = l.units;
+    } else if (l.type === 'dense') {
+      b.node('Gemm', [b.cur, b.init([l.units, c], FLOAT, l.weights), b.init([l.units], FLOAT, l.bias)], [attrInt('transB', 1)]);
+      if (l.activation === 'relu') b.node('Relu', [b.cur]);
+      c = l.units;
+    } else if (l.type === 'softmax') {
+      b.node('Softmax', [b.cur], [attrInt('axis', 1)]);
+    } else {
+      throw new Error(`the sequence ONNX writer has no ${l.type}${'padding' in l ? ` (${l.padding})` : ''}`);
+    }
+  });
+  return {
+    layout: 'ncw-time-major', description: 'float, NWC input, Transpose to NCW for Conv / MaxPool, Transpose to time-major for one ONNX LSTM / GRU node, Gemm',
+    bytes: b.model(graph.inputShape, FLOAT, [c]), input: 'float32', shape: graph.inputShape,
   };
 }
 
