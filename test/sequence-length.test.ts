@@ -1,7 +1,8 @@
 // Sequence models whose time dimension is variable (Keras' input_shape=(None, 3)), as
 // files: refused without --sequence-length, with a typed error that names the input
 // shape and the fix; converted with it, in the CLI and the API, to a model that agrees
-// with TF.js on sequences of that length.
+// with TF.js on sequences of that length. A sequence of another length or width, through
+// the API and `edgeq run`: typed errors that name the shape.
 
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accuracy, argmaxRows } from '../src/runtime/classes.js';
 import { main } from '../src/runtime/cli/main.js';
-import { ConvertError, loadModel } from '../src/runtime/node.js';
+import { ConvertError, InputError, loadModel, type Model } from '../src/runtime/node.js';
 import { runConvert, CONVERT_HELP, type ConvertArgs } from '../src/toolchain/cli/convert.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
@@ -155,5 +156,63 @@ describe('a model whose time dimension is variable', () => {
     // with the steps fixed, the other variable axis is still refused
     const j = await cli('convert', imageFile, '--out', path('image.edgeq'), '--calibration', 'uniform', '--sequence-length', '8');
     expect(j.err).toMatch(/takes inputs of shape \[None, 8, None, 1\]: axis 2 is variable/);
+  });
+});
+
+describe('a sequence of the wrong length or width', () => {
+  let m: Model;
+  const one = test.values.subarray(0, STEPS * 3);
+  const nested = (steps: number, width: number) => Array.from({ length: steps }, (_, t) => Array.from({ length: width }, (_, f) => one[(t * 3 + f) % one.length]));
+  beforeAll(async () => {
+    const cal = tf.tensor3d(sensorSequences(200, 40).values, [200, STEPS, 3]);
+    const { bytes } = await convertLayersModel(model, { name: 'seq32', calibration: cal, sequenceLength: STEPS });
+    cal.dispose();
+    writeFileSync(path('run.edgeq'), bytes);
+    m = await loadModel(bytes);
+  });
+
+  it('predict: a flat input of another length names the shape, steps × features, and that the length is fixed', () => {
+    const err = (() => { try { m.predict(new Float32Array(30 * 3)); } catch (e) { return e as InputError; } })()!;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.code).toBe('E_INPUT_LENGTH');
+    expect(err.message).toMatch(/^input has 90 values; the model takes \[32, 3\] = 96: 32 steps × 3 features; that is 30 steps of 3 values, and this model's sequences are fixed at 32 steps \(set when it was converted; a model converted with --sequence-length N takes exactly N\): pad or cut each sequence to 32 steps$/);
+    expect(() => m.predict(new Float32Array(95))).toThrow(/^input has 95 values; the model takes \[32, 3\] = 96: 32 steps × 3 features$/);
+    expect(() => m.predict(new Float32Array(2 * 30 * 3), { batch: 2 })).toThrow(/the model takes 2 × \[32, 3\] = 192: 32 steps × 3 features each; that is 30 steps of 3 values per item/);
+  });
+
+  it('predict: nested [steps][features] arrays of the model\'s shape give what the flat values give; of another shape, an InputError that says which axis is off', () => {
+    const flat = m.predict(one);
+    expect(Array.from(m.predict(nested(STEPS, 3) as unknown as number[]))).toEqual(Array.from(flat));
+    expect(Array.from(m.predict([Array.from(one)] as unknown as number[]))).toEqual(Array.from(flat)); // one list in a wrapper
+    const two = [nested(STEPS, 3), nested(STEPS, 3)] as unknown as number[];
+    expect(Array.from(m.predict(two, { batch: 2 }))).toEqual([...flat, ...flat]);
+    const refused = (input: unknown, batch?: number) => { try { m.predict(input as number[], { batch }); } catch (e) { return e as InputError; } throw new Error('accepted'); };
+    const short = refused(nested(30, 3));
+    expect(short).toBeInstanceOf(InputError);
+    expect(short.code).toBe('E_INPUT_SHAPE');
+    expect(short.message).toMatch(/^input is a nested array of shape \[30, 3\]; the model takes \[32, 3\] \(32 steps × 3 features\) per item; that is 30 steps of 3 values, and this model's sequences are fixed at 32 steps .*--sequence-length/);
+    expect(refused(nested(STEPS, 2)).message).toMatch(/^input is a nested array of shape \[32, 2\]; the model takes \[32, 3\] \(32 steps × 3 features\) per item: its steps have 2 values, the model's 3$/);
+    expect(refused(nested(3, STEPS)).message).toMatch(/shape \[3, 32\]; .*its steps have 32 values, the model's 3 \(transposed\? give \[steps\]\[features\]\)/);
+    expect(refused(two).message).toMatch(/shape \[2, 32, 3\]; the model takes \[32, 3\] \(32 steps × 3 features\) per item \(for 2 items pass \{ batch: 2 \}\)/);
+    const ragged = nested(STEPS, 3);
+    ragged[5] = [1, 2];
+    expect(refused(ragged).message).toMatch(/^input is a ragged nested array: input\[5\] has 2 entries, input\[0\] has 3; the model takes \[32, 3\]/);
+    ragged[5] = 7 as unknown as number[];
+    expect(refused(ragged).message).toMatch(/input\[5\] is 7, not an array like input\[0\]/);
+  });
+
+  it('edgeq run: JSON and raw inputs of the wrong length or width are refused naming the shape', async () => {
+    writeFileSync(path('short.json'), JSON.stringify(nested(30, 3)));
+    writeFileSync(path('narrow.json'), JSON.stringify(nested(STEPS, 2)));
+    writeFileSync(path('short.bin'), new Uint8Array(new Float32Array(30 * 3).buffer));
+    writeFileSync(path('good.json'), JSON.stringify(nested(STEPS, 3)));
+    const short = await cli('run', path('run.edgeq'), path('short.json'));
+    expect(short.code).toBe(1);
+    expect(short.err).toMatch(/short\.json: input is a nested array of shape \[30, 3\]; the model takes \[32, 3\] \(32 steps × 3 features\) per item; that is 30 steps of 3 values, and this model's sequences are fixed at 32 steps/);
+    expect((await cli('run', path('run.edgeq'), path('narrow.json'))).err).toMatch(/narrow\.json: input is a nested array of shape \[32, 2\]; .*its steps have 2 values, the model's 3/);
+    expect((await cli('run', path('run.edgeq'), path('short.bin'))).err).toMatch(/short\.bin has 360 bytes; the model takes 96 values \(\[32, 3\] \(32 steps × 3 features\)\): 96 bytes \(pixels\) or 384 bytes \(float32\)/);
+    const good = await cli('run', path('run.edgeq'), path('good.json'), '--json');
+    expect(good.code, good.err).toBe(0);
+    expect(JSON.parse(good.out).top[0].index).toBe(m.classify(one, 1)[0].index);
   });
 });
