@@ -2,7 +2,8 @@
 // files: refused without --sequence-length, with a typed error that names the input
 // shape and the fix; converted with it, in the CLI and the API, to a model that agrees
 // with TF.js on sequences of that length. A sequence of another length or width, through
-// the API and `edgeq run`: typed errors that name the shape.
+// the API and `edgeq run`: typed errors that name the shape. And Conv1D kernels pruned
+// as Conv2D's are.
 
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { main } from '../src/runtime/cli/main.js';
 import { ConvertError, InputError, loadModel, type Model } from '../src/runtime/node.js';
 import { runConvert, CONVERT_HELP, type ConvertArgs } from '../src/toolchain/cli/convert.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
+import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
+import { prunableTensors, pruneFloatGraph } from '../src/toolchain/convert/prune.js';
 import { saveLayersModel } from '../src/toolchain/train/train.js';
 import { predictBothBuilds, SENSOR_STEPS as STEPS, sensorSequences } from './helpers/models.js';
 import { npy } from './helpers/npy.js';
@@ -214,5 +217,48 @@ describe('a sequence of the wrong length or width', () => {
     const good = await cli('run', path('run.edgeq'), path('good.json'), '--json');
     expect(good.code, good.err).toBe(0);
     expect(JSON.parse(good.out).top[0].index).toBe(m.classify(one, 1)[0].index);
+  });
+});
+
+describe('pruning Conv1D', () => {
+  it('Conv1D kernels are prunable tensors, as Conv2D kernels are (Layers models and float graphs)', () => {
+    const fixed = tf.sequential({ layers: layers(STEPS) });
+    expect(prunableTensors(fixed, 'none').map((t) => [t.layer, t.weight])).toEqual(fixed.layers.filter((l) => l.getWeights().length).map((l) => [l.name, 'kernel']));
+    const graph = lowerLayersModel(fixed);
+    pruneFloatGraph(graph, { sparsity: 0.5, protect: 'none' });
+    for (const l of graph.layers) if (l.type === 'conv1d') expect(l.weights.filter((w) => w === 0).length).toBe(Math.round(0.5 * l.weights.length));
+    fixed.dispose();
+  });
+
+  it('--sparsity 0.5: the conv1d weights are half zeros; int8 agrees with the pruned float model (≥ 99 % top-1, within 0.05) and with the unpruned one', async () => {
+    const r = await cli('convert', modelFile, '--out', path('pruned.edgeq'), '--calibration', path('cal.npy'), '--sequence-length', '32', '--sparsity', '0.5', '--no-protect');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^ +0 +conv1d +144 +5\d\.\d%/m);
+    expect(r.out).toMatch(/^ +1 +conv1d +768 +5\d\.\d%/m);
+    const bytes = readFileSync(path('pruned.edgeq'));
+    const m = await loadModel(bytes);
+    const convs = m.layers().filter((l) => l.type === 'conv1d').map((l) => l.weights!.find((w) => w.role === 'weights')!);
+    m.dispose();
+    expect(convs.map((w) => w.shape)).toEqual([[16, 3, 3], [16, 3, 16]]);
+    // magnitude pruning zeroes half of each kernel; int8 rounding may zero a few more
+    for (const w of convs) {
+      const zeros = 1 - w.nonZero! / w.shape.reduce((a, b) => a * b, 1);
+      expect(zeros).toBeGreaterThanOrEqual(0.5);
+      expect(zeros).toBeLessThan(0.56);
+    }
+    // the pruned float model: the source's weights pruned as the converter prunes them
+    const { model: pruned } = await loadLayersModelFile(modelFile, { sequenceLength: STEPS });
+    const { pruneModel } = await import('../src/toolchain/convert/prune.js');
+    pruneModel(pruned, { sparsity: 0.5, protect: 'none' }).masks.forEach((k) => k.dispose());
+    const got = await predictBothBuilds(bytes, test.values, 400);
+    const prunedFloat = floatOf(pruned, test.values, 400);
+    pruned.dispose();
+    const unpruned = argmaxRows(floatOf(model, test.values, 400), 400, 4);
+    const agreement = accuracy(argmaxRows(got, 400, 4), argmaxRows(prunedFloat, 400, 4));
+    const withUnpruned = accuracy(argmaxRows(got, 400, 4), unpruned);
+    console.log(`conv1d model, 50 % pruned: int8 top-1 agreement ${(100 * agreement).toFixed(1)} % with the pruned float model (max |error| ${maxAbsDiff(got, prunedFloat).toFixed(4)}), ${(100 * withUnpruned).toFixed(1)} % with the unpruned one; accuracy ${(100 * accuracy(argmaxRows(got, 400, 4), test.labels)).toFixed(1)} %`);
+    expect(agreement).toBeGreaterThanOrEqual(0.99);
+    expect(maxAbsDiff(got, prunedFloat)).toBeLessThan(0.05);
+    expect(withUnpruned).toBeGreaterThanOrEqual(0.9);
   });
 });
