@@ -7,6 +7,7 @@ import type { EngineExports } from './engine.js';
 import { topClasses, type Classification } from './classes.js';
 import { ALPHA_ACTIVATIONS, FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, OPS, PADDING, RNN_DIRECTION, type FloatActivation, type OpSpec, type RnnDirection } from './codes.js';
 import { simdSupported } from './engine.js';
+import { flattenInput, sequenceNote } from './input.js';
 import {
   DisposedError, EdgeqError, EngineError, InputError, ModelFormatError, UnsupportedOpError, UnsupportedVersionError,
 } from './errors.js';
@@ -272,7 +273,8 @@ export class Model {
   }
 
   // input: `batch` items one after another, NHWC. Any array of numbers (Float32Array,
-  // number[], …) holds the source model's own input values, used as they are.
+  // number[], …) holds the source model's own input values, used as they are; so does a
+  // nested array of the model's shape ([steps][features], [batch][steps][features], …).
   // Uint8Array, Uint8ClampedArray and ImageData are pixels (0–255), which the model's
   // pixel rule turns into input values; a model without one refuses them.
   predict(input: ArrayLike<number> | ImageDataLike, options: { batch?: number } = {}): Float32Array {
@@ -285,9 +287,12 @@ export class Model {
     if (!input || typeof (input as ArrayLike<number>).length !== 'number') {
       throw new InputError('E_INPUT_TYPE', 'input must be an array or typed array of numbers');
     }
+    input = flattenInput(input, this.inputShape, batch) as ArrayLike<number>;
     const want = batch * this.inputLength;
     if (input.length !== want) {
-      throw new InputError('E_INPUT_LENGTH', `input has ${input.length} values; the model takes ${batch === 1 ? '' : `${batch} × `}[${this.inputShape.join(', ')}] = ${want}${batch === 1 && input.length % this.inputLength === 0 && input.length > 0 ? ` (for ${input.length / this.inputLength} items pass { batch: ${input.length / this.inputLength} })` : ''}`);
+      const [steps, features] = this.inputShape;
+      const sequence = this.inputShape.length === 2 ? `: ${steps} steps × ${features} feature${features === 1 ? '' : 's'}${batch === 1 ? '' : ' each'}` : '';
+      throw new InputError('E_INPUT_LENGTH', `input has ${input.length} values; the model takes ${batch === 1 ? '' : `${batch} × `}[${this.inputShape.join(', ')}] = ${want}${sequence}${batch === 1 && input.length % this.inputLength === 0 && input.length > 0 ? ` (for ${input.length / this.inputLength} items pass { batch: ${input.length / this.inputLength} })` : ''}${sequenceNote(this.inputShape, input.length, batch)}`);
     }
     const pixels = input instanceof Uint8Array || input instanceof Uint8ClampedArray;
     if (pixels && !this.info.pixelRule) {
@@ -298,7 +303,7 @@ export class Model {
       for (let i = 0; i < input.length; i++) {
         const v = input[i];
         if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new InputError('E_INPUT_VALUE', `input value ${i} is ${String(v)}: every value must be a finite number`);
+          throw new InputError('E_INPUT_VALUE', `input value ${i} is ${Array.isArray(v) ? 'an array' : String(v)}: every value must be a finite number`);
         }
       }
     }

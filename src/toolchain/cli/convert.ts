@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { convertLayersModel, encodeFloatGraph, type ConvertOptions } from '../convert/convert.js';
 import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation, type Predictor } from '../convert/evaluate.js';
 import { loadGraphModelFile } from '../convert/graph-model.js';
-import { layerShapes } from '../convert/graph.js';
+import { layerShapes, requireFixedInput, withSequenceLength } from '../convert/graph.js';
 import { pruneFloatGraph } from '../convert/prune.js';
 import { describePixelRule, INPUT_RANGES, modelInputs, pixelRuleOf, uniformExamples, type InputRange, type ModelInputs, type PixelRuleOptions } from '../convert/inputs.js';
 import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
@@ -58,6 +58,10 @@ options:
   --eval-labels FILE.npy     class indices of the --eval examples
   --eval-size N              how many examples (default: all)
   --label-column NAME        the label column of CSV data (name or 0-based number)
+  --sequence-length N        convert a sequence model whose time dimension is variable
+                             (input [None, None, features], e.g. Keras Conv1D / LSTM
+                             with input_shape=(None, 9)) for sequences of N steps; an
+                             .edgeq model has fixed shapes, so it then takes exactly N
   --input-range R            what the model takes for pixels 0–255: 0-1, 0-255, -1-1
   --pixel-mean M[,M,M]       … or value = (pixel − mean) / std, one value or one per
   --pixel-std S[,S,S]        channel (e.g. ImageNet: 123.7,116.3,103.5 / 58.4,57.1,57.4)
@@ -80,6 +84,7 @@ export interface ConvertArgs extends PixelRuleOptions {
   labels?: string; eval?: string; evalLabels?: string; evalSize?: number; labelColumn?: string;
   sparsity: number; prune: 'layer' | 'global'; protect: boolean; fineTune: number; fineTuneSize: number;
   encoding: WeightEncoding; name?: string; classNames?: string[]; dataDir?: string; json?: string;
+  sequenceLength?: number; // fixes a variable time dimension (Layers models)
 }
 
 export interface ConvertReport {
@@ -89,15 +94,6 @@ export interface ConvertReport {
 }
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-
-// The source's input shape as numbers; a model whose input has an open dimension
-// (besides the batch) cannot be converted to fixed int8 buffers.
-function fixedShape(shape: readonly (number | null)[], model: string): number[] {
-  if (shape.some((d) => d === null || d === undefined || d < 1)) {
-    throw new ConvertError('E_INPUT_SHAPE', `${model} takes inputs of shape [${shape.map((d) => d ?? 'None')}]: edgeq needs every dimension but the batch fixed; re-export the model with a fixed input shape`);
-  }
-  return shape as number[];
-}
 
 export async function runConvert(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<ConvertReport> {
   const progress = new Progress(progressWrite, tty);
@@ -113,9 +109,11 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   // Layers models prune (and fine-tune) as TF.js models; Graph models as float graphs
   const graphModel = isGraphModel((await readModelFiles(a.model)).json) ? await loadGraphModelFile(a.model) : undefined;
   if (graphModel && a.fineTune > 0) throw new ConvertError('E_FINE_TUNE', 'fine-tuning needs a Layers model; a Graph model can be pruned (--sparsity) but not trained');
-  const loaded = graphModel ?? await loadLayersModelFile(a.model);
+  const loaded = graphModel ?? await loadLayersModelFile(a.model, { sequenceLength: a.sequenceLength });
   const floatModel: Predictor = graphModel ? graphModel.model : (loaded as Awaited<ReturnType<typeof loadLayersModelFile>>).model;
-  const inputShape = fixedShape(graphModel ? graphModel.graph.inputShape : (floatModel as tf.LayersModel).inputs[0].shape.slice(1), a.model);
+  // a Graph model's input is fixed (lowerGraphModel); --sequence-length may only agree with it
+  if (graphModel && a.sequenceLength !== undefined) withSequenceLength([null, ...graphModel.graph.inputShape], a.sequenceLength, a.model);
+  const inputShape = graphModel ? graphModel.graph.inputShape : requireFixedInput((floatModel as tf.LayersModel).inputs[0]?.shape, a.model);
   const outputShape = graphModel ? layerShapes(graphModel.graph).at(-1)! : ((floatModel as tf.LayersModel).outputs[0].shape.slice(1) as number[]);
   const outputs = outputShape.reduce((x, y) => x * y, 1);
 
@@ -201,7 +199,7 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
     `converted  ${a.model} → ${a.out}`,
     `float      ${kb(loaded.floatBytes)} (model.json + ${loaded.files.length - 1} weight shard${loaded.files.length === 2 ? '' : 's'})`,
     `edgeq      ${kb(bytes.length)}, ${report.ratio.toFixed(1)}× smaller`,
-    `input      [${inputShape.join(', ')}] floats as the source takes them; ${rule ? `pixel inputs: ${describePixelRule(rule)}` : 'no pixel rule (pixel inputs are refused)'}`,
+    `input      [${inputShape.join(', ')}] floats as the source takes them${a.sequenceLength !== undefined ? ` (${a.sequenceLength} steps: --sequence-length)` : ''}; ${rule ? `pixel inputs: ${describePixelRule(rule)}` : 'no pixel rule (pixel inputs are refused)'}`,
     `calibrated ${calInputs.count.toLocaleString('en-US')} examples from ${cal.source}`,
     '', '  #  layer                weights    zero     encoding  bytes',
     ...result.layers.map((l) => `${String(l.index).padStart(3)}  ${l.type.padEnd(20)} ${String(l.weights).padStart(8)}  ${(100 * l.zeros / l.weights).toFixed(1).padStart(5)}%   ${l.encoding.padEnd(8)}  ${l.fileBytes}`),
@@ -228,7 +226,7 @@ export const command: Command = async (args, io) => {
     'fine-tune': { type: 'string' }, 'fine-tune-size': { type: 'string' }, 'input-range': { type: 'string' },
     'pixel-mean': { type: 'string' }, 'pixel-std': { type: 'string' }, labels: { type: 'string' }, 'eval-labels': { type: 'string' },
     'label-column': { type: 'string' }, encoding: { type: 'string' }, name: { type: 'string' }, 'class-names': { type: 'string' }, 'data-dir': { type: 'string' },
-    json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'sequence-length': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { io.out(CONVERT_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`convert takes one model.json, got ${positionals.length}`);
@@ -264,6 +262,7 @@ export const command: Command = async (args, io) => {
     labels: values.labels, evalLabels: values['eval-labels'], labelColumn: values['label-column'],
     encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask', 'huffman'] as const, 'auto'),
     name: values.name, classNames: values['class-names']?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
+    sequenceLength: values['sequence-length'] === undefined ? undefined : int('sequence-length', values['sequence-length'], 0, 1),
   }, io.out, io.progress ?? (() => {}), io.tty ?? false);
   return 0;
 };

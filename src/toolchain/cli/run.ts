@@ -6,6 +6,7 @@ import { extname } from 'node:path';
 import { kb, parse, shape, UsageError, type Command } from '../../runtime/cli/args.js';
 import { topClasses } from '../../runtime/classes.js';
 import { InputError } from '../../runtime/errors.js';
+import { flattenInput, itemShapeText, sequenceNote } from '../../runtime/input.js';
 import { loadModelFile, type Model } from '../../runtime/node.js';
 import { readCsvExamples, readNpyExamples } from '../data/examples.js';
 import { decodeImage, fitImage } from '../data/image.js';
@@ -48,7 +49,15 @@ async function readInput(file: string, model: Model, invert: boolean): Promise<{
     try { parsed = JSON.parse(new TextDecoder().decode(bytes)); } catch (e) { throw new InputError('E_INPUT_JSON', `${file} is not valid JSON: ${(e as Error).message}`); }
     const flat = Array.isArray(parsed) ? (parsed as unknown[]).flat(8) : [];
     if (!Array.isArray(parsed) || flat.some((v) => typeof v !== 'number')) throw new InputError('E_INPUT_JSON', `${file} must hold an array of numbers`);
-    if (flat.length !== n) throw new InputError('E_INPUT_LENGTH', `${file} has ${flat.length} numbers; the model takes ${shape(model.inputShape)} = ${n}`);
+    if (flat.length !== n) {
+      // a nested array of another shape: say which axis is off (steps, features)
+      try {
+        flattenInput(parsed as unknown[], model.inputShape);
+      } catch (e) {
+        throw e instanceof InputError ? new InputError(e.code, `${file}: ${e.message}`) : e;
+      }
+      throw new InputError('E_INPUT_LENGTH', `${file} has ${flat.length} numbers; the model takes ${itemShapeText(model.inputShape)} = ${n}${sequenceNote(model.inputShape, flat.length)}`);
+    }
     return { values: Float32Array.from(flat as number[]), note: `${flat.length} values from JSON` };
   }
   if (ext === '.npy' || ext === '.csv') {
@@ -58,7 +67,7 @@ async function readInput(file: string, model: Model, invert: boolean): Promise<{
   if (ext === '.bin' || ext === '.raw') {
     if (bytes.length === n) return { values: bytes, note: `${n} bytes (pixels)` };
     if (bytes.length === 4 * n) return { values: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), note: `${n} float32 values` };
-    throw new InputError('E_INPUT_LENGTH', `${file} has ${bytes.length} bytes; the model takes ${n} values: ${n} bytes (pixels) or ${4 * n} bytes (float32)`);
+    throw new InputError('E_INPUT_LENGTH', `${file} has ${bytes.length} bytes; the model takes ${n} values (${itemShapeText(model.inputShape)}): ${n} bytes (pixels) or ${4 * n} bytes (float32)`);
   }
   const img = decodeImage(bytes, file);
   const s = model.inputShape;

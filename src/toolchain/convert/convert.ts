@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { EdgeqModel, PixelRule, WeightEncoding } from '../format/model.js';
 import { encodeModel } from '../format/write.js';
 import { loadModel } from '../../runtime/node.js';
-import { lowerLayersModel, type FloatGraph } from './graph.js';
+import { lowerLayersModel, withSequenceLength, type FloatGraph } from './graph.js';
+import { setSequenceLength } from './load.js';
 import { fineTunePruned, pruneModel, type PruneMode } from './prune.js';
 import { quantizeGraph, type CalibrationMethod } from './quantize.js';
 
@@ -15,6 +16,10 @@ export interface ConvertOptions {
   description?: string;
   source?: { format: string; file?: string; bytes?: number; generatedBy?: string };
   dataset?: string; // the dataset the model classifies (metadata for tools and the demo)
+  // a model whose input's time dimension is variable ([None, None, features]) is converted
+  // for sequences of this many steps (--sequence-length; loadLayersModelFile's option fixes
+  // it while loading): a copy with that length is built, and pruning changes the copy
+  sequenceLength?: number;
   sparsity?: number;
   pruneMode?: PruneMode;
   protect?: 'auto' | 'none';
@@ -39,7 +44,28 @@ export interface LayerReport {
 // model: what was encoded, for callers that add metadata (e.g. evaluation results)
 export interface ConvertResult { bytes: Uint8Array; layers: LayerReport[]; model: EdgeqModel }
 
-export async function convertLayersModel(model: tf.LayersModel, options: ConvertOptions): Promise<ConvertResult> {
+export async function convertLayersModel(source: tf.LayersModel, options: ConvertOptions): Promise<ConvertResult> {
+  const model = options.sequenceLength === undefined ? source : await fixSequenceLength(source, options.sequenceLength);
+  try {
+    return await convertFixed(model, options);
+  } finally {
+    if (model !== source) model.dispose();
+  }
+}
+
+// The model with its time dimension fixed to `steps`: itself where it already is, or
+// rebuilt from its topology (setSequenceLength) with its weights.
+async function fixSequenceLength(model: tf.LayersModel, steps: number): Promise<tf.LayersModel> {
+  const shape = model.inputs[0]?.shape ?? [];
+  if (withSequenceLength(shape, steps, 'the model')[1] === shape[1]) return model;
+  const topology = model.toJSON(undefined, false) as unknown as Record<string, unknown>;
+  setSequenceLength(topology, steps, 'the model');
+  const fixed = await tf.models.modelFromJSON({ modelTopology: topology as tf.io.ModelJSON['modelTopology'] });
+  fixed.setWeights(model.getWeights());
+  return fixed;
+}
+
+async function convertFixed(model: tf.LayersModel, options: ConvertOptions): Promise<ConvertResult> {
   const progress = options.progress ?? (() => {});
   const sparsity = options.sparsity ?? 0;
   if (options.fineTune && sparsity > 0) {

@@ -78,7 +78,9 @@ export function lowerGraphModel(nodes: GraphNode[], weights: tf.NamedTensorMap, 
   const placeholders = nodes.filter((n) => n.op === 'Placeholder');
   if (placeholders.length !== 1) throw new UnsupportedOpError('E_GRAPH', `the graph has ${placeholders.length} input placeholders${placeholders.length ? ` (${placeholders.map((n) => n.name).join(', ')})` : ''}; edgeq converts graphs with one input`);
   const dims = (placeholders[0].attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
-  if (dims.length < 2 || dims.slice(1).some((d) => !(d > 0))) throw new UnsupportedOpError('E_INPUT_SHAPE', `the input placeholder's shape [${dims}] must be known besides the batch`);
+  if (dims.length < 2 || dims.slice(1).some((d) => !(d > 0))) {
+    throw new ConvertError('E_INPUT_SHAPE', `the input placeholder '${placeholders[0].name}' has shape [${dims}] (−1: any size): an .edgeq model has fixed shapes, so every dimension but the batch must be known; re-export the graph with a fixed input shape (e.g. a SavedModel signature of tf.TensorSpec([None, 32, 9])); --sequence-length fixes the steps of Layers models only`);
+  }
 
   // the output: the signature's, or the one node nothing reads
   const read = new Set(nodes.flatMap(ins));

@@ -8,7 +8,7 @@
 // runFloat evaluates the graph with TF.js so that every rewrite can be checked.
 
 import * as tf from '@tensorflow/tfjs';
-import { UnsupportedOpError } from '../../runtime/errors.js';
+import { ConvertError, UnsupportedOpError } from '../../runtime/errors.js';
 import type { Conv1dPadding, FloatActivation, FusedActivation, Padding, RnnDirection } from '../../runtime/codes.js';
 import { gruStep } from './keras-gru.js';
 import { windowOut } from '../format/shapes.js';
@@ -236,11 +236,41 @@ function recurrentOf(layer: tf.layers.Layer, where: string, from: number, direct
   };
 }
 
-export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
-  const inputShape = model.inputs[0]?.shape.slice(1);
-  if (!inputShape || inputShape.some((d) => d === null)) {
-    throw new UnsupportedOpError('E_INPUT_SHAPE', `the model's input shape [${inputShape}] must be fully known (besides the batch)`);
+// A model input's shape, batch first, as Keras prints it: [None, None, 9].
+export const showInputShape = (shape: readonly (number | null | undefined)[]) => `[${shape.map((d) => d ?? 'None').join(', ')}]`;
+
+// The input shape (batch first) with its time dimension, the first axis after the batch
+// (the steps of a sequence [batch, steps, features]), fixed to `steps`: --sequence-length.
+// Refused where the input has no such axis or fixes it to another length.
+export function withSequenceLength(shape: readonly (number | null | undefined)[], steps: number, source: string): (number | null)[] {
+  if (!Number.isInteger(steps) || steps < 1) throw new ConvertError('E_SEQUENCE_LENGTH', `the sequence length must be a positive integer, got ${steps}`);
+  if (shape.length < 3) {
+    throw new ConvertError('E_SEQUENCE_LENGTH', `${source} takes inputs of shape ${showInputShape(shape)}, which have no time dimension: --sequence-length fixes the steps of a sequence input [batch, steps, features]; convert without it`);
   }
+  const known = shape[1];
+  if (known !== null && known !== undefined && known !== steps) {
+    throw new ConvertError('E_SEQUENCE_LENGTH', `${source} takes inputs of shape ${showInputShape(shape)}: its sequences are fixed at ${known} steps, so --sequence-length ${steps} cannot apply; drop --sequence-length, or pass --sequence-length ${known}`);
+  }
+  return shape.map((d, i) => (i === 1 ? steps : d ?? null));
+}
+
+// The input shape without the batch, every dimension known: an .edgeq model has fixed
+// shapes. A variable dimension (None) is refused, saying how to fix it.
+export function requireFixedInput(shape: readonly (number | null | undefined)[] | undefined, source: string): number[] {
+  const open = (shape ?? []).map((d, i) => (i > 0 && !(typeof d === 'number' && d > 0) ? i : 0)).filter((i) => i > 0);
+  if (!shape || shape.length < 2) throw new ConvertError('E_INPUT_SHAPE', `${source} declares no input shape: edgeq needs the input's shape (every dimension but the batch); re-export the model with an input shape`);
+  if (open.length === 0) return shape.slice(1) as number[];
+  const shown = `${source} takes inputs of shape ${showInputShape(shape)}`;
+  if (open.length === 1 && open[0] === 1 && shape.length >= 3) {
+    const rest = shape.slice(2).join(', ');
+    throw new ConvertError('E_INPUT_SHAPE', `${shown}: its time dimension (axis 1, the steps of a sequence) is variable, and an .edgeq model has fixed shapes: pass --sequence-length N (the convert API's sequenceLength option) to convert it for sequences of N steps, inputs [N, ${rest}]`);
+  }
+  const axes = open.length === 1 ? `axis ${open[0]} is` : `axes ${open.join(', ')} are`;
+  throw new ConvertError('E_INPUT_SHAPE', `${shown}: ${axes} variable, and an .edgeq model has fixed shapes: re-export the model with a fixed input shape${open[0] === 1 && shape.length >= 3 ? ' (--sequence-length N fixes only axis 1, the steps of a sequence)' : ''}`);
+}
+
+export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
+  const inputShape = requireFixedInput(model.inputs[0]?.shape, 'the model');
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new UnsupportedOpError('E_GRAPH', `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; edgeq converts models with one of each`);
   }
@@ -549,7 +579,7 @@ export function lowerLayersModel(model: tf.LayersModel): FloatGraph {
   if (last !== out.length - 1) throw new UnsupportedOpError('E_GRAPH', `the model's output is not its last layer: edgeq needs the output layer last in the model's layer order`);
   if (!weighted()) throw new UnsupportedOpError('E_GRAPH', 'the model has no layer edgeq can run');
   if (rescale) throw new UnsupportedOpError('E_RESCALING', `${rescale.where}: a Rescaling must be followed by a Conv2D or Dense layer to fold into`);
-  return foldZeroPadding({ inputShape: inputShape as number[], layers: out });
+  return foldZeroPadding({ inputShape, layers: out });
 }
 
 function fusedActivation(x: tf.Tensor, a: FusedActivation): tf.Tensor {

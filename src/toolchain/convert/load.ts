@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConvertError } from '../../runtime/errors.js';
 import { KerasGRU } from './keras-gru.js';
+import { withSequenceLength } from './graph.js';
 
 export interface LoadedLayersModel {
   model: tf.LayersModel;
@@ -109,13 +110,36 @@ export function isGraphModel(json: Record<string, unknown>): boolean {
   return json.format === 'graph-model' || Array.isArray((json.modelTopology as { node?: unknown } | undefined)?.node);
 }
 
-export async function loadLayersModelFile(path: string): Promise<LoadedLayersModel> {
+// --sequence-length: the time dimension of the model's input (the first axis after the
+// batch: a Keras / TF.js Conv1D or LSTM model's [None, None, features]) fixed to `steps`
+// in its topology (as normalizeTopology leaves it; in place), before TF.js builds it, so
+// every shape after it is known. The input shape is declared by the first layer that has
+// a batch_input_shape: a Sequential's first layer (or InputLayer), a functional model's
+// InputLayer; a Keras 2 Sequential may repeat it on the layer after its InputLayer.
+export function setSequenceLength(topology: Record<string, unknown>, steps: number, source: string): void {
+  const root = (topology.model_config ?? topology) as { config?: unknown };
+  const layers = Array.isArray(root.config) ? root.config : (root.config as { layers?: unknown } | undefined)?.layers;
+  const declared = (Array.isArray(layers) ? layers as { config?: { batch_input_shape?: unknown } }[] : [])
+    .map((l) => l?.config).filter((c): c is { batch_input_shape: (number | null)[] } => Array.isArray(c?.batch_input_shape));
+  if (declared.length === 0) throw new ConvertError('E_SEQUENCE_LENGTH', `${source} declares no input shape (batch_input_shape) for --sequence-length to fix; re-export the model with an input shape`);
+  const first = JSON.stringify(declared[0].batch_input_shape);
+  const fixed = withSequenceLength(declared[0].batch_input_shape, steps, source);
+  for (const c of declared) if (JSON.stringify(c.batch_input_shape) === first) c.batch_input_shape = fixed;
+}
+
+export interface LoadLayersOptions {
+  // fix the input's time dimension to this many steps (setSequenceLength)
+  sequenceLength?: number;
+}
+
+export async function loadLayersModelFile(path: string, options: LoadLayersOptions = {}): Promise<LoadedLayersModel> {
   const { json, specs, weightData, floatBytes, files } = await readModelFiles(path);
   if (isGraphModel(json)) {
     throw new ConvertError('E_GRAPH_MODEL', `${path} is a TF.js Graph model: load it with loadGraphModelFile`);
   }
   const topology = normalizeTopology(json.modelTopology) as Record<string, unknown>;
   delete topology.training_config; // the converter does not train with the original optimizer
+  if (options.sequenceLength !== undefined) setSequenceLength(topology, options.sequenceLength, path);
   const handler: tf.io.IOHandler = {
     load: async () => ({ modelTopology: topology, weightSpecs: specs, weightData: weightData.buffer as ArrayBuffer, format: json.format as string | undefined }),
   };

@@ -30,7 +30,7 @@ export function prunableTensors(model: tf.LayersModel, protect: 'auto' | 'none' 
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     const w = layer.getWeights();
-    if (cls === 'Conv2D' || cls === 'Dense') list.push({ layer: layer.name, weight: 'kernel', index: 0, count: w[0].size, protected: false });
+    if (cls === 'Conv2D' || cls === 'Conv1D' || cls === 'Dense') list.push({ layer: layer.name, weight: 'kernel', index: 0, count: w[0].size, protected: false });
     // recurrent layers: input and recurrent kernels; a Bidirectional holds both halves'
     // weights, the backward half's after the forward half's
     if (cls === 'LSTM' || cls === 'GRU' || cls === 'KerasGRU' || cls === 'Bidirectional') {
@@ -144,7 +144,7 @@ export function pruneFloatGraph(graph: FloatGraph, options: PruneOptions): void 
   if (!(sparsity >= 0 && sparsity < 1)) throw new ConvertError('E_SPARSITY', `sparsity must be at least 0 and below 1, got ${sparsity}`);
   const tensors: Float32Array[] = [];
   for (const l of graph.layers) {
-    if (l.type === 'conv2d' || l.type === 'dense') tensors.push(l.weights);
+    if (l.type === 'conv2d' || l.type === 'conv1d' || l.type === 'dense') tensors.push(l.weights);
     if (l.type === 'lstm' || l.type === 'gru') tensors.push(l.kernel, l.recurrent);
   }
   const cuts = magnitudeThresholds(tensors, protectedTensors(tensors.map((t) => t.length), protect), sparsity, mode);
