@@ -8,7 +8,8 @@
 //   phases), a slow drift (a level in ±1, a slope of about ±0.01 per step, and a random
 //   walk of 0.01 per step) and white Gaussian noise (σ 0.03–0.08 per series). x holds the
 //   FORECAST_WINDOW = 32 values before the target, y the next value: a regression task
-//   whose best possible RMSE is about the noise level (≈ 0.06).
+//   whose best possible RMSE is about the noise level (≈ 0.06). forecastStream(length,
+//   seed): one long series of the same kind, a gateway's stream.
 //
 // motionSegments(n, seed): n windows shaped as UCI-HAR's (128 steps at 50 Hz, 2.56 s;
 //   9 channels: body acceleration x y z in g, gyroscope x y z in rad/s, total acceleration
@@ -47,23 +48,52 @@ export function forecastSeries(n: number, seed: number): ForecastWindows {
   const w = FORECAST_WINDOW;
   const x = new Float32Array(n * w), y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const sines = Array.from({ length: 2 + Math.floor(r() * 2) }, () => ({
-      omega: (2 * Math.PI) / (6 * 8 ** r()), amplitude: 0.2 + 0.8 * r(), phase: 2 * Math.PI * r(),
-    }));
-    // the amplitudes share a total of 0.5–1.5, as a sensor's reading spans its range
-    const total = (0.5 + r()) / sines.reduce((a, s) => a + s.amplitude, 0);
-    for (const s of sines) s.amplitude *= total;
-    const level = 2 * r() - 1, slope = 0.01 * g(), sigma = 0.03 + 0.05 * r();
-    let walk = 0;
-    for (let t = 0; t <= w; t++) {
-      walk += 0.01 * g();
-      let v = level + slope * t + walk + sigma * g();
-      for (const s of sines) v += s.amplitude * Math.sin(s.omega * t + s.phase);
-      if (t < w) x[i * w + t] = v;
-      else y[i] = v;
-    }
+    const v = sensorSeries(r, g, w + 1);
+    x.set(v.subarray(0, w), i * w);
+    y[i] = v[w];
   }
   return { x, y };
+}
+
+// One continuous series of `length` readings, the stream a gateway sees
+// (examples/gateway-sensor): forecastSeries' sines and noise, with a drift that wanders
+// back towards the level (an AR(1) of 0.998 with 0.01 steps, spread about ±0.16) so that
+// a long stream stays in the range the windows span, where a slope would leave it.
+export function forecastStream(length: number, seed: number): Float32Array {
+  const r = rng(seed), g = gaussian(r);
+  const sines = Array.from({ length: 3 }, () => ({ omega: (2 * Math.PI) / (6 * 8 ** r()), amplitude: 0.2 + 0.8 * r(), phase: 2 * Math.PI * r() }));
+  const total = (0.5 + r()) / sines.reduce((a, s) => a + s.amplitude, 0);
+  for (const s of sines) s.amplitude *= total;
+  const level = r() - 0.5, sigma = 0.03 + 0.05 * r();
+  const out = new Float32Array(length);
+  let drift = 0;
+  for (let t = 0; t < length; t++) {
+    drift = 0.998 * drift + 0.01 * g();
+    let v = level + drift + sigma * g();
+    for (const s of sines) v += s.amplitude * Math.sin(s.omega * t + s.phase);
+    out[t] = v;
+  }
+  return out;
+}
+
+// One series of the recipe above, drawing from r and g in a fixed order.
+function sensorSeries(r: () => number, g: () => number, length: number): Float32Array {
+  const sines = Array.from({ length: 2 + Math.floor(r() * 2) }, () => ({
+    omega: (2 * Math.PI) / (6 * 8 ** r()), amplitude: 0.2 + 0.8 * r(), phase: 2 * Math.PI * r(),
+  }));
+  // the amplitudes share a total of 0.5–1.5, as a sensor's reading spans its range
+  const total = (0.5 + r()) / sines.reduce((a, s) => a + s.amplitude, 0);
+  for (const s of sines) s.amplitude *= total;
+  const level = 2 * r() - 1, slope = 0.01 * g(), sigma = 0.03 + 0.05 * r();
+  const out = new Float32Array(length);
+  let walk = 0;
+  for (let t = 0; t < length; t++) {
+    walk += 0.01 * g();
+    let v = level + slope * t + walk + sigma * g();
+    for (const s of sines) v += s.amplitude * Math.sin(s.omega * t + s.phase);
+    out[t] = v;
+  }
+  return out;
 }
 
 export interface MotionSegments {
