@@ -94,6 +94,21 @@ describe('Bidirectional', () => {
   }
 });
 
+describe('a functional model', () => {
+  it('Conv1D feeding a GRU branch and a Bidirectional LSTM branch, concatenated → Dense', async () => {
+    const input = tf.input({ shape: [18, 3] });
+    const h = tf.layers.conv1d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(21) }).apply(input) as tf.SymbolicTensor;
+    const a = tf.layers.gru({ units: 8, recurrentActivation: 'sigmoid', kernelInitializer: wide(22), recurrentInitializer: init(23) }).apply(h) as tf.SymbolicTensor;
+    const b = tf.layers.bidirectional({ mergeMode: 'sum', layer: tf.layers.lstm({ units: 6, kernelInitializer: wide(24), recurrentInitializer: init(25) }) as tf.RNN }).apply(h) as tf.SymbolicTensor;
+    const y = tf.layers.dense({ units: 3, kernelInitializer: init(26) }).apply(tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: y });
+    const bytes = await check(model, inputs(18, 3, 5), [18, 3], 'functional-gru-bilstm');
+    const m = await loadModel(bytes);
+    expect(m.layers().map((l) => l.type)).toEqual(['conv1d', 'gru', 'lstm', 'lstm', 'add', 'concatenate', 'dense']);
+    m.dispose();
+  });
+});
+
 describe("Keras' default GRU (reset_after: true), as Keras' converter writes it", () => {
   let dir: string;
   beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'edgeq-keras-gru-')); });
