@@ -17,12 +17,16 @@
 //   gru_s8_ref    the definition.
 //   gru_s8_gemm   input projection for all steps as one gemm_s8 (GEMM_OUT_S32), the
 //                 recurrent products per step as gemms over the batch, gate math in f32x4
-//                 with the same f32 operations in the same order: bit-exact. Weights
-//                 packed by gru_pack. Over-read as gemm_s8.
+//                 passes over each row with the same f32 operations in the same order:
+//                 bit-exact. Weights packed by gru_pack. Over-read as gemm_s8.
 // scratch: gru_scratch_size bytes (both variants).
 
 import { MAGIC_BITS, quantize, quantize4, quant_multiplier } from "../quant";
-import { activate_f32, activate_f32x4 } from "./activation";
+import { activate_f32, activation_f32_x4 } from "./activation";
+
+// The reference's activations as a call, not inlined (its speed does not matter; each
+// inlined copy of tanh and sigmoid is engine size).
+function act1(act: i32, x: f32): f32 { return activate_f32(act, x); }
 import { GEMM_OUT_S32, gemm_multipliers, gemm_pack, gemm_packed_size, gemm_s8 } from "./gemm";
 import { align16, inputStep, outputStep, quantizeHidden } from "./recurrent";
 
@@ -90,7 +94,7 @@ export function gru_s8_ref(
       }
       if (!resetAfter) {
         for (let u = 0; u < units; u++) {
-          const r = activate_f32(recAct, load<f32>(xg + (<usize>(units + u) << 2)) + load<f32>(hg + (<usize>(units + u) << 2)));
+          const r = act1(recAct, load<f32>(xg + (<usize>(units + u) << 2)) + load<f32>(hg + (<usize>(units + u) << 2)));
           store<f32>(rh + (<usize>u << 2), r * load<f32>(h + (<usize>u << 2)));
         }
         const srh = quantizeHidden(rh, units, hq, false);
@@ -102,17 +106,17 @@ export function gru_s8_ref(
         }
       }
       for (let u = 0; u < units; u++) {
-        const z = activate_f32(recAct, load<f32>(xg + (<usize>u << 2)) + load<f32>(hg + (<usize>u << 2)));
+        const z = act1(recAct, load<f32>(xg + (<usize>u << 2)) + load<f32>(hg + (<usize>u << 2)));
         const xh = load<f32>(xg + (<usize>(2 * units + u) << 2));
         const hh_ = load<f32>(hg + (<usize>(2 * units + u) << 2));
         let pre: f32;
         if (resetAfter) {
-          const r = activate_f32(recAct, load<f32>(xg + (<usize>(units + u) << 2)) + load<f32>(hg + (<usize>(units + u) << 2)));
+          const r = act1(recAct, load<f32>(xg + (<usize>(units + u) << 2)) + load<f32>(hg + (<usize>(units + u) << 2)));
           pre = xh + r * hh_;
         } else {
           pre = xh + hh_;
         }
-        const hn = z * load<f32>(h + (<usize>u << 2)) + (<f32>1.0 - z) * activate_f32(act, pre);
+        const hn = z * load<f32>(h + (<usize>u << 2)) + (<f32>1.0 - z) * act1(act, pre);
         store<f32>(h + (<usize>u << 2), hn);
         if (sequences || t == steps - 1) {
           const row = sequences ? b * steps + outputStep(t, steps, direction) : b;
@@ -137,12 +141,15 @@ export function gru_s8_gemm(
   const gh = gemm_multipliers(packedH, resetAfter ? n : 2 * units); // swh[j]
   const ghh = resetAfter ? gh : gemm_multipliers(packedHh, units); // the h gate's, indexed from hgOff
   const bh = bias + (<usize>n << 2);
+  const nh = resetAfter ? n : 2 * units; // the first recurrent product: z, r (and h)
+  const ldh = resetAfter ? n : units; // zh's row length in the last pass
+  const hgOff = resetAfter ? 2 * units : 0; // where the h gate's product is in a zh row
   const zx = scratch;
   const zh = zx + align16(<usize>batch * <usize>steps * <usize>units * 12);
   const hBase = zh + align16(bu * 12);
   const zBase = hBase + align16(bu * 4);
-  const rhBase = zBase + align16(bu * 4);
-  const hqBase = rhBase + align16(bu * 4);
+  const rBase = zBase + align16(bu * 4); // r, then r ⊙ h or the h gate's pre-activation
+  const hqBase = rBase + align16(bu * 4);
   const shBase = hqBase + align16(bu + 16);
   const invOut: f32 = <f32>1.0 / outScale;
   const lo = <f32>(<i32>-128 - outZp);
@@ -150,72 +157,85 @@ export function gru_s8_gemm(
   memory.fill(hBase, 0, bu * 4);
   memory.fill(hqBase, 0, bu + 16);
   gemm_s8(batch * steps, n, features, x, features, packedX, zx, n, GEMM_OUT_S32, 0, 0, 0);
+  // Each batch row goes through passes over its units: pre-activations into z and r,
+  // the activations over whole rows (activation_f32_x4: one copy of tanh and sigmoid in
+  // the engine, bit-exact with the reference's per-value calls), then the combination.
   for (let t = 0; t < steps; t++) {
     const ts = inputStep(t, steps, direction);
     for (let b = 0; b < batch; b++) {
       store<f32>(shBase + (<usize>b << 2), quantizeHidden(hBase + ((<usize>b * <usize>units) << 2), units, hqBase + <usize>b * <usize>units, true));
     }
-    // reset_after: z, r and the h gate's recurrent part from one product; else z and r
-    const nh = resetAfter ? n : 2 * units;
     gemm_s8(batch, nh, units, hqBase, units, packedH, zh, nh, GEMM_OUT_S32, 0, 0, 0);
-    if (!resetAfter) {
-      // r ⊙ h, requantized for the h gate's product (which overwrites zh)
-      for (let b = 0; b < batch; b++) {
-        const sh = load<f32>(shBase + (<usize>b << 2));
-        const xr = zx + ((<usize>(b * steps + ts) * <usize>n) << 2);
-        const hr = zh + ((<usize>b * <usize>nh) << 2);
-        const h = hBase + ((<usize>b * <usize>units) << 2);
-        const z = zBase + ((<usize>b * <usize>units) << 2);
-        const rh = rhBase + ((<usize>b * <usize>units) << 2);
-        let u = 0;
-        if (ASC_FEATURE_SIMD) {
-          const vsh = f32x4.splat(sh);
-          for (; u + 4 <= units; u += 4) {
-            v128.store(z + (<usize>u << 2), activate_f32x4(recAct, f32x4.add(xgate4(xr, gx, bias, u), hgate4(hr, gh, u, vsh))));
-            const r = activate_f32x4(recAct, f32x4.add(xgate4(xr, gx, bias, units + u), hgate4(hr, gh, units + u, vsh)));
-            v128.store(rh + (<usize>u << 2), f32x4.mul(r, v128.load(h + (<usize>u << 2))));
-          }
+    for (let b = 0; b < batch; b++) {
+      const s = load<f32>(shBase + (<usize>b << 2));
+      const xr = zx + ((<usize>(b * steps + ts) * <usize>n) << 2);
+      const hr = zh + ((<usize>b * <usize>nh) << 2);
+      const z = zBase + ((<usize>b * <usize>units) << 2);
+      const r = rBase + ((<usize>b * <usize>units) << 2);
+      let u = 0;
+      if (ASC_FEATURE_SIMD) {
+        const vs = f32x4.splat(s);
+        for (; u + 4 <= units; u += 4) {
+          let hz = hgate4(hr, gh, u, vs), hrr = hgate4(hr, gh, units + u, vs);
+          if (resetAfter) { hz = f32x4.add(hz, v128.load(bh + (<usize>u << 2))); hrr = f32x4.add(hrr, v128.load(bh + (<usize>(units + u) << 2))); }
+          v128.store(z + (<usize>u << 2), f32x4.add(xgate4(xr, gx, bias, u), hz));
+          v128.store(r + (<usize>u << 2), f32x4.add(xgate4(xr, gx, bias, units + u), hrr));
         }
-        for (; u < units; u++) {
-          store<f32>(z + (<usize>u << 2), activate_f32(recAct, xgate(xr, gx, bias, u) + hgate(hr, gh, u, sh)));
-          const r = activate_f32(recAct, xgate(xr, gx, bias, units + u) + hgate(hr, gh, units + u, sh));
-          store<f32>(rh + (<usize>u << 2), r * load<f32>(h + (<usize>u << 2)));
-        }
-        store<f32>(shBase + (<usize>b << 2), quantizeHidden(rh, units, hqBase + <usize>b * <usize>units, true));
       }
-      gemm_s8(batch, units, units, hqBase, units, packedHh, zh, units, GEMM_OUT_S32, 0, 0, 0);
+      for (; u < units; u++) {
+        let hz = hgate(hr, gh, u, s), hrr = hgate(hr, gh, units + u, s);
+        if (resetAfter) { hz += load<f32>(bh + (<usize>u << 2)); hrr += load<f32>(bh + (<usize>(units + u) << 2)); }
+        store<f32>(z + (<usize>u << 2), xgate(xr, gx, bias, u) + hz);
+        store<f32>(r + (<usize>u << 2), xgate(xr, gx, bias, units + u) + hrr);
+      }
+      activation_f32_x4(recAct, z, units, z);
+      activation_f32_x4(recAct, r, units, r);
+      if (!resetAfter) {
+        // r ⊙ h, requantized for the h gate's product (which overwrites zh)
+        const h = hBase + ((<usize>b * <usize>units) << 2);
+        u = 0;
+        if (ASC_FEATURE_SIMD) for (; u + 4 <= units; u += 4) v128.store(r + (<usize>u << 2), f32x4.mul(v128.load(r + (<usize>u << 2)), v128.load(h + (<usize>u << 2))));
+        for (; u < units; u++) store<f32>(r + (<usize>u << 2), load<f32>(r + (<usize>u << 2)) * load<f32>(h + (<usize>u << 2)));
+        store<f32>(shBase + (<usize>b << 2), quantizeHidden(r, units, hqBase + <usize>b * <usize>units, true));
+      }
     }
-    const ldh = resetAfter ? n : units; // zh's row length
-    const hgOff = resetAfter ? 2 * units : 0; // where the h gate's product is in a zh row
+    if (!resetAfter) gemm_s8(batch, units, units, hqBase, units, packedHh, zh, units, GEMM_OUT_S32, 0, 0, 0);
     for (let b = 0; b < batch; b++) {
       const s = load<f32>(shBase + (<usize>b << 2)); // sh (reset_after) or srh
       const xr = zx + ((<usize>(b * steps + ts) * <usize>n) << 2);
       const hr = zh + ((<usize>b * <usize>ldh) << 2);
       const h = hBase + ((<usize>b * <usize>units) << 2);
-      const zr = zBase + ((<usize>b * <usize>units) << 2);
-      const yr = y + <usize>((sequences ? b * steps + outputStep(t, steps, direction) : b) * units);
-      const store_y = sequences || t == steps - 1;
+      const z = zBase + ((<usize>b * <usize>units) << 2);
+      const r = rBase + ((<usize>b * <usize>units) << 2);
+      // the h gate's pre-activation, over r
       let u = 0;
       if (ASC_FEATURE_SIMD) {
         const vs = f32x4.splat(s);
+        for (; u + 4 <= units; u += 4) {
+          const xh = xgate4(xr, gx, bias, 2 * units + u), hh_ = hgate4(hr, ghh, hgOff + u, vs);
+          v128.store(r + (<usize>u << 2), resetAfter
+            ? f32x4.add(xh, f32x4.mul(v128.load(r + (<usize>u << 2)), f32x4.add(hh_, v128.load(bh + (<usize>(2 * units + u) << 2)))))
+            : f32x4.add(xh, hh_));
+        }
+      }
+      for (; u < units; u++) {
+        const xh = xgate(xr, gx, bias, 2 * units + u), hh_ = hgate(hr, ghh, hgOff + u, s);
+        store<f32>(r + (<usize>u << 2), resetAfter ? xh + load<f32>(r + (<usize>u << 2)) * (hh_ + load<f32>(bh + (<usize>(2 * units + u) << 2))) : xh + hh_);
+      }
+      activation_f32_x4(act, r, units, r);
+      // h_t = z · h + (1 − z) · hh, and the output
+      const yr = y + <usize>((sequences ? b * steps + outputStep(t, steps, direction) : b) * units);
+      const store_y = sequences || t == steps - 1;
+      u = 0;
+      if (ASC_FEATURE_SIMD) {
         const one = f32x4.splat(1.0);
         const vinv = f32x4.splat(invOut);
         const magic = i32x4.splat(MAGIC_BITS - outZp);
         const vlo = f32x4.splat(lo);
         const vhi = f32x4.splat(hi);
         for (; u + 4 <= units; u += 4) {
-          const xh = xgate4(xr, gx, bias, 2 * units + u);
-          const hh_ = hgate4(hr, ghh, hgOff + u, vs);
-          let z: v128, pre: v128;
-          if (resetAfter) {
-            z = activate_f32x4(recAct, f32x4.add(xgate4(xr, gx, bias, u), f32x4.add(hgate4(hr, gh, u, vs), v128.load(bh + (<usize>u << 2)))));
-            const r = activate_f32x4(recAct, f32x4.add(xgate4(xr, gx, bias, units + u), f32x4.add(hgate4(hr, gh, units + u, vs), v128.load(bh + (<usize>(units + u) << 2)))));
-            pre = f32x4.add(xh, f32x4.mul(r, f32x4.add(hh_, v128.load(bh + (<usize>(2 * units + u) << 2)))));
-          } else {
-            z = v128.load(zr + (<usize>u << 2));
-            pre = f32x4.add(xh, hh_);
-          }
-          const hn = f32x4.add(f32x4.mul(z, v128.load(h + (<usize>u << 2))), f32x4.mul(f32x4.sub(one, z), activate_f32x4(act, pre)));
+          const zv = v128.load(z + (<usize>u << 2));
+          const hn = f32x4.add(f32x4.mul(zv, v128.load(h + (<usize>u << 2))), f32x4.mul(f32x4.sub(one, zv), v128.load(r + (<usize>u << 2))));
           v128.store(h + (<usize>u << 2), hn);
           if (store_y) {
             const q = quantize4(f32x4.mul(hn, vinv), magic, vlo, vhi);
@@ -224,18 +244,8 @@ export function gru_s8_gemm(
         }
       }
       for (; u < units; u++) {
-        const xh = xgate(xr, gx, bias, 2 * units + u);
-        const hh_ = hgate(hr, ghh, hgOff + u, s);
-        let z: f32, pre: f32;
-        if (resetAfter) {
-          z = activate_f32(recAct, xgate(xr, gx, bias, u) + (hgate(hr, gh, u, s) + load<f32>(bh + (<usize>u << 2))));
-          const r = activate_f32(recAct, xgate(xr, gx, bias, units + u) + (hgate(hr, gh, units + u, s) + load<f32>(bh + (<usize>(units + u) << 2))));
-          pre = xh + r * (hh_ + load<f32>(bh + (<usize>(2 * units + u) << 2)));
-        } else {
-          z = load<f32>(zr + (<usize>u << 2));
-          pre = xh + hh_;
-        }
-        const hn = z * load<f32>(h + (<usize>u << 2)) + (<f32>1.0 - z) * activate_f32(act, pre);
+        const zv = load<f32>(z + (<usize>u << 2));
+        const hn = zv * load<f32>(h + (<usize>u << 2)) + (<f32>1.0 - zv) * load<f32>(r + (<usize>u << 2));
         store<f32>(h + (<usize>u << 2), hn);
         if (store_y) store<i8>(yr + u, quantize(hn * invOut, outZp, -128, 127));
       }

@@ -15,7 +15,7 @@ import { accessSync, appendFileSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { FASHION_MNIST_DIR } from '../../src/toolchain/data/datasets.js';
 
-export type CapabilityName = 'chromium' | 'jsc' | 'fashion-mnist' | 'webgpu';
+export type CapabilityName = 'chromium' | 'jsc' | 'fashion-mnist' | 'webgpu' | 'arm64';
 
 export interface Capability {
   name: CapabilityName;
@@ -60,6 +60,15 @@ export function jscPath(): string | undefined {
   return [...onPath, ...elsewhere].find(executable);
 }
 
+// arm64 Node under qemu (test/arm64.test.ts): qemu-user-static's qemu-aarch64-static, and
+// Debian's arm64 nodejs unpacked with its libraries where test/arm64/setup.sh puts it
+// (or EDGEQ_ARM64_ROOT).
+export const ARM64_ROOT = process.env.EDGEQ_ARM64_ROOT ?? join(new URL('../..', import.meta.url).pathname, '.cache/arm64-node');
+export const ARM64_SETUP = 'sudo bash test/arm64/setup.sh';
+export function qemuAarch64(): string | undefined {
+  return [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin'].map((d) => join(d, 'qemu-aarch64-static')).find(executable);
+}
+
 function vulkanLoader(): string | undefined {
   const dirs = [...TRIPLETS.flatMap((t) => [`/usr/lib/${t}`, `/lib/${t}`]), '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'];
   return dirs.map((d) => join(d, 'libvulkan.so.1')).find((f) => existsSync(f));
@@ -90,6 +99,11 @@ function check(name: CapabilityName): { available: boolean; reason: string } {
         ...(icd ? [] : [`SwiftShader's Vulkan driver ${SWIFTSHADER_ICD_PATH} (Debian package chromium)`]),
       ];
       return { available: false, reason: `no software WebGPU adapter for Dawn: missing ${missing.join(' and ')}` };
+    }
+    case 'arm64': {
+      const qemu = qemuAarch64(), node = existsSync(join(ARM64_ROOT, 'usr/bin/node'));
+      if (qemu && node) return { available: true, reason: `${qemu} and arm64 Node in ${ARM64_ROOT}` };
+      return { available: false, reason: `no arm64 Node to run: ${qemu ? '' : 'qemu-aarch64-static is missing (Debian package qemu-user-static); '}${node ? '' : `${ARM64_ROOT}/usr/bin/node is missing; `}\`${ARM64_SETUP}\` installs both` };
     }
     default:
       throw new Error(`unknown capability '${name as string}'`);
