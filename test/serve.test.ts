@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { loadModel, type Model } from '../src/runtime/node.js';
+import { EngineError, InputError } from '../src/runtime/errors.js';
+import { errorStatus } from '../src/runtime/protocol.js';
 import { InferenceServer } from '../src/runtime/serve.js';
 
 const MODEL = new URL('../models/cnn-mnist.edgeq', import.meta.url);
@@ -109,5 +111,59 @@ describe('edgeq serve', () => {
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
+  });
+
+  describe('engine threads and overload', () => {
+    const bytes = readFileSync(MODEL);
+    const post = (base: string, pixels: Uint8Array) => fetch(`${base}/v1/models/digits:predict`, { method: 'POST', body: pixels as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/octet-stream' } });
+
+    it('--threads 2: 400 requests, 32 in flight, each the engine\'s answer', async () => {
+      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 2, sources: new Map([['digits', bytes]]) });
+      const base = `http://127.0.0.1:${(await server.listen()).port}`;
+      try {
+        let next = 0;
+        await Promise.all(Array.from({ length: 32 }, async () => {
+          while (next < 400) {
+            const i = next++, n = 1 + (i % 4);
+            const pixels = digits.slice((i % 40) * 784, (i % 40 + n) * 784);
+            const res = await post(base, pixels);
+            expect(res.status).toBe(200);
+            expect((await res.json() as { predictions: number[][] }).predictions.flat().map(Math.fround)).toEqual(Array.from(reference.predict(pixels, { batch: n })));
+          }
+        }));
+        const metrics = await (await fetch(`${base}/metrics`)).json();
+        expect(metrics.threads).toBe(2);
+        expect(metrics.errors).toBe(0);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a full queue answers 429 with Retry-After, not a growing latency; the rest are answered', async () => {
+      // one engine thread, one item per engine call, at most 2 items waiting
+      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 1, sources: new Map([['digits', bytes]]), maxBatch: 1, maxQueue: 2, batchWaitMs: 0 });
+      const base = `http://127.0.0.1:${(await server.listen()).port}`;
+      try {
+        const results = await Promise.all(Array.from({ length: 48 }, async (_, i) => {
+          const res = await post(base, digits.slice((i % 40) * 784, (i % 40 + 1) * 784));
+          return { status: res.status, retry: res.headers.get('retry-after'), body: await res.json() as { error?: string } };
+        }));
+        const busy = results.filter((r) => r.status === 429), ok = results.filter((r) => r.status === 200);
+        console.log(`serve overload: 48 at once against 1 thread and a queue of 2: ${ok.length} answered, ${busy.length} told to retry`);
+        expect(busy.length + ok.length).toBe(48);
+        expect(busy.length).toBeGreaterThan(0);
+        expect(ok.length).toBeGreaterThanOrEqual(3);
+        expect(busy.every((r) => r.retry === '1' && /at capacity .* retry after a second/.test(r.body.error!))).toBe(true);
+        expect((await (await fetch(`${base}/metrics`)).json()).rejected).toBe(busy.length);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('status of a failure: an engine fault is a 500, refused input a 400', () => {
+      expect(errorStatus(new EngineError('E_ENGINE', 'the engine failed to run (status -3)'))).toBe(500);
+      expect(errorStatus(new InputError('E_INPUT_LENGTH', 'input has 3 values'))).toBe(400);
+      expect(errorStatus(new Error('anything unexpected'))).toBe(500);
+    });
   });
 });

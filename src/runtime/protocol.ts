@@ -20,7 +20,7 @@ export const PREDICT_PATH = /^\/v1\/models\/([^/:]+):predict$/;
 
 // An HTTP status and the message to send with it.
 export class ProtocolError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) { super(message); }
 }
 
 export interface PredictRequest { input: Float32Array | Uint8Array; items: number }

@@ -1,6 +1,8 @@
-// `edgeq serve`: an offline HTTP inference server for gateways (node:http, nothing
-// else). Requests to one model are batched: they queue for up to `batchWaitMs` or until
-// `maxBatch` items, then run as one engine call.
+// `edgeq serve`: an offline HTTP inference server for gateways (node:http and
+// node:worker_threads, nothing else). Requests to one model are batched: they queue for
+// up to `batchWaitMs` or until `maxBatch` items, then run as one engine call, in this
+// thread or (threads > 0) on the first free engine thread. A full queue answers 429 with
+// Retry-After; an engine fault is a 500, refused input a 400.
 //
 //   POST /v1/models/<name>:predict   the predict protocol (src/runtime/protocol.ts)
 //   GET  /health                     {"status": "ok", "models": [...]}
@@ -8,8 +10,13 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { EngineError } from './errors.js';
 import { errorStatus, parsePredictBody, predictResponse, PREDICT_PATH, ProtocolError } from './protocol.js';
 import type { Model } from './model.js';
+import type { WorkerJob, WorkerReply } from './serve-worker.js';
 
 export interface ServeOptions {
   port?: number;
@@ -18,29 +25,113 @@ export interface ServeOptions {
   maxBatch?: number; // default 64
   batchWaitMs?: number; // default 2
   topK?: number; // default 3
+  // engine instances in worker threads, each with every model (0: run in this thread, the
+  // default of the API; `edgeq serve` defaults to one per core). Needs the models' bytes.
+  threads?: number;
+  sources?: Map<string, Uint8Array>;
+  // items a model's queue may hold waiting for an engine; beyond it a request gets 429
+  // with Retry-After instead of a latency without bound (default 16 × maxBatch)
+  maxQueue?: number;
 }
 
 interface Pending { input: Float32Array | Uint8Array; items: number; resolve: (y: Float32Array) => void; reject: (e: unknown) => void }
 
-class Batcher {
-  private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  batches = 0;
-  constructor(private readonly model: Model, private readonly maxBatch: number, private readonly waitMs: number) {}
+// Where batches run: this thread (the models themselves), or a pool of worker threads.
+interface Executor {
+  idle(): boolean; // can take a batch now
+  run(name: string, input: Float32Array | Uint8Array, items: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
 
-  run(input: Float32Array | Uint8Array, items: number): Promise<Float32Array> {
+class InThread implements Executor {
+  constructor(private readonly models: Map<string, Model>) {}
+  idle() { return true; }
+  run(name: string, input: Float32Array | Uint8Array, items: number) {
+    try {
+      return Promise.resolve(this.models.get(name)!.predict(input, { batch: items }));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  async close() {}
+}
+
+// Engine instances in worker threads (serve-worker.ts): a batch goes to an idle one.
+class WorkerPool implements Executor {
+  private readonly free: Worker[] = [];
+  private readonly jobs = new Map<number, { resolve: (y: Float32Array) => void; reject: (e: unknown) => void; worker: Worker }>();
+  private nextId = 0;
+  onIdle = () => {};
+  private constructor(private readonly workers: Worker[]) {
+    for (const w of workers) {
+      w.on('message', (m: WorkerReply) => {
+        if (!('id' in m)) return;
+        const job = this.jobs.get(m.id)!;
+        this.jobs.delete(m.id);
+        this.free.push(job.worker);
+        if ('output' in m) job.resolve(m.output);
+        else job.reject(new ProtocolError(m.status, m.message));
+        this.onIdle();
+      });
+    }
+    this.free.push(...workers);
+  }
+
+  static async start(count: number, sources: Map<string, Uint8Array>): Promise<WorkerPool> {
+    // from source (tsx, vitest) the worker is TypeScript: it registers tsx's loader first
+    // (a development dependency; the package runs serve-worker.js)
+    const ts = import.meta.url.endsWith('.ts');
+    const file = new URL(ts ? './serve-worker.ts' : './serve-worker.js', import.meta.url);
+    const tsx = ts ? pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : '';
+    const source = ts ? new URL(`data:text/javascript,import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(file.href)});`) : file;
+    const workers = await Promise.all(Array.from({ length: count }, () => new Promise<Worker>((resolve, reject) => {
+      const w = new Worker(source, { workerData: { sources: [...sources] } });
+      w.once('message', (m: WorkerReply) => ('ready' in m ? resolve(w) : reject(new EngineError('E_WORKER', `an engine thread failed to start: ${'failed' in m ? m.failed : 'no reply'}`))));
+      w.once('error', reject);
+    })));
+    return new WorkerPool(workers);
+  }
+
+  idle() { return this.free.length > 0; }
+
+  run(name: string, input: Float32Array | Uint8Array, items: number): Promise<Float32Array> {
+    const worker = this.free.pop()!;
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, items, resolve, reject });
-      const queued = this.queue.reduce((a, p) => a + p.items, 0);
-      if (queued >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.waitMs);
+      this.jobs.set(id, { resolve, reject, worker });
+      worker.postMessage({ id, name, input, items } satisfies WorkerJob, [input.buffer as ArrayBuffer]);
     });
   }
 
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    while (this.queue.length) {
+  async close() { await Promise.all(this.workers.map((w) => w.terminate())); }
+}
+
+// One model's queue: requests wait up to `waitMs` or until `maxBatch` items, then run as
+// one engine call when an engine is free; more than `maxQueue` items waiting: 429.
+class Batcher {
+  private queue: Pending[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private due = false;
+  batches = 0;
+  constructor(private readonly name: string, private readonly model: Model, private readonly exec: Executor,
+    private readonly maxBatch: number, private readonly waitMs: number, private readonly maxQueue: number) {}
+
+  run(input: Float32Array | Uint8Array, items: number): Promise<Float32Array> {
+    if (this.queued + items > this.maxQueue) {
+      return Promise.reject(new ProtocolError(429, `the server is at capacity (${this.queued} items waiting for '${this.name}'): retry after a second`, { 'retry-after': '1' }));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, items, resolve, reject });
+      this.queued += items;
+      if (this.queued >= this.maxBatch) { this.due = true; this.flush(); }
+      else this.timer ??= setTimeout(() => { this.timer = undefined; this.due = true; this.flush(); }, this.waitMs);
+    });
+  }
+
+  // Starts batches while an engine is free (called again when one frees up).
+  flush(): void {
+    while (this.due && this.queue.length && this.exec.idle()) {
       // one engine call per input kind (pixels and reals cannot share a call)
       const kind = this.queue[0].input instanceof Uint8Array;
       const group: Pending[] = [];
@@ -51,19 +142,18 @@ class Batcher {
         items += p.items;
         return false;
       });
+      this.queued -= items;
+      if (!this.queue.length) { this.due = false; clearTimeout(this.timer); this.timer = undefined; }
       const per = this.model.inputShape.reduce((a, b) => a * b, 1);
       const out = this.model.outputShape.reduce((a, b) => a * b, 1);
       const input = kind ? new Uint8Array(items * per) : new Float32Array(items * per);
       let at = 0;
       for (const p of group) { input.set(p.input, at); at += p.input.length; }
-      try {
-        const y = this.model.predict(input, { batch: items });
-        this.batches++;
+      this.batches++;
+      this.exec.run(this.name, input, items).then((y) => {
         let row = 0;
         for (const p of group) { p.resolve(y.subarray(row * out, (row + p.items) * out)); row += p.items; }
-      } catch (e) {
-        for (const p of group) p.reject(e);
-      }
+      }, (e) => { for (const p of group) p.reject(e); });
     }
   }
 }
@@ -78,18 +168,30 @@ export class InferenceServer {
   private readonly latencies: number[] = []; // ring of the last 10,000, ms
   private requests = 0;
   private errors = 0;
+  private rejected = 0; // 429s
   private inFlight = 0;
   private closing = false;
-  private readonly o: Required<ServeOptions>;
+  private readonly o: Required<Omit<ServeOptions, 'sources'>> & Pick<ServeOptions, 'sources'>;
+  private exec: Executor | undefined;
 
   constructor(private readonly models: Map<string, Model>, options: ServeOptions = {}) {
-    this.o = { port: 8080, host: '127.0.0.1', maxBodyBytes: 4 << 20, maxBatch: 64, batchWaitMs: 2, topK: 3, ...options };
-    for (const [name, m] of models) this.batchers.set(name, new Batcher(m, this.o.maxBatch, this.o.batchWaitMs));
+    const maxBatch = options.maxBatch ?? 64;
+    this.o = { port: 8080, host: '127.0.0.1', maxBodyBytes: 4 << 20, maxBatch, batchWaitMs: 2, topK: 3, threads: 0, maxQueue: 16 * maxBatch, ...options };
+    if (this.o.threads > 0 && (!this.o.sources || [...models.keys()].some((n) => !this.o.sources!.has(n)))) {
+      throw new EngineError('E_SERVE_OPTIONS', 'threads > 0 needs { sources }: every model\'s .edgeq bytes, for the engine threads to load');
+    }
     this.server = createServer((req, res) => { void this.handle(req, res); });
     this.server.keepAliveTimeout = 5000;
   }
 
-  listen(): Promise<AddressInfo> {
+  // Starts the engine threads (if any), then listens.
+  async listen(): Promise<AddressInfo> {
+    if (!this.exec) {
+      const pool = this.o.threads > 0 ? await WorkerPool.start(this.o.threads, this.o.sources!) : undefined;
+      this.exec = pool ?? new InThread(this.models);
+      for (const [name, m] of this.models) this.batchers.set(name, new Batcher(name, m, this.exec, this.o.maxBatch, this.o.batchWaitMs, this.o.maxQueue));
+      if (pool) pool.onIdle = () => { for (const b of this.batchers.values()) b.flush(); };
+    }
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.o.port, this.o.host, () => resolve(this.server.address() as AddressInfo));
@@ -103,13 +205,14 @@ export class InferenceServer {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
     });
+    await this.exec?.close();
   }
 
   metrics() {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const batches = Object.fromEntries([...this.batchers].map(([n, b]) => [n, b.batches]));
     return {
-      requests: this.requests, errors: this.errors, inFlight: this.inFlight, batches,
+      requests: this.requests, errors: this.errors, rejected: this.rejected, inFlight: this.inFlight, threads: this.o.threads, batches,
       latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0, window: sorted.length },
       memory: { rss: process.memoryUsage().rss },
     };
@@ -141,7 +244,8 @@ export class InferenceServer {
       send(res, 200, predictResponse(name, model, await batcher.run(input, items), items, this.o.topK));
     } catch (e) {
       this.errors++;
-      send(res, errorStatus(e), { error: (e as Error).message });
+      if (e instanceof ProtocolError && e.status === 429) this.rejected++;
+      send(res, errorStatus(e), { error: (e as Error).message }, e instanceof ProtocolError ? e.headers : {});
     } finally {
       this.inFlight--;
       if (this.latencies.length >= 10000) this.latencies.shift();
@@ -150,10 +254,10 @@ export class InferenceServer {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

@@ -9,6 +9,8 @@
 // Exit codes: 0 success, 1 the model or input was rejected (the message says why),
 // 2 the command line was wrong.
 
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { EdgeqError } from '../errors.js';
 import { loadModelFile, type LayerInfo, type Model } from '../node.js';
 import { EDGEQ_VERSION } from '../version.js';
@@ -103,8 +105,11 @@ name without .edgeq:
                                    → {"predictions": [[…]], "top": [[{index, label, score}]]}
   GET  /health                     {"status": "ok", "models": [...]}
   GET  /metrics                    requests, errors, latency percentiles, batches, memory
-Concurrent requests to a model are batched into one engine call. SIGTERM or SIGINT
-stops accepting, finishes requests in flight, and exits 0.
+Concurrent requests to a model are batched into one engine call, run by the first free
+of --threads engine instances (worker threads, each with every model). When a model's
+queue is full the server answers 429 with Retry-After instead of letting latency grow;
+an engine fault is a 500, input the runtime refuses a 400. SIGTERM or SIGINT stops
+accepting, finishes requests in flight, and exits 0.
 
 options:
   --port N              default 8080 (0: any free port)
@@ -112,12 +117,14 @@ options:
   --max-batch N         items per engine call, default 64
   --batch-wait-ms N     how long a request waits for others, default 2
   --max-body BYTES      request size limit, default 4194304
+  --threads N           engine threads, default one per core (0: the server's own thread)
+  --max-queue N         items a model's queue holds before 429, default 16 × max-batch
   -h, --help            this help`;
 
 async function serve(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {
     port: { type: 'string' }, host: { type: 'string' }, 'max-batch': { type: 'string' }, 'batch-wait-ms': { type: 'string' },
-    'max-body': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'max-body': { type: 'string' }, threads: { type: 'string' }, 'max-queue': { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { io.out(SERVE_HELP); return 0; }
   if (positionals.length === 0) throw new UsageError('serve takes at least one model file');
@@ -130,17 +137,20 @@ async function serve(args: string[], io: Io): Promise<number> {
   const options = {
     port: num('port', values.port, 8080, 0), host: values.host ?? '127.0.0.1', maxBatch: num('max-batch', values['max-batch'], 64, 1),
     batchWaitMs: num('batch-wait-ms', values['batch-wait-ms'], 2, 0), maxBodyBytes: num('max-body', values['max-body'], 4 << 20, 1),
+    threads: num('threads', values.threads, availableParallelism(), 0), sources: new Map<string, Uint8Array>(),
   };
+  const maxQueue = values['max-queue'] === undefined ? undefined : num('max-queue', values['max-queue'], 0, 1);
   const { InferenceServer } = await import('../serve.js');
   const models = new Map<string, import('../model.js').Model>();
   for (const file of positionals) {
     const name = file.replace(/^.*[/\\]/, '').replace(/\.edgeq$/, '');
     if (models.has(name)) throw new UsageError(`two models are named '${name}'`);
-    models.set(name, await loadModelFile(file));
+    models.set(name, await loadModelFile(file)); // its errors name the file
+    options.sources.set(name, await readFile(file));
   }
-  const server = new InferenceServer(models, options);
+  const server = new InferenceServer(models, { ...options, ...(maxQueue ? { maxQueue } : {}) });
   const address = await server.listen();
-  io.out(`edgeq serve: ${[...models.keys()].join(', ')} on http://${address.address}:${address.port} (POST /v1/models/<name>:predict, GET /health, GET /metrics)`);
+  io.out(`edgeq serve: ${[...models.keys()].join(', ')} on http://${address.address}:${address.port}, ${options.threads ? `${options.threads} engine thread${options.threads > 1 ? 's' : ''}` : 'one thread'} (POST /v1/models/<name>:predict, GET /health, GET /metrics)`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       io.out(`${signal}: finishing requests in flight, then exiting`);
