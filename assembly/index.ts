@@ -35,9 +35,14 @@ export {
 export { activation_f32_ref, activation_f32_x4, softmax_s8_f32 } from "./kernels/activation";
 export { peak_dot_i16x8 } from "./peak";
 
-// 1 in the SIMD build, 0 in the scalar build.
+// 1 in the SIMD and relaxed-SIMD builds, 0 in the scalar build.
 export function engine_simd(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+// 1 in the relaxed-SIMD build (gemm on i32x4.relaxed_dot_i8x16_i7x16_add_s), else 0.
+export function engine_relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
 export {

@@ -29,7 +29,7 @@ describe('arm64 (V8 for arm64 under qemu-user)', () => {
       const bundle = join(dir, 'sweep.mjs');
       await esbuild.build({ entryPoints: [join(root, 'test/arm64/sweep.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node18', outfile: bundle, logLevel: 'error' });
       const models = [join(root, 'models'), join(root, 'models/edge')].flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.edgeq')).map((f) => join(d, f)));
-      const arg = JSON.stringify({ simd: engineFile('simd'), scalar: engineFile('scalar'), models });
+      const arg = JSON.stringify({ builds: { simd: engineFile('simd'), scalar: engineFile('scalar') }, models });
       const x86 = JSON.parse((await run(process.execPath, [bundle, arg], { maxBuffer: 1 << 24 })).stdout);
       const arm = JSON.parse((await run(qemuAarch64()!, [join(ARM64_ROOT, 'usr/bin/node'), bundle, arg], {
         env: { ...process.env, QEMU_LD_PREFIX: ARM64_ROOT }, maxBuffer: 1 << 24, timeout: 600_000,

@@ -46,7 +46,7 @@ describe('the runtime package', () => {
     copyFileSync(join(root, 'models/cnn-mnist.edgeq'), join(app, 'cnn-mnist.edgeq'));
   }, 240_000);
 
-  it('installs with zero dependencies, under 320 KB', () => {
+  it('installs with zero dependencies, under 400 KB', () => {
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.peerDependencies ?? {}).toEqual({});
@@ -55,10 +55,11 @@ describe('the runtime package', () => {
     const files = filesUnder(installed);
     const bytes = files.reduce((a, f) => a + f.bytes, 0);
     console.log(`runtime package: ${files.length} files, ${(bytes / KB).toFixed(1)} KB installed`);
-    // the budget: two engines (SIMD 62 KB, scalar 45 KB), the single-file web bundle with
-    // the engine inlined (71 KB), the runtime's JS and types (95 KB), README.md (33 KB):
-    // 318 KB with the sequence ops (gru, conv1d, 1-D pools); was 300 KB before them
-    expect(bytes).toBeLessThan(320 * KB);
+    // the budget: three engines (SIMD 62 KB, scalar 45 KB, relaxed SIMD 63 KB), the
+    // single-file web bundle with the engine inlined (72 KB), the runtime's JS and types
+    // (about 100 KB), README.md (35 KB): 390 KB; 300 KB before the sequence ops and the
+    // relaxed build
+    expect(bytes).toBeLessThan(400 * KB);
     // what ships: no toolchain, no TF.js, no tests
     expect(files.some((f) => /toolchain|tfjs|[\\/]test[\\/]/.test(f.path.slice(installed.length)))).toBe(false);
   });

@@ -20,8 +20,21 @@
 // is a pure int8 dot product and padded k lanes (zero weights) contribute nothing.
 //
 // Over-read: every row of A is read for Kp bytes, i.e. up to 7 bytes past column K
-// (past the end of A for the last row). Callers give A MEM_SLACK spare bytes.
-// The scalar build (no SIMD) runs the same packed layouts with scalar arithmetic.
+// (past the end of A for the last row; 15 in the relaxed build). Callers give A
+// MEM_SLACK spare bytes. The scalar build (no SIMD) runs the same packed layouts with
+// scalar arithmetic.
+//
+// The relaxed-SIMD build (asconfig target "relaxed") adds a third microkernel for K ≥ 16:
+//   gemm 1x4c16 relaxed: i32x4.relaxed_dot_i8x16_i7x16_add_s, whose result every engine
+//               agrees on when its second operand is in [0, 127]. Each weight w in
+//               [−127, 127] is split into w⁺ = max(w, 0) and w⁻ = max(−w, 0), and
+//               a·w = a·w⁺ − a·w⁻: the same integers as the other kernels (tract does
+//               this on wasm). Pairwise sums of two products stay within i16.
+//   c16 W: block (g, b) at (g · Kp/16 + b) · 128 bytes: channels 4g..4g+3 with
+//          k = 16b..16b+15, the w⁺ plane (4 × 16 bytes) then the w⁻ plane
+//          (Kp = K rounded up to 16). A matrix holding −128 (outside the contract's
+//          [−127, 127], whose w⁻ would not fit 7 bits) keeps the c8 layout and
+//          kernel; the word after the weights says which (RELAXED_C16 or 0).
 
 import { MAGIC_BITS, quant_multiplier, requantize, requantize4 } from "../quant";
 
@@ -35,8 +48,18 @@ const C2_MAX_K: i32 = 15;
 
 export function gemm_packed_size(n: i32, k: i32): usize {
   const np = <usize>roundUp(n, 8);
-  const w = k <= C2_MAX_K ? np * <usize>roundUp(k, 2) * 2 : np * <usize>roundUp(k, 8);
-  return np * 8 + w;
+  if (k <= C2_MAX_K) return np * 8 + np * <usize>roundUp(k, 2) * 2;
+  // relaxed: room for the c16 planes and the layout word
+  if (ASC_FEATURE_RELAXED_SIMD) return np * 8 + np * <usize>roundUp(k, 16) * 2 + 16;
+  return np * 8 + np * <usize>roundUp(k, 8);
+}
+
+const RELAXED_C16: i32 = 1;
+
+// The relaxed build's layout word of a K ≥ 16 matrix (after its c16-sized weights).
+// @ts-ignore: decorator
+@inline function relaxedLayout(packed: usize, n: i32, k: i32): usize {
+  return packed + gemm_packed_size(n, k) - 16;
 }
 
 // Where the per-channel multipliers of a packed matrix with n channels start.
@@ -78,6 +101,25 @@ export function gemm_pack(
     store<f32>(packed + (<usize>np << 2) + (<usize>oc << 2),
       quant_multiplier(inScale, load<f32>(wscale + (<usize>oc << 2)), outScale));
   }
+  if (ASC_FEATURE_RELAXED_SIMD) if (k > C2_MAX_K) packRelaxed(w, n, k, pw, relaxedLayout(packed, n, k));
+}
+
+// The relaxed build: the c8 weights just written become the w⁺ / w⁻ planes of the c16
+// layout, unless the matrix holds −128.
+function packRelaxed(w: usize, n: i32, k: i32, pw: usize, layout: usize): void {
+  const total = <usize>n * <usize>k;
+  for (let i: usize = 0; i < total; i++) if (load<i8>(w + i) == -128) return; // stays c8
+  const np = roundUp(n, 8), kb = roundUp(k, 16) >> 4;
+  memory.fill(pw, 0, <usize>np * <usize>roundUp(k, 16) * 2);
+  for (let oc = 0; oc < n; oc++) {
+    for (let kk = 0; kk < k; kk++) {
+      const v = <i32>load<i8>(w + <usize>oc * <usize>k + kk);
+      const at = pw + <usize>(((oc >> 2) * kb + (kk >> 4)) * 128 + (oc & 3) * 16 + (kk & 15));
+      store<i8>(at, max(v, 0));
+      store<i8>(at, max(-v, 0), 64);
+    }
+  }
+  store<i32>(layout, RELAXED_C16);
 }
 
 // Sums each of four i32x4 accumulators: [Σc0, Σc1, Σc2, Σc3].
@@ -119,6 +161,7 @@ export function gemm_s8(
 ): void {
   if (ASC_FEATURE_SIMD) {
     if (k <= C2_MAX_K) gemm_2x8c2_simd(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
+    else if (ASC_FEATURE_RELAXED_SIMD && load<i32>(relaxedLayout(packed, n, k)) == RELAXED_C16) gemm_1x4c16_relaxed(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
     else gemm_2x4c8_simd(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
   } else {
     gemm_scalar(m, n, k, a, lda, packed, c, ldc, stage, zp, qmin, qmax);
@@ -195,6 +238,54 @@ export function gemm_s8(
       const bias = v128.load(packed + (<usize>g << 2));
       const mult = v128.load(multBase + (<usize>g << 2));
       storeTile(i32x4.add(hsum4(acc0, acc1, acc2, acc3), bias), c0 + <usize>g * esize, min(4, n - g), stage, mult, magic, lo, hi);
+    }
+  }
+}
+
+// One row of A against channels 4g..4g+3 over the c16 blocks: [Σc0, Σc1, Σc2, Σc3].
+// @ts-ignore: decorator
+@inline function relaxedRow4(pa: usize, pw: usize, kb: i32): v128 {
+  let p0 = i32x4.splat(0), p1 = i32x4.splat(0), p2 = i32x4.splat(0), p3 = i32x4.splat(0);
+  let n0 = i32x4.splat(0), n1 = i32x4.splat(0), n2 = i32x4.splat(0), n3 = i32x4.splat(0);
+  for (let i = 0; i < kb; i++) {
+    const x = v128.load(pa);
+    p0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw), p0);
+    p1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw, 16), p1);
+    p2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw, 32), p2);
+    p3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw, 48), p3);
+    n0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw, 64), n0);
+    n1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw, 80), n1);
+    n2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw, 96), n2);
+    n3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(pw, 112), n3);
+    pa += 16;
+    pw += 128;
+  }
+  return i32x4.sub(hsum4(p0, p1, p2, p3), hsum4(n0, n1, n2, n3));
+}
+
+// @ts-ignore: decorator
+@inline function gemm_1x4c16_relaxed(
+  m: i32, n: i32, k: i32, a: usize, lda: i32, packed: usize,
+  c: usize, ldc: i32, stage: i32, zp: i32, qmin: i32, qmax: i32,
+): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const np = roundUp(n, 8);
+    const kb = roundUp(k, 16) >> 4;
+    const multBase = packed + (<usize>np << 2);
+    const wBase = packed + (<usize>np << 3);
+    const esize: usize = stage == GEMM_OUT_S32 ? 4 : 1;
+    const magic = i32x4.splat(MAGIC_BITS - zp);
+    const lo = f32x4.splat(<f32>(qmin - zp));
+    const hi = f32x4.splat(<f32>(qmax - zp));
+    for (let row = 0; row < m; row++) {
+      const a0 = a + <usize>row * <usize>lda;
+      const c0 = c + <usize>row * <usize>ldc * esize;
+      for (let g = 0; g < n; g += 4) {
+        const acc = relaxedRow4(a0, wBase + (<usize>(g * kb) << 5), kb);
+        const bias = v128.load(packed + (<usize>g << 2));
+        const mult = v128.load(multBase + (<usize>g << 2));
+        storeTile(i32x4.add(acc, bias), c0 + <usize>g * esize, min(4, n - g), stage, mult, magic, lo, hi);
+      }
     }
   }
 }

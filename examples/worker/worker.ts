@@ -8,8 +8,10 @@
 //                                        {"model", "predictions", "top"}; <name> is the
 //                                        model's name (cnn-mnist for the shipped one)
 //   GET  /health                         {"status": "ok", "model": ..., "build": ...}
-// ?build=scalar runs the engine build for hosts without wasm SIMD (workerd has SIMD).
+// ?build=scalar runs the engine build for hosts without wasm SIMD (workerd has SIMD);
+// ?build=relaxed the relaxed-SIMD build (workerd validates it; the same results).
 
+import relaxedEngine from '../../build/edgeq.relaxed.wasm';
 import scalarEngine from '../../build/edgeq.scalar.wasm';
 import simdEngine from '../../build/edgeq.simd.wasm';
 import modelBytes from '../../models/cnn-mnist.edgeq';
@@ -24,9 +26,10 @@ const json = (status: number, body: unknown) => new Response(JSON.stringify(body
 export default {
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const build = url.searchParams.get('build') === 'scalar' ? 'scalar' : 'simd';
+    const asked = url.searchParams.get('build');
+    const build = asked === 'scalar' || asked === 'relaxed' ? asked : 'simd';
     if (!models.has(build)) {
-      const engine = (build === 'simd' ? simdEngine : scalarEngine) as unknown as WebAssembly.Module;
+      const engine = ({ simd: simdEngine, scalar: scalarEngine, relaxed: relaxedEngine })[build] as unknown as WebAssembly.Module;
       models.set(build, loadModel(new Uint8Array(modelBytes as unknown as ArrayBuffer), { engine }));
     }
     const m = await models.get(build)!;

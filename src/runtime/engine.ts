@@ -1,11 +1,12 @@
 // Instantiates the engine .wasm (it has no imports) and types its exports.
 // No Node or npm dependency: runs in any JavaScript host with WebAssembly.
 
-export type EngineBuild = 'simd' | 'scalar';
+export type EngineBuild = 'simd' | 'scalar' | 'relaxed';
 
 export interface EngineExports {
   memory: WebAssembly.Memory;
   engine_simd(): number;
+  engine_relaxed(): number;
   mem_alloc(size: number): number;
   mem_reset(): void;
   mem_used(): number;
@@ -161,6 +162,17 @@ const SIMD_PROBE = new Uint8Array([
 
 export function simdSupported(): boolean {
   return WebAssembly.validate(SIMD_PROBE);
+}
+
+// The same with i32x4.relaxed_dot_i8x16_i7x16_add_s: validates where the engine has the
+// final relaxed-SIMD opcodes (Chromium 114+, workerd; Node 20 only behind a flag).
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 147, 2, 11,
+]);
+
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(RELAXED_PROBE);
 }
 
 export async function instantiateEngine(source: BufferSource | WebAssembly.Module): Promise<EngineExports> {

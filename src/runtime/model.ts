@@ -6,13 +6,13 @@ import * as F from '../../assembly/format.js';
 import type { EngineExports } from './engine.js';
 import { topClasses, type Classification } from './classes.js';
 import { ALPHA_ACTIVATIONS, FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, OPS, PADDING, RNN_DIRECTION, type FloatActivation, type OpSpec, type RnnDirection } from './codes.js';
-import { simdSupported } from './engine.js';
+import { relaxedSimdSupported, simdSupported } from './engine.js';
 import { flattenInput, sequenceNote } from './input.js';
 import {
   DisposedError, EdgeqError, EngineError, InputError, ModelFormatError, UnsupportedOpError, UnsupportedVersionError,
 } from './errors.js';
 
-export type EngineBuildName = 'simd' | 'scalar';
+export type EngineBuildName = 'simd' | 'scalar' | 'relaxed';
 // Where the engine .wasm comes from: its bytes, a compiled module, or a function
 // returning either for the build edgeq chose.
 export type EngineSource =
@@ -22,6 +22,9 @@ export type EngineSource =
 export interface LoadOptions {
   engine?: EngineSource;
   // 'auto' (default): SIMD where this JavaScript engine validates it, else scalar.
+  // 'relaxed' (opt-in): the relaxed-SIMD engine, the same results bit for bit; refused
+  // where WebAssembly.validate refuses relaxed SIMD. 'auto' does not choose it: no
+  // platform measured here runs it faster (x86 V8 lowers its dot to three instructions).
   build?: EngineBuildName | 'auto';
 }
 
@@ -431,7 +434,10 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ArrayBufferVi
     throw new EngineError('E_ENGINE_MISSING', 'no engine given: pass { engine } (the .wasm bytes, a WebAssembly.Module, or a loader) or import edgeq from its Node or browser entry');
   }
   // only a loader function can choose; bytes and modules are the build they are
-  const build: EngineBuildName = options.build === 'simd' || options.build === 'scalar' ? options.build
+  if (options.build === 'relaxed' && !relaxedSimdSupported()) {
+    throw new EngineError('E_ENGINE_BUILD', "build 'relaxed' needs relaxed SIMD, which this JavaScript engine refuses (WebAssembly.validate): use build 'simd' or 'auto'");
+  }
+  const build: EngineBuildName = options.build === 'simd' || options.build === 'scalar' || options.build === 'relaxed' ? options.build
     : simdSupported() ? 'simd' : 'scalar';
   const pool = await poolFor(engineSource, build);
   const e = await acquire(pool);
@@ -442,7 +448,7 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ArrayBufferVi
     new Uint8Array(e.memory.buffer, at, bytes.length).set(bytes);
     const status = e.model_load(at, bytes.length);
     if (status !== 0) throw loadError(status, e, bytes);
-    return new Model(pool, e, e.engine_simd() ? 'simd' : 'scalar', bytes.length);
+    return new Model(pool, e, e.engine_relaxed?.() ? 'relaxed' : e.engine_simd() ? 'simd' : 'scalar', bytes.length);
   } catch (err) {
     release(pool, e);
     throw err;

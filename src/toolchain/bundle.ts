@@ -32,8 +32,8 @@ export async function buildBundles(outDir = join(root, 'dist', 'web')): Promise<
       },
     }],
   });
-  for (const b of ['simd', 'scalar']) copyFileSync(join(root, 'build', `edgeq.${b}.wasm`), join(outDir, `edgeq.${b}.wasm`));
-  const sizes = ['edgeq.js', 'edgeq.inline.js', 'edgeq.simd.wasm', 'edgeq.scalar.wasm'].map((file) => {
+  for (const b of ['simd', 'scalar', 'relaxed']) copyFileSync(join(root, 'build', `edgeq.${b}.wasm`), join(outDir, `edgeq.${b}.wasm`));
+  const sizes = ['edgeq.js', 'edgeq.inline.js', 'edgeq.simd.wasm', 'edgeq.scalar.wasm', 'edgeq.relaxed.wasm'].map((file) => {
     const bytes = readFileSync(join(outDir, file));
     return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   });
