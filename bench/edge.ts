@@ -31,7 +31,7 @@ import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { EDGE_MODELS, edgeInputs, floatFiles, SEEDS } from '../models/edge-architectures.js';
 import { edgeFloatModel } from '../models/make-edge.js';
 import { floatOnnxGraph, type OnnxVariant } from './onnx.js';
-import { stat, timeInterleaved, type Stat } from './timing.js';
+import { dotPeakGmacs, stat, timeInterleaved, type Stat } from './timing.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) { console.log('usage: npx tsx bench/edge.ts [--quick] [--json FILE]'); process.exit(0); }
@@ -105,9 +105,7 @@ function toNchw(x: Float32Array, [h, w, c]: number[]): Float32Array {
 await tf.setBackend('wasm');
 tf.enableProdMode();
 ort.env.wasm.numThreads = 1;
-const engine = await loadEngine('simd');
-const peakOf = () => { const n = 200_000, s = performance.now(); engine.peak_dot_i16x8(n, 3); return (n * 12 * 8) / ((performance.now() - s) / 1000) / 1e9; };
-const peak = Math.max(peakOf(), peakOf(), peakOf());
+const peak = dotPeakGmacs(await loadEngine('simd'));
 
 type Runtimes = Record<'simd' | 'scalar' | 'tfjsWasm' | 'ortWasm', Stat>;
 const rows = [];

@@ -19,7 +19,7 @@ import { loadEngine, loadModel, type Model } from '../src/runtime/node.js';
 import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
 import { floatOnnxSequence } from './onnx.js';
-import { timeInterleaved, type Stat } from './timing.js';
+import { dotPeakGmacs, timeInterleaved, type Stat } from './timing.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) { console.log('usage: npx tsx bench/sequence.ts [--quick] [--json FILE]'); process.exit(0); }
@@ -36,9 +36,7 @@ const MODELS = [
 await tf.setBackend('wasm');
 tf.enableProdMode();
 ort.env.wasm.numThreads = 1;
-const engine = await loadEngine('simd');
-const peakOf = () => { const n = 200_000, s = performance.now(); engine.peak_dot_i16x8(n, 3); return (n * 12 * 8) / ((performance.now() - s) / 1000) / 1e9; };
-const peak = Math.max(peakOf(), peakOf(), peakOf());
+const peak = dotPeakGmacs(await loadEngine('simd'));
 
 type Runtimes = Record<'simd' | 'scalar' | 'tfjsWasm' | 'ortWasm', Stat>;
 const rows = [];

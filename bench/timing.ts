@@ -21,3 +21,11 @@ export async function timeInterleaved(calls: ((k: number) => unknown)[], count: 
   }
   return times.map(stat);
 }
+
+// The i32x4.dot_i16x8_s peak of this engine in GMAC/s (assembly/peak.ts: operands in
+// registers, 12 dots of 8 MACs per iteration), the best of three: the int8 bound of a
+// model is its MACs at this rate (bench/edge.ts, bench/sequence.ts).
+export function dotPeakGmacs(engine: { peak_dot_i16x8(iterations: number, seed: number): unknown }): number {
+  const once = () => { const n = 200_000, s = performance.now(); engine.peak_dot_i16x8(n, 3); return (n * 12 * 8) / ((performance.now() - s) / 1000) / 1e9; };
+  return Math.max(once(), once(), once());
+}

@@ -6,35 +6,29 @@
 // activation (ACT_F_SIGMOID, ACT_F_HARD_SIGMOID), direction (RNN_*), reset_after (0 / 1:
 // Keras' default; TF.js's GRU is 0). The state stays in float.
 
-import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, DTYPE_FLOAT32, DTYPE_INT8, RNN_BACKWARD_ALIGNED } from "../format";
+import { DTYPE_FLOAT32, DTYPE_INT8 } from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import {
-  E_MEMORY, E_OP, E_TENSOR, OK, R_FIELD, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_FIELD20,
-  U_WEIGHTS, buf, channelScalesPtr, isChannelWeights, constData, decodeNew, dim, elems, fail, finite, isConstant, opActivation, opBias,
-  opField20, opInput, opOutput, opWeights, packedOf, param, rank, scaleOf, scratch, setMacs, setPacked, unused, zeroOf,
+  E_MEMORY, E_OP, OK, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_FIELD20, U_WEIGHTS,
+  buf, channelScalesPtr, isChannelWeights, constData, decodeNew, dim, elems, fail, isConstant, opActivation, opBias,
+  opField20, opInput, opOutput, opWeights, packedOf, param, rank, scaleOf, scratch, setPacked, unused, zeroOf,
 } from "../model/context";
 import { gru_pack, gru_packed_size, gru_s8_gemm, gru_scratch_size } from "../kernels/gru";
+import { checkRecurrent } from "./lstm";
 
 export function check(o: i32): i32 {
   const s = unused(o, U_WEIGHTS | U_BIAS | U_FIELD20 | U_ACTIVATION, 4);
   if (s != OK) return s;
-  const x = opInput(o), y = opOutput(o), w = opWeights(o), rw = opField20(o), b = opBias(o);
+  const x = opInput(o), w = opWeights(o), rw = opField20(o), b = opBias(o);
   const resetAfter = param(o, 3);
   if (resetAfter != 0 && resetAfter != 1) return fail(E_OP, o, R_PARAM);
   if (rank(x) != 2 || !isConstant(w, DTYPE_INT8, 2) || !isConstant(rw, DTYPE_INT8, 2) || !isConstant(b, DTYPE_FLOAT32, 1 + resetAfter)) return fail(E_OP, o, R_TENSOR_REF);
   if (!isChannelWeights(w, 2) || !isChannelWeights(rw, 2)) return fail(E_OP, o, R_QUANT);
-  const steps = dim(x, 0), feat = dim(x, 1), n = dim(w, 0);
+  const feat = dim(x, 1), n = dim(w, 0);
   const units = n / 3;
   if (n % 3 != 0 || dim(w, 1) != feat || dim(rw, 0) != n || dim(rw, 1) != units) return fail(E_OP, o, R_SHAPE);
   if (resetAfter ? !(dim(b, 0) == 2 && dim(b, 1) == n) : dim(b, 0) != n) return fail(E_OP, o, R_SHAPE);
-  const act = opActivation(o), seq = param(o, 0), rec = param(o, 1);
-  if (act != ACT_F_RELU && act != ACT_F_TANH) return fail(E_OP, o, R_PARAM);
-  if ((seq != 0 && seq != 1) || (rec != ACT_F_SIGMOID && rec != ACT_F_HARD_SIGMOID)) return fail(E_OP, o, R_PARAM);
-  if (<u32>param(o, 2) > <u32>RNN_BACKWARD_ALIGNED) return fail(E_OP, o, R_PARAM);
-  if (seq == 1 ? !(rank(y) == 2 && dim(y, 0) == steps && dim(y, 1) == units) : !(rank(y) == 1 && dim(y, 0) == units)) return fail(E_OP, o, R_SHAPE);
-  const bp = constData(b);
-  for (let i = 0; i < elems(b); i++) if (!finite(load<f32>(bp + (<usize>i << 2)))) return fail(E_TENSOR, b, R_FIELD);
-  return setMacs(o, <u64>steps * <u64>n * <u64>(feat + units));
+  return checkRecurrent(o, units);
 }
 
 export function prepare(o: i32): i32 {
