@@ -1,30 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { prepareGru, type GruSpec } from './helpers/kernels.js';
+import { prepareGru } from './helpers/kernels.js';
 import {
   BUILDS, dequantize, firstMismatch, heapFor, quantFor, quantize, quantizeRows,
   randomFloat, randomInt8, rng,
 } from './helpers/quant.js';
 import { tfCpu } from './helpers/tf.js';
 import type { RnnDirection } from '../src/runtime/codes.js';
-import { gruFloat } from './helpers/recurrent.js';
+import { gruFloat, randomRecurrentSpec } from './helpers/recurrent.js';
 
 type Act = 'relu' | 'tanh';
 type RecAct = 'sigmoid' | 'hardSigmoid';
 const DIRECTIONS: RnnDirection[] = ['forward', 'backward', 'backwardAligned'];
 
-function randomSpec(r: () => number, p: Pick<GruSpec, 'batch' | 'steps' | 'features' | 'units' | 'activation' | 'recurrentActivation' | 'returnSequences' | 'resetAfter' | 'direction'>): GruSpec {
-  const n = 3 * p.units;
-  return {
-    ...p,
-    input: { scale: 0.02, zeroPoint: Math.floor(r() * 256) - 128 },
-    output: { scale: 0.01 + r() * 0.05, zeroPoint: Math.floor(r() * 256) - 128 },
-    kernel: randomInt8(r, n * p.features, -127, 127),
-    kernelScales: Float32Array.from({ length: n }, () => 0.001 + 0.01 * r()),
-    recurrent: randomInt8(r, n * p.units, -127, 127),
-    recurrentScales: Float32Array.from({ length: n }, () => 0.001 + 0.01 * r()),
-    bias: randomFloat(r, n * (p.resetAfter ? 2 : 1), -0.5, 0.5),
-  };
-}
 
 describe.each(BUILDS)('GRU on the %s build', (build) => {
   it('one step by hand, both reset_after settings', async () => {
@@ -80,7 +67,7 @@ describe.each(BUILDS)('GRU on the %s build', (build) => {
       for (const units of [1, 3, 4, 5, 8, 17, 64]) {
         for (const [batch, steps] of [[1, 1], [1, 5], [2, 3], [3, 4]]) {
           for (const resetAfter of [false, true]) {
-            const s = randomSpec(r, {
+            const s = randomRecurrentSpec(r, {
               batch, steps, features, units, resetAfter,
               activation: cases % 2 ? 'relu' : 'tanh',
               recurrentActivation: (cases >> 1) % 2 ? 'hardSigmoid' : 'sigmoid',

@@ -4,21 +4,8 @@ import {
   BUILDS, dequantize, firstMismatch, heapFor, quantFor, quantize, quantizeRows,
   randomFloat, randomInt8, rng,
 } from './helpers/quant.js';
+import { randomRecurrentSpec } from './helpers/recurrent.js';
 import { tfCpu } from './helpers/tf.js';
-
-function randomSpec(r: () => number, p: Pick<LstmSpec, 'batch' | 'steps' | 'features' | 'units' | 'activation' | 'recurrentActivation' | 'returnSequences' | 'direction'>): LstmSpec {
-  const n = 4 * p.units;
-  return {
-    ...p,
-    input: { scale: 0.02, zeroPoint: Math.floor(r() * 256) - 128 },
-    output: { scale: 0.01 + r() * 0.05, zeroPoint: Math.floor(r() * 256) - 128 },
-    kernel: randomInt8(r, n * p.features, -127, 127),
-    kernelScales: Float32Array.from({ length: n }, () => 0.001 + 0.01 * r()),
-    recurrent: randomInt8(r, n * p.units, -127, 127),
-    recurrentScales: Float32Array.from({ length: n }, () => 0.001 + 0.01 * r()),
-    bias: randomFloat(r, n, -0.5, 0.5),
-  };
-}
 
 describe.each(BUILDS)('LSTM on the %s build', (build) => {
   it('one step by hand: h = o·tanh(i·g) with zero weights on x', async () => {
@@ -69,7 +56,7 @@ describe.each(BUILDS)('LSTM on the %s build', (build) => {
     for (const features of [1, 3, 8, 9, 28]) {
       for (const units of [1, 3, 4, 5, 8, 17, 64]) {
         for (const [batch, steps] of [[1, 1], [1, 5], [2, 3], [3, 4]]) {
-          const s = randomSpec(r, {
+          const s = randomRecurrentSpec(r, {
             batch, steps, features, units,
             activation: cases % 2 ? 'relu' : 'tanh',
             recurrentActivation: (cases >> 1) % 2 ? 'hardSigmoid' : 'sigmoid',

@@ -1,4 +1,26 @@
 import type { RnnDirection } from '../../src/runtime/codes.js';
+import type { GruSpec, LstmSpec } from './kernels.js';
+import { randomFloat, randomInt8 } from './quant.js';
+
+type Shape = Pick<LstmSpec, 'batch' | 'steps' | 'features' | 'units' | 'activation' | 'recurrentActivation' | 'returnSequences' | 'direction'>;
+
+// Random int8 weights and quantization for an LSTM (4 gates) or a GRU (3 gates, its bias
+// doubled with resetAfter), as the kernels' sweeps use them.
+export function randomRecurrentSpec(r: () => number, p: Shape): LstmSpec;
+export function randomRecurrentSpec(r: () => number, p: Shape & { resetAfter: boolean }): GruSpec;
+export function randomRecurrentSpec(r: () => number, p: Shape & { resetAfter?: boolean }): LstmSpec | GruSpec {
+  const n = ('resetAfter' in p ? 3 : 4) * p.units;
+  return {
+    ...p,
+    input: { scale: 0.02, zeroPoint: Math.floor(r() * 256) - 128 },
+    output: { scale: 0.01 + r() * 0.05, zeroPoint: Math.floor(r() * 256) - 128 },
+    kernel: randomInt8(r, n * p.features, -127, 127),
+    kernelScales: Float32Array.from({ length: n }, () => 0.001 + 0.01 * r()),
+    recurrent: randomInt8(r, n * p.units, -127, 127),
+    recurrentScales: Float32Array.from({ length: n }, () => 0.001 + 0.01 * r()),
+    bias: randomFloat(r, n * (p.resetAfter ? 2 : 1), -0.5, 0.5),
+  };
+}
 
 // Keras' GRU cell in plain float64, from its documented equations (gates z, r, h; weights
 // [3U][F] and [3U][U] as the engine stores them): the reference where TF.js has no cell

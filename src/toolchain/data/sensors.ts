@@ -61,9 +61,7 @@ export function forecastSeries(n: number, seed: number): ForecastWindows {
 // a long stream stays in the range the windows span, where a slope would leave it.
 export function forecastStream(length: number, seed: number): Float32Array {
   const r = rng(seed), g = gaussian(r);
-  const sines = Array.from({ length: 3 }, () => ({ omega: (2 * Math.PI) / (6 * 8 ** r()), amplitude: 0.2 + 0.8 * r(), phase: 2 * Math.PI * r() }));
-  const total = (0.5 + r()) / sines.reduce((a, s) => a + s.amplitude, 0);
-  for (const s of sines) s.amplitude *= total;
+  const sines = drawSines(r, 3);
   const level = r() - 0.5, sigma = 0.03 + 0.05 * r();
   const out = new Float32Array(length);
   let drift = 0;
@@ -76,14 +74,18 @@ export function forecastStream(length: number, seed: number): Float32Array {
   return out;
 }
 
-// One series of the recipe above, drawing from r and g in a fixed order.
-function sensorSeries(r: () => number, g: () => number, length: number): Float32Array {
-  const sines = Array.from({ length: 2 + Math.floor(r() * 2) }, () => ({
-    omega: (2 * Math.PI) / (6 * 8 ** r()), amplitude: 0.2 + 0.8 * r(), phase: 2 * Math.PI * r(),
-  }));
-  // the amplitudes share a total of 0.5–1.5, as a sensor's reading spans its range
+// `count` sines: periods 6–48 steps (log-uniform), random phases, amplitudes that share a
+// total of 0.5–1.5, as a sensor's reading spans its range.
+function drawSines(r: () => number, count: number): { omega: number; amplitude: number; phase: number }[] {
+  const sines = Array.from({ length: count }, () => ({ omega: (2 * Math.PI) / (6 * 8 ** r()), amplitude: 0.2 + 0.8 * r(), phase: 2 * Math.PI * r() }));
   const total = (0.5 + r()) / sines.reduce((a, s) => a + s.amplitude, 0);
   for (const s of sines) s.amplitude *= total;
+  return sines;
+}
+
+// One series of the recipe above, drawing from r and g in a fixed order.
+function sensorSeries(r: () => number, g: () => number, length: number): Float32Array {
+  const sines = drawSines(r, 2 + Math.floor(r() * 2));
   const level = 2 * r() - 1, slope = 0.01 * g(), sigma = 0.03 + 0.05 * r();
   const out = new Float32Array(length);
   let walk = 0;
