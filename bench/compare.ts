@@ -29,8 +29,8 @@ import { loadDataset, take, type Dataset } from '../src/toolchain/data/datasets.
 import { engineFile, loadModel } from '../src/runtime/node.js';
 import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
 import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
-import { quantizeGraph } from '../src/toolchain/convert/quantize.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
+import { CASES, denseInt8, protocol } from './cases.js';
 import { floatOnnx, int8Onnx, INT8_LAYOUTS, type OnnxVariant } from './onnx.js';
 import { stat, timeInterleaved, type Stat } from './timing.js';
 import { accuracy, argmaxRows } from '../src/runtime/classes.js';
@@ -43,17 +43,7 @@ if (args.includes('--help')) {
 const quick = args.includes('--quick');
 const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const root = new URL('..', import.meta.url).pathname;
-// the one timing protocol: warm-up calls per runtime, then timed calls in rounds
-const T = quick
-  ? { warmup: 20, runs1: 200, runs64: 20, rounds: 4, cold: 3 }
-  : { warmup: 50, runs1: 1000, runs64: 100, rounds: 10, cold: 7 };
-
-interface Case { name: string; edgeq: string; float: string; data: string; shape: number[]; int8: boolean }
-const cases: Case[] = [
-  { name: 'reference CNN (Fashion-MNIST)', edgeq: 'models/cnn-fashion-mnist.edgeq', float: 'models/float/cnn-fashion-mnist/model.json', data: 'fashion-mnist', shape: [28, 28, 1], int8: true },
-  // ONNX's int8 LSTM (DynamicQuantizeLSTM) is a com.microsoft contrib op that ORT-web lacks
-  { name: 'reference LSTM (mnist rows)', edgeq: 'models/lstm-mnist.edgeq', float: 'models/float/lstm-mnist/model.json', data: 'mnist', shape: [28, 28], int8: false },
-];
+const T = protocol(quick);
 ort.env.wasm.numThreads = 1;
 const require = createRequire(import.meta.url);
 const ortWasm = join(dirname(require.resolve('onnxruntime-web')), 'ort-wasm-simd-threaded.wasm');
@@ -107,7 +97,7 @@ const layouts: Layout[] = [];
 
 await tf.setBackend('wasm');
 tf.enableProdMode();
-for (const c of cases) {
+for (const c of CASES) {
   const full = await loadDataset(c.data, 'test');
   const d = quick ? take(full, 1000) : full;
   const testSet = `${c.data} test, ${d.count.toLocaleString('en-US')} images`;
@@ -123,11 +113,7 @@ for (const c of cases) {
     cands.push({ runtime, weights, run: (x, n) => m.predict(x, { batch: n }), modelBytes: bytes.length, wasm: engineFile('simd'), cold: { runtime: 'edgeq', bundle, engine: engineFile('simd'), model: file } });
   };
   if (c.int8) {
-    // the int8 weights ORT-web int8 also gets: the converter's quantization, unpruned
-    const train = take(await loadDataset(c.data, 'train'), 500);
-    const cal = tf.tensor(train.images, [500, ...c.shape], 'float32').div(255);
-    const int8 = quantizeGraph(graph, cal, { metadata: { name: c.name }, pixelRule: { mul: [1 / 255], add: [0] } }); // pixels 0–255 → 0–1
-    cal.dispose();
+    const int8 = await denseInt8(c, graph);
     const dense = encodeModel(int8);
     const file = join(coldDir, 'dense.edgeq');
     writeFileSync(file, dense);
