@@ -6,6 +6,7 @@
 //   npx tsx bench/readme.ts [--check]   (--check: exit 1 if README.md would change)
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { markdown } from './browser/report.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const results = `${root}bench/results/`;
@@ -159,7 +160,7 @@ function sequence(j: Sequence): string {
   return out.join('\n');
 }
 
-const generators: Record<string, (j: never) => string> = { compare, bundles, convert, kernels, edge, sequence };
+const generators: Record<string, (j: never) => string> = { compare, browser: markdown, bundles, convert, kernels, edge, sequence };
 let readme = readFileSync(readmePath, 'utf8');
 const before = readme;
 for (const [name, gen] of Object.entries(generators)) {
