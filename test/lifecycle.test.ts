@@ -75,6 +75,30 @@ describe('model lifecycle', () => {
   });
 });
 
+describe('reloading the same bytes', () => {
+  it('takes the idle engine that still holds them, and only for bytes equal to its copy', async () => {
+    const bytes = smallCnn(11);
+    const input = new Uint8Array(144).fill(60);
+    const first = await loadModel(bytes);
+    const want = Array.from(first.predict(input, { batch: 1 }));
+    const info = first.info;
+    first.dispose();
+    expect(first.info).toEqual(info); // kept after dispose
+    const again = await loadModel(bytes.slice());
+    expect(Array.from(again.predict(input))).toEqual(want);
+    expect(again.info).toEqual(info);
+    again.dispose();
+    // one weight byte changed, checksum left as it was: had the idle engine's model been
+    // taken without comparing every byte, this would load
+    const changed = bytes.slice();
+    changed[changed.length - 20] ^= 1;
+    await expect(loadModel(changed)).rejects.toThrow(/checksum/);
+    const last = await loadModel(bytes);
+    expect(Array.from(last.predict(input))).toEqual(want);
+    last.dispose();
+  });
+});
+
 describe('engine sources', () => {
   it('accepts a precompiled WebAssembly.Module (as Workers require) and a fetch Response', async () => {
     const { readFileSync } = await import('node:fs');

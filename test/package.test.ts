@@ -55,11 +55,12 @@ describe('the runtime package', () => {
     const files = filesUnder(installed);
     const bytes = files.reduce((a, f) => a + f.bytes, 0);
     console.log(`runtime package: ${files.length} files, ${(bytes / KB).toFixed(1)} KB installed`);
-    // the budget: three engines (SIMD 62 KB, scalar 45 KB, relaxed SIMD 63 KB), the
+    // the budget: three engines (SIMD 61 KB, scalar 45 KB, relaxed SIMD 63 KB), the
     // single-file web bundle with the engine inlined (72 KB), the runtime's JS and types
-    // (about 100 KB), README.md (35 KB): 390 KB; 300 KB before the sequence ops and the
-    // relaxed build
-    expect(bytes).toBeLessThan(400 * KB);
+    // (about 100 KB), README.md (38 KB): 403 KB; 300 KB before the sequence ops and the
+    // relaxed build, 400 KB before the cold-start work (the engines' faster load loops,
+    // +3.9 KB over the three and the inlined copy; the README's cold-start section, +4 KB)
+    expect(bytes).toBeLessThan(410 * KB);
     // what ships: no toolchain, no TF.js, no tests
     expect(files.some((f) => /toolchain|tfjs|[\\/]test[\\/]/.test(f.path.slice(installed.length)))).toBe(false);
   });

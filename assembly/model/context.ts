@@ -250,19 +250,22 @@ export function multipliersFinite(x: i32, w: i32, y: i32): bool {
   return true;
 }
 
-// Dense int8 values of constant t into dst (encoded constants are expanded).
-export function decode(t: i32, dst: usize): void {
+// Dense int8 values of constant t into dst (encoded constants are expanded). Returns OK,
+// or E_TENSOR for an rle-huffman stream that does not decode: load checks only its
+// header (checkTensor), and this, in the prepare of the op that reads it, is the one
+// pass over the stream (checking it there too cost a fresh engine a third of the
+// pruned CNN's load).
+export function decode(t: i32, dst: usize): i32 {
   const r = trec(t);
   const n = <usize>elems(t);
   const src = constData(t);
   const enc = u8f(r, F.T_ENCODING);
   if (enc == F.ENCODING_RAW) {
     memory.copy(dst, src, n);
-    return;
+    return OK;
   }
   if (enc == F.ENCODING_RLE_HUFFMAN) {
-    rle_huffman_decode(src, <usize>load<u32>(r + F.T_DATA_SIZE), n, dst); // checked at load
-    return;
+    return rle_huffman_decode(src, <usize>load<u32>(r + F.T_DATA_SIZE), n, dst) < 0 ? fail(E_TENSOR, t, R_ENCODING) : OK;
   }
   let v = src + ((n + 7) >> 3);
   for (let i: usize = 0; i < n; i++) {
@@ -273,11 +276,5 @@ export function decode(t: i32, dst: usize): void {
       store<i8>(dst + i, 0);
     }
   }
-}
-
-// Decodes weight constant t into a new block (released by the caller, stack order).
-export function decodeNew(t: i32): usize {
-  const p = mem_alloc(<usize>elems(t));
-  if (p) decode(t, p);
-  return p;
+  return OK;
 }

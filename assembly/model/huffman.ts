@@ -94,6 +94,14 @@ function symbolBitwise(count: usize, syms: usize): i32 {
   return -1;
 }
 
+// The non-zero values a stream of `n` elements declares in its header, or −1 when the
+// header cannot hold (the stream itself is checked where it is decoded).
+export function rle_huffman_values(src: usize, size: usize, n: usize): i64 {
+  if (size < HEADER) return -1;
+  const values = <usize>load<u32>(src + 256);
+  return values > n ? -1 : <i64>values;
+}
+
 // Decodes `n` int8 elements from [src, src + size) into dst, or only checks the stream
 // when dst is 0. Returns the number of non-zero values, or −1 when the data is invalid.
 export function rle_huffman_decode(src: usize, size: usize, n: usize, dst: usize): i64 {

@@ -38,7 +38,8 @@ export function prepare(o: i32): i32 {
   const packed = mem_alloc(size);
   const tw = mem_alloc(<usize>elems(w));
   if (!packed || !tw) return fail(E_MEMORY, o, R_LIMIT);
-  decode(w, tw);
+  const decoded = decode(w, tw);
+  if (decoded != OK) return decoded;
   depthwise_conv2d_pack(tw, n, kh, kw, b == F.NONE ? 0 : constData(b), channelScalesPtr(w), scaleOf(x), zeroOf(x), scaleOf(y), packed);
   mem_release(tw);
   setPacked(o, packed, size);

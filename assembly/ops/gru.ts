@@ -10,7 +10,7 @@ import { DTYPE_FLOAT32, DTYPE_INT8 } from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import {
   E_MEMORY, E_OP, OK, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_FIELD20, U_WEIGHTS,
-  buf, channelScalesPtr, isChannelWeights, constData, decodeNew, dim, elems, fail, isConstant, opActivation, opBias,
+  buf, channelScalesPtr, isChannelWeights, constData, decode, dim, elems, fail, isConstant, opActivation, opBias,
   opField20, opInput, opOutput, opWeights, packedOf, param, rank, scaleOf, scratch, setPacked, unused, zeroOf,
 } from "../model/context";
 import { gru_pack, gru_packed_size, gru_s8_gemm, gru_scratch_size } from "../kernels/gru";
@@ -37,9 +37,11 @@ export function prepare(o: i32): i32 {
   const size = gru_packed_size(k, units, resetAfter);
   const packed = mem_alloc(size);
   if (!packed) return fail(E_MEMORY, o, R_LIMIT);
-  const tx = decodeNew(w);
-  const th = decodeNew(rw);
+  const tx = mem_alloc(<usize>elems(w)), th = mem_alloc(<usize>elems(rw));
   if (!tx || !th) return fail(E_MEMORY, o, R_LIMIT);
+  let decoded = decode(w, tx);
+  if (decoded == OK) decoded = decode(rw, th);
+  if (decoded != OK) return decoded;
   gru_pack(tx, channelScalesPtr(w), th, channelScalesPtr(rw), k, units, resetAfter, scaleOf(x), zeroOf(x), packed);
   mem_release(tx);
   setPacked(o, packed, size + (<usize>elems(opBias(o)) << 2)); // and the f32 bias the kernel reads in place

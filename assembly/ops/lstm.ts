@@ -9,7 +9,7 @@ import { ACT_F_HARD_SIGMOID, ACT_F_RELU, ACT_F_SIGMOID, ACT_F_TANH, DTYPE_FLOAT3
 import { mem_alloc, mem_release } from "../memory";
 import {
   E_MEMORY, E_OP, E_TENSOR, OK, R_FIELD, R_LIMIT, R_PARAM, R_QUANT, R_SHAPE, R_TENSOR_REF, U_ACTIVATION, U_BIAS, U_FIELD20,
-  U_WEIGHTS, buf, channelScalesPtr, isChannelWeights, constData, decodeNew, dim, elems, fail, finite, isConstant, opActivation, opBias, opField20,
+  U_WEIGHTS, buf, channelScalesPtr, isChannelWeights, constData, decode, dim, elems, fail, finite, isConstant, opActivation, opBias, opField20,
   opInput, opOutput, opWeights, packedOf, param, rank, scaleOf, scratch, setMacs, setPacked, unused, zeroOf,
 } from "../model/context";
 import { lstm_pack, lstm_packed_size, lstm_s8_gemm, lstm_scratch_size } from "../kernels/lstm";
@@ -47,9 +47,11 @@ export function prepare(o: i32): i32 {
   const size = lstm_packed_size(k, units);
   const packed = mem_alloc(size);
   if (!packed) return fail(E_MEMORY, o, R_LIMIT);
-  const tx = decodeNew(w);
-  const th = decodeNew(rw);
+  const tx = mem_alloc(<usize>elems(w)), th = mem_alloc(<usize>elems(rw));
   if (!tx || !th) return fail(E_MEMORY, o, R_LIMIT);
+  let decoded = decode(w, tx);
+  if (decoded == OK) decoded = decode(rw, th);
+  if (decoded != OK) return decoded;
   lstm_pack(tx, channelScalesPtr(w), th, channelScalesPtr(rw), k, units, scaleOf(x), zeroOf(x), packed);
   mem_release(tx);
   setPacked(o, packed, size + (<usize>n << 2)); // and the f32 bias the kernel reads in place

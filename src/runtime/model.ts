@@ -99,7 +99,10 @@ const DTYPES = ['', 'int8', 'int32', 'float32'] as const;
 
 // ---- engine instances: compiled once per build, instances pooled --------------------
 
-interface Pool { module: WebAssembly.Module; idle: EngineExports[] }
+// An idle instance keeps the model it last held (its file's bytes at `at`, `length`
+// long; length 0: none), so that loading the same bytes again takes it as it is.
+interface Idle { e: EngineExports; at: number; length: number }
+interface Pool { module: WebAssembly.Module; idle: Idle[] }
 const pools = new Map<unknown, Promise<Pool>>();
 const MAX_IDLE = 4;
 
@@ -134,19 +137,55 @@ async function poolFor(source: EngineSource, build: EngineBuildName): Promise<Po
 }
 
 async function acquire(pool: Pool): Promise<EngineExports> {
-  const e = pool.idle.pop();
-  if (e) return e;
+  const idle = pool.idle.pop();
+  if (idle) return idle.e;
   try {
-    const instance = await WebAssembly.instantiate(pool.module, {});
+    const instance = await instantiate(pool.module);
     return instance.exports as unknown as EngineExports;
   } catch (err) {
     throw new EngineError('E_ENGINE_INSTANTIATE', `cannot start the engine: ${(err as Error).message}`);
   }
 }
 
-function release(pool: Pool, e: EngineExports): void {
-  e.mem_reset();
-  if (pool.idle.length < MAX_IDLE) pool.idle.push(e);
+// The synchronous constructor where the host allows it: in a fresh Node process the
+// promise of WebAssembly.instantiate settled 0.8 ms after the instance was made
+// (bench/cold.ts). Chromium refuses it on a page's main thread for modules over 4 KB;
+// any refusal falls back to the promise, whose error is the one reported.
+function instantiate(module: WebAssembly.Module): WebAssembly.Instance | Promise<WebAssembly.Instance> {
+  try {
+    return new WebAssembly.Instance(module, {});
+  } catch {
+    return WebAssembly.instantiate(module, {});
+  }
+}
+
+function release(pool: Pool, e: EngineExports, at = 0, length = 0): void {
+  if (pool.idle.length < MAX_IDLE) pool.idle.push({ e, at, length });
+}
+
+// An idle instance that holds a model loaded from exactly these bytes (compared with
+// the copy in its memory, which the engine never changes), taken from the pool: the
+// model is then ready without validating and packing it again.
+function takeLoaded(pool: Pool, bytes: Uint8Array): Idle | null {
+  for (let i = pool.idle.length - 1; i >= 0; i--) {
+    const idle = pool.idle[i];
+    if (idle.length !== bytes.length || !sameBytes(new Uint8Array(idle.e.memory.buffer, idle.at, idle.length), bytes)) continue;
+    pool.idle.splice(i, 1);
+    return idle;
+  }
+  return null;
+}
+
+function sameBytes(held: Uint8Array, bytes: Uint8Array): boolean {
+  let i = 0;
+  // four bytes a step where both are aligned (the engine's copy always is)
+  if (bytes.byteOffset % 4 === 0) {
+    const a = new Int32Array(held.buffer, held.byteOffset, held.length >> 2), b = new Int32Array(bytes.buffer, bytes.byteOffset, held.length >> 2);
+    for (; i < a.length; i++) if (a[i] !== b[i]) return false;
+    i <<= 2;
+  }
+  for (; i < held.length; i++) if (held[i] !== bytes[i]) return false;
+  return true;
 }
 
 // ---- status codes → typed errors ---------------------------------------------------
@@ -221,7 +260,6 @@ export class Model {
   readonly outputShape: readonly number[];
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly labels: readonly string[];
-  readonly info: Readonly<ModelInfo>;
   // A classifier outputs one score per class: a vector of at least two values that
   // ends in softmax or has a label per value. Regressors, autoencoders and
   // image-to-image models are not (their outputs are values, not classes).
@@ -229,9 +267,11 @@ export class Model {
   private e: EngineExports | null;
   private readonly inputLength: number;
   private readonly outputLength: number;
+  private readonly takesPixels: boolean;
+  private infoCache: Readonly<ModelInfo> | null = null;
 
   /** @internal use loadModel */
-  constructor(private readonly pool: Pool, e: EngineExports, build: EngineBuildName, fileBytes: number) {
+  constructor(private readonly pool: Pool, e: EngineExports, private readonly build: EngineBuildName, private readonly fileBytes: number, private readonly fileAt: number) {
     this.e = e;
     const inT = e.model_input_tensor(), outT = e.model_output_tensor();
     this.inputShape = Object.freeze(shapeOf(e, inT));
@@ -252,10 +292,19 @@ export class Model {
     this.labels = Object.freeze(labels);
     const vector = this.outputShape.length === 1 && this.outputShape[0] >= 2;
     this.isClassifier = vector && (labels.length === this.outputShape[0] || e.model_op_info(e.model_op_count() - 1, 0) === F.OP_SOFTMAX);
+    this.takesPixels = e.model_pixel_channels() !== 0;
+  }
+
+  // Sizes, MACs, the pixel rule: computed on first use, not at load (in a fresh process
+  // each engine export compiles on its first call; at load they were a twentieth of the
+  // pruned CNN's bytes → first result), and kept when the model is disposed.
+  get info(): Readonly<ModelInfo> {
+    if (this.infoCache) return this.infoCache;
+    const e = this.engine();
     let macs = 0;
     for (let o = 0; o < e.model_op_count(); o++) macs += e.model_op_info(o, 13) >>> 0;
-    this.info = Object.freeze({
-      build, fileBytes, macs,
+    this.infoCache = Object.freeze({
+      build: this.build, fileBytes: this.fileBytes, macs,
       weightBytes: e.model_weight_bytes(),
       arenaBytes: e.model_arena_bytes(),
       scratchBytes: e.model_scratch_bytes(),
@@ -264,6 +313,7 @@ export class Model {
       pixelRule: pixelRuleOf(e),
       floatInputsScaled: e.model_format_version() === 1,
     });
+    return this.infoCache;
   }
 
   get name(): string {
@@ -298,7 +348,7 @@ export class Model {
       throw new InputError('E_INPUT_LENGTH', `input has ${input.length} values; the model takes ${batch === 1 ? '' : `${batch} × `}[${this.inputShape.join(', ')}] = ${want}${sequence}${batch === 1 && input.length % this.inputLength === 0 && input.length > 0 ? ` (for ${input.length / this.inputLength} items pass { batch: ${input.length / this.inputLength} })` : ''}${sequenceNote(this.inputShape, input.length, batch)}`);
     }
     const pixels = input instanceof Uint8Array || input instanceof Uint8ClampedArray;
-    if (pixels && !this.info.pixelRule) {
+    if (pixels && !this.takesPixels) {
       throw new InputError('E_NO_PIXEL_RULE', "this model has no pixel rule, so it cannot take pixels (Uint8Array, Uint8ClampedArray, ImageData): pass the values its source model takes, as a Float32Array or an array of numbers, or re-convert it with --input-range or --pixel-mean/--pixel-std to say how its source scales pixels");
     }
     // typed arrays hold numbers only; the engine finds a non-finite one (status −14)
@@ -400,7 +450,8 @@ export class Model {
 
   dispose(): void {
     if (!this.e) return;
-    release(this.pool, this.e);
+    void this.info; // stays readable after dispose, as it was when computed at load
+    release(this.pool, this.e, this.fileAt, this.fileBytes);
     this.e = null;
   }
 }
@@ -425,6 +476,8 @@ async function bytesOf(source: Uint8Array | ArrayBuffer | ArrayBufferView | Resp
   throw new InputError('E_SOURCE', 'loadModel takes a Uint8Array, an ArrayBuffer, a typed array or a fetch Response');
 }
 
+const buildOf = (e: EngineExports): EngineBuildName => (e.engine_relaxed?.() ? 'relaxed' : e.engine_simd() ? 'simd' : 'scalar');
+
 // Loads an .edgeq model. Throws ModelFormatError, UnsupportedVersionError,
 // UnsupportedOpError or EngineError, each saying what is wrong.
 export async function loadModel(source: Uint8Array | ArrayBuffer | ArrayBufferView | Response, options: LoadOptions = {}): Promise<Model> {
@@ -440,6 +493,8 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ArrayBufferVi
   const build: EngineBuildName = options.build === 'simd' || options.build === 'scalar' || options.build === 'relaxed' ? options.build
     : simdSupported() ? 'simd' : 'scalar';
   const pool = await poolFor(engineSource, build);
+  const held = takeLoaded(pool, bytes);
+  if (held) return new Model(pool, held.e, buildOf(held.e), bytes.length, held.at);
   const e = await acquire(pool);
   try {
     e.mem_reset();
@@ -448,7 +503,7 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ArrayBufferVi
     new Uint8Array(e.memory.buffer, at, bytes.length).set(bytes);
     const status = e.model_load(at, bytes.length);
     if (status !== 0) throw loadError(status, e, bytes);
-    return new Model(pool, e, e.engine_relaxed?.() ? 'relaxed' : e.engine_simd() ? 'simd' : 'scalar', bytes.length);
+    return new Model(pool, e, buildOf(e), bytes.length, at);
   } catch (err) {
     release(pool, e);
     throw err;
