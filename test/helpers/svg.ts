@@ -21,13 +21,13 @@ export async function renderSvg(file: string): Promise<Rendered> {
     return await page.evaluate(() => {
       const root = document.documentElement;
       const r = root.getBoundingClientRect();
-      const series = [...root.querySelectorAll('g.series')].map((g) => {
+      const series = Array.from(root.querySelectorAll('g.series')).map((g) => {
         const b = (g as SVGGraphicsElement).getBBox();
         const line = g.querySelector('polyline') as SVGPolylineElement | null;
         return { name: g.getAttribute('data-series') ?? '', circles: g.querySelectorAll('circle').length, vertices: line ? line.points.numberOfItems : 0, width: b.width, height: b.height };
       });
-      const references = [...root.querySelectorAll('g.reference')].map((g) => g.getAttribute('data-reference') ?? '');
-      const texts = [...root.querySelectorAll('text')].filter((t) => (t as SVGTextElement).getComputedTextLength() > 0).map((t) => t.textContent ?? '');
+      const references = Array.from(root.querySelectorAll('g.reference')).map((g) => g.getAttribute('data-reference') ?? '');
+      const texts = Array.from(root.querySelectorAll('text')).filter((t) => (t as SVGTextElement).getComputedTextLength() > 0).map((t) => t.textContent ?? '');
       return { root: root.localName, box: { width: r.width, height: r.height }, series, references, texts };
     });
   } finally {

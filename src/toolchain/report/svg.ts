@@ -28,7 +28,7 @@ export interface Panel { title: string; x: Axis; y: Axis; series: readonly Serie
 export interface Chart { title: string; panels: readonly Panel[] }
 
 const PANEL_W = 440, PANEL_H = 320;
-const M = { left: 64, right: 20, top: 34, bottom: 70 }; // room for ticks, axis labels, legend
+const M = { left: 64, right: 36, top: 34, bottom: 70 }; // room for ticks, axis labels, point labels, legend
 const TITLE_H = 30;
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const REFERENCE_COLOR = '#555';
