@@ -17,6 +17,7 @@ import { rng } from './helpers/quant.js';
 import { argmaxRows } from '../src/runtime/classes.js';
 import { capability } from './helpers/capabilities.js';
 import { loweringError } from './helpers/tf.js';
+import { renderSvg } from './helpers/svg.js';
 
 // Keras models in the TensorFlow.js converter's layout (test/fixtures/README.md)
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -345,5 +346,75 @@ describe('converting real Keras models', () => {
     const m = await loadModel(readFileSync(out));
     expect(m.labels[9]).toBe('Ankle boot');
     m.dispose();
+  });
+});
+
+describe('edgeq convert --sweep', () => {
+  const chromium = capability('chromium');
+  const dir = mkdtempSync(join(tmpdir(), 'edgeq-sweep-'));
+  const cli = async (...argv: string[]) => {
+    let out = '', err = '';
+    const code = await main(argv, { out: (s) => { out += `${s}\n`; }, err: (s) => { err += `${s}\n`; } });
+    return { code, out, err };
+  };
+
+  it('converts at each sparsity (sorted, repeats dropped) and writes the files, size-vs-accuracy.json and .svg', async () => {
+    const res = await cli('convert', MNIST_CNN, '--out', join(dir, 'cnn.edgeq'), '--calibration', 'mnist', '--calibration-size', '64', '--eval', 'mnist', '--eval-size', '300', '--sweep', '0.9, 0.5,0.8,0.5');
+    expect(res.code, res.err).toBe(0);
+    console.log(res.out);
+    const report = JSON.parse(readFileSync(join(dir, 'size-vs-accuracy.json'), 'utf8'));
+    expect(report.points.map((p: { sparsity: number }) => p.sparsity)).toEqual([0.5, 0.8, 0.9]);
+    expect(report.eval).toEqual({ dataset: 'mnist test', count: 300 });
+    expect(report.floatAccuracy).toBeGreaterThan(0.9);
+    for (const p of report.points) {
+      expect(p.out).toBe(join(dir, `cnn-sparsity-${100 * p.sparsity}.edgeq`));
+      expect(readFileSync(p.out).length).toBe(p.edgeqBytes);
+      const m = await loadModel(readFileSync(p.out));
+      expect((m.metadata.evaluation as { int8Accuracy: number }).int8Accuracy).toBe(p.int8Accuracy); // each file records its own measurement
+      m.dispose();
+    }
+    const bytes = report.points.map((p: { edgeqBytes: number }) => p.edgeqBytes);
+    expect(bytes[0]).toBeGreaterThan(bytes[1]); // more zeros, smaller files
+    expect(bytes[1]).toBeGreaterThan(bytes[2]);
+    expect(report.points[0].int8Accuracy).toBeGreaterThanOrEqual(report.floatAccuracy - 0.03);
+    expect(report.points[2].measuredSparsity).toBeGreaterThan(0.8);
+    expect(existsSync(join(dir, 'cnn.edgeq'))).toBe(false); // a sweep writes the named files only
+    expect(res.out).toMatch(/sparsity +80\.00% +.*cnn-sparsity-80\.edgeq +\d+\.\d KB +int8 \d+\.\d\d% \(float \d+\.\d\d%\)/);
+    expect(res.out).toMatch(/wrote +.*size-vs-accuracy\.json, .*size-vs-accuracy\.svg/);
+  });
+
+  it.skipIf(chromium.skip)('size-vs-accuracy.svg renders in Chromium: a point per sparsity, the float reference line, labels', async () => {
+    chromium.require();
+    const r = await renderSvg(join(dir, 'size-vs-accuracy.svg'));
+    expect(r.root).toBe('svg');
+    expect(r.box.width).toBeGreaterThan(100);
+    expect(r.box.height).toBeGreaterThan(100);
+    expect(r.series).toHaveLength(1);
+    expect([r.series[0].circles, r.series[0].vertices]).toEqual([3, 3]);
+    expect(r.series[0].width).toBeGreaterThan(0);
+    expect(r.references).toHaveLength(1);
+    expect(r.references[0]).toMatch(/^float \d+\.\d\d% \(\d+\.\d KB\)$/);
+    for (const text of ['50%', '80%', '90%', '.edgeq file size (KB)', 'accuracy', 'int8, by sparsity', r.references[0]]) expect(r.texts, text).toContain(text);
+  });
+
+  it('refuses bad sweep lists (exit 2) and a sweep without labelled evaluation data (exit 1), writing nothing', async () => {
+    const out = join(dir, 'bad', 'never.edgeq');
+    const base = ['convert', MNIST_CNN, '--out', out, '--calibration', 'mnist'];
+    for (const [extra, message] of [
+      [['--sweep', '0.5,1', '--eval', 'mnist'], /at least 0 and below 1.*got 1/],
+      [['--sweep', '0.5,-0.1', '--eval', 'mnist'], /got -0\.1/],
+      [['--sweep', '0.5,,0.9', '--eval', 'mnist'], /separated by commas/],
+      [['--sweep', 'half', '--eval', 'mnist'], /separated by commas.*'half'/],
+      [['--sweep', '0.5', '--sparsity', '0.5', '--eval', 'mnist'], /exclude each other/],
+      [['--sweep', '0.5', '--json', join(dir, 'r.json'), '--eval', 'mnist'], /size-vs-accuracy\.json/],
+    ] as [string[], RegExp][]) {
+      const res = await cli(...base, ...extra);
+      expect(res.code, extra.join(' ')).toBe(2);
+      expect(res.err, extra.join(' ')).toMatch(message);
+    }
+    const noEval = await cli(...base, '--sweep', '0.5');
+    expect(noEval.code).toBe(1);
+    expect(noEval.err).toMatch(/--sweep measures int8 accuracy at each sparsity, so it needs labelled evaluation examples: --eval/);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 });

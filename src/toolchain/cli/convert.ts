@@ -3,11 +3,11 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { rename, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { convertLayersModel, encodeFloatGraph, type ConvertOptions } from '../convert/convert.js';
+import { basename, dirname, join } from 'node:path';
+import { convertLayersModel, encodeFloatGraph, type ConvertOptions, type LayerReport } from '../convert/convert.js';
 import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation, type Predictor } from '../convert/evaluate.js';
 import { loadGraphModelFile } from '../convert/graph-model.js';
-import { layerShapes, requireFixedInput, withSequenceLength } from '../convert/graph.js';
+import { layerShapes, requireFixedInput, withSequenceLength, type FloatGraph } from '../convert/graph.js';
 import { pruneFloatGraph } from '../convert/prune.js';
 import { describePixelRule, INPUT_RANGES, modelInputs, pixelRuleOf, uniformExamples, type InputRange, type ModelInputs, type PixelRuleOptions } from '../convert/inputs.js';
 import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
@@ -18,6 +18,7 @@ import { encodeModel } from '../format/write.js';
 import { loadModel } from '../../runtime/node.js';
 import type { PixelRule, WeightEncoding } from '../format/model.js';
 import { Progress } from './progress.js';
+import { svgChart } from '../report/svg.js';
 import { chooseBackend } from '../train/backend.js';
 import { parse, UsageError, type Command } from '../../runtime/cli/args.js';
 
@@ -76,7 +77,16 @@ options:
   --name NAME                model name (default: the model's directory name)
   --class-names a,b,c        class names (default: the data's, when they fit)
   --data-dir DIR             where fashion-mnist's IDX files are
-  --json FILE                also write the report as JSON
+  --sweep S,S,...            convert once per sparsity (e.g. 0.5,0.7,0.8,0.9,0.95;
+                             each at least 0 and below 1, sorted, repeats dropped),
+                             each from the unpruned model, instead of --sparsity;
+                             needs labelled --eval data. Writes one file per sparsity
+                             beside --out (model.edgeq → model-sparsity-90.edgeq) and,
+                             in the same folder, size-vs-accuracy.json and
+                             size-vs-accuracy.svg: int8 accuracy against file size,
+                             with the float model's accuracy as a reference line
+  --json FILE                also write the report as JSON (not with --sweep, whose
+                             report is size-vs-accuracy.json)
   -h, --help                 this help`;
 
 export interface ConvertArgs extends PixelRuleOptions {
@@ -85,6 +95,7 @@ export interface ConvertArgs extends PixelRuleOptions {
   sparsity: number; prune: 'layer' | 'global'; protect: boolean; fineTune: number; fineTuneSize: number;
   encoding: WeightEncoding; name?: string; classNames?: string[]; dataDir?: string; json?: string;
   sequenceLength?: number; // fixes a variable time dimension (Layers models)
+  sweep?: number[]; // runConvertSweep: one conversion per sparsity (sparsity is then unused)
 }
 
 export interface ConvertReport {
@@ -94,27 +105,48 @@ export interface ConvertReport {
 }
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
-export async function runConvert(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<ConvertReport> {
-  const progress = new Progress(progressWrite, tty);
+// The float model as loaded: Layers models prune (and fine-tune) as TF.js models, Graph
+// models as float graphs. Pruning changes it in place, so a sweep loads one per point.
+interface Source {
+  floatModel: Predictor;
+  graph?: FloatGraph; // Graph models
+  floatBytes: number; files: string[]; generatedBy?: string;
+}
+
+async function loadSource(a: ConvertArgs): Promise<Source> {
+  if (isGraphModel((await readModelFiles(a.model)).json)) {
+    if (a.fineTune > 0) throw new ConvertError('E_FINE_TUNE', 'fine-tuning needs a Layers model; a Graph model can be pruned (--sparsity) but not trained');
+    const g = await loadGraphModelFile(a.model);
+    // a Graph model's input is fixed (lowerGraphModel); --sequence-length may only agree with it
+    if (a.sequenceLength !== undefined) withSequenceLength([null, ...g.graph.inputShape], a.sequenceLength, a.model);
+    return { floatModel: g.model, graph: g.graph, floatBytes: g.floatBytes, files: g.files };
+  }
+  const l = await loadLayersModelFile(a.model, { sequenceLength: a.sequenceLength });
+  return { floatModel: l.model, floatBytes: l.floatBytes, files: l.files, generatedBy: l.generatedBy };
+}
+
+// What every conversion of one run shares: the model's shapes, the data, the float
+// baseline (computed before pruning changes the model).
+interface Prepared {
+  source: Source; inputShape: number[]; rule?: PixelRule; notes: string[];
+  cal: Examples; calInputs: ModelInputs; evalSet?: Examples; evalInputs?: ModelInputs; floatOut?: Float32Array;
+  fineTune?: { x: tf.Tensor; y: tf.Tensor; epochs: number }; options: Omit<ConvertOptions, 'sparsity' | 'progress'>;
+}
+
+async function prepare(a: ConvertArgs, progress: Progress): Promise<Prepared> {
   tf.enableProdMode(); // no development warnings in a command's output
   await chooseBackend('wasm'); // the fastest CPU backend that trains (fine-tuning)
-  if (!(a.sparsity >= 0 && a.sparsity < 1)) throw new ConvertError('E_SPARSITY', `--sparsity must be at least 0 and below 1, got ${a.sparsity}`);
   const calibrationSpec = a.calibration ?? a.eval;
   if (!calibrationSpec) throw new ConvertError('E_CALIBRATION', 'edgeq convert needs representative inputs to calibrate activation ranges: --calibration FILE.npy, FILE.csv, an image folder, mnist or fashion-mnist (or uniform, which costs accuracy)');
   if (a.eval === 'uniform') throw new ConvertError('E_EVAL', '--eval needs real examples: random inputs have no answers to compare with');
-  if (a.fineTune > 0 && a.sparsity === 0) throw new ConvertError('E_FINE_TUNE', '--fine-tune needs --sparsity: fine-tuning recovers the accuracy pruning loses');
   const notes: string[] = [];
   progress.step('load model');
-  // Layers models prune (and fine-tune) as TF.js models; Graph models as float graphs
-  const graphModel = isGraphModel((await readModelFiles(a.model)).json) ? await loadGraphModelFile(a.model) : undefined;
-  if (graphModel && a.fineTune > 0) throw new ConvertError('E_FINE_TUNE', 'fine-tuning needs a Layers model; a Graph model can be pruned (--sparsity) but not trained');
-  const loaded = graphModel ?? await loadLayersModelFile(a.model, { sequenceLength: a.sequenceLength });
-  const floatModel: Predictor = graphModel ? graphModel.model : (loaded as Awaited<ReturnType<typeof loadLayersModelFile>>).model;
-  // a Graph model's input is fixed (lowerGraphModel); --sequence-length may only agree with it
-  if (graphModel && a.sequenceLength !== undefined) withSequenceLength([null, ...graphModel.graph.inputShape], a.sequenceLength, a.model);
-  const inputShape = graphModel ? graphModel.graph.inputShape : requireFixedInput((floatModel as tf.LayersModel).inputs[0]?.shape, a.model);
-  const outputShape = graphModel ? layerShapes(graphModel.graph).at(-1)! : ((floatModel as tf.LayersModel).outputs[0].shape.slice(1) as number[]);
+  const source = await loadSource(a);
+  const floatModel = source.floatModel;
+  const inputShape = source.graph ? source.graph.inputShape : requireFixedInput((floatModel as tf.LayersModel).inputs[0]?.shape, a.model);
+  const outputShape = source.graph ? layerShapes(source.graph).at(-1)! : ((floatModel as tf.LayersModel).outputs[0].shape.slice(1) as number[]);
   const outputs = outputShape.reduce((x, y) => x * y, 1);
 
   progress.step('load data');
@@ -137,6 +169,7 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   let floatOut: Float32Array | undefined;
   if (a.eval) {
     evalSet = await readExamples(a.eval, { inputShape, split: 'test', labels: a.evalLabels, labelColumn: a.labelColumn, dataDir: a.dataDir, limit: a.evalSize });
+    if (a.sweep && !evalSet.labels) throw new ConvertError('E_SWEEP', `--sweep measures int8 accuracy at each sparsity, and ${evalSet.source} has no labels: ${EVAL_LABELS}`);
     evalInputs = modelInputs(evalSet, rule);
     // the float baseline is the model as given, before pruning changes it
     progress.step('evaluate float');
@@ -145,64 +178,92 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   const dataClasses = [cal.classes, evalSet?.classes].find((c) => c && c.length === outputs);
   const classNames = a.classNames ?? (outputShape.length === 1 ? dataClasses : undefined);
   if (a.classNames && (outputShape.length !== 1 || a.classNames.length !== outputs)) throw new ConvertError('E_LABELS', `${a.classNames.length} class names given, the model outputs [${outputShape}]`);
-  let fineTune: { x: tf.Tensor; y: tf.Tensor; epochs: number } | undefined;
+  let fineTune: Prepared['fineTune'];
   if (a.fineTune > 0) {
     if (!cal.labels) throw new ConvertError('E_FINE_TUNE', `fine-tuning needs labelled examples, and ${cal.source} has no labels: --labels FILE.npy, --label-column NAME (CSV), class subfolders (images), or mnist / fashion-mnist`);
     const ft = takeExamples(cal, Math.min(a.fineTuneSize, cal.count));
     fineTune = { x: modelInputs(ft, rule).x, y: tf.tensor1d(ft.labels!, 'float32'), epochs: a.fineTune };
   }
-  let stage = '';
   const named = (DATASETS as readonly string[]).includes(calibrationSpec);
-  const options: ConvertOptions = {
+  const options: Prepared['options'] = {
     name: a.name ?? basename(a.model.replace(/[/\\]model\.json$/, '')).replace(/\.json$/, ''),
-    labels: classNames, source: { format: 'tfjs-layers', file: basename(a.model), bytes: loaded.floatBytes, generatedBy: 'generatedBy' in loaded ? loaded.generatedBy : undefined },
+    labels: classNames, source: { format: 'tfjs-layers', file: basename(a.model), bytes: source.floatBytes, generatedBy: source.generatedBy },
     ...(named ? { dataset: calibrationSpec } : {}),
-    sparsity: a.sparsity, pruneMode: a.prune, protect: a.protect ? 'auto' : 'none', fineTune,
+    pruneMode: a.prune, protect: a.protect ? 'auto' : 'none', fineTune,
     calibration: calInputs.x, calibrationMethod: a.calibrationMethod, pixelRule: rule, encoding: a.encoding,
-    progress: (s, f, detail) => { if (s !== stage) { stage = s; progress.step(s); } progress.update(f, detail); },
+  };
+  return { source, inputShape, rule, notes, cal, calInputs, evalSet, evalInputs, floatOut, fineTune, options };
+}
+
+// One conversion at one sparsity: the file's bytes (with its evaluation in the metadata
+// when there are evaluation examples) and the per-layer report. `source` is pruned.
+async function convertAt(p: Prepared, source: Source, sparsity: number, progress: Progress, stagePrefix = ''): Promise<{ bytes: Uint8Array; layers: LayerReport[]; evaluation?: Evaluation }> {
+  let stage = '';
+  const options: ConvertOptions = {
+    ...p.options, sparsity,
+    progress: (s, f, detail) => { if (s !== stage) { stage = s; progress.step(`${stagePrefix}${s}`); } progress.update(f, detail); },
   };
   let result;
-  if (graphModel) {
-    if (a.sparsity > 0) pruneFloatGraph(graphModel.graph, { sparsity: a.sparsity, mode: a.prune, protect: a.protect ? 'auto' : 'none' });
-    result = await encodeFloatGraph(graphModel.graph, options);
+  if (source.graph) {
+    if (sparsity > 0) pruneFloatGraph(source.graph, { sparsity, mode: options.pruneMode, protect: options.protect });
+    result = await encodeFloatGraph(source.graph, options);
   } else {
-    result = await convertLayersModel(floatModel as tf.LayersModel, options);
+    result = await convertLayersModel(source.floatModel as tf.LayersModel, options);
   }
-  let evaluation: Evaluation | undefined;
-  let bytes = result.bytes;
-  if (evalSet && evalInputs) {
-    progress.step('evaluate int8');
-    const m = await loadModel(result.bytes);
-    try {
-      const dataset = `${evalSet.source}${(DATASETS as readonly string[]).includes(evalSet.source) ? ' test' : ''}`;
-      evaluation = evaluate({ dataset, count: evalSet.count, classifier: m.isClassifier, int8: int8Outputs(m, evalInputs.engine, evalSet.count, (f) => progress.update(f)), float: floatOut, labels: evalSet.labels });
-    } finally {
-      m.dispose();
-    }
-    // the file records how it measured (same weights; only the metadata grows)
-    result.model.metadata.evaluation = evaluation;
-    bytes = encodeModel(result.model);
+  if (!p.evalSet || !p.evalInputs) return { bytes: result.bytes, layers: result.layers };
+  progress.step(`${stagePrefix}evaluate int8`);
+  const m = await loadModel(result.bytes);
+  let evaluation: Evaluation;
+  try {
+    const dataset = `${p.evalSet.source}${(DATASETS as readonly string[]).includes(p.evalSet.source) ? ' test' : ''}`;
+    evaluation = evaluate({ dataset, count: p.evalSet.count, classifier: m.isClassifier, int8: int8Outputs(m, p.evalInputs.engine, p.evalSet.count, (f) => progress.update(f)), float: p.floatOut, labels: p.evalSet.labels });
+  } finally {
+    m.dispose();
   }
-  const tmp = `${a.out}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, a.out);
+  // the file records how it measured (same weights; only the metadata grows)
+  result.model.metadata.evaluation = evaluation;
+  return { bytes: encodeModel(result.model), layers: result.layers, evaluation };
+}
+
+function dispose(p: Prepared): void {
+  p.calInputs.x.dispose();
+  p.evalInputs?.x.dispose();
+  p.fineTune?.x.dispose();
+  p.fineTune?.y.dispose();
+  p.source.floatModel.dispose();
+}
+
+// Written through a temporary name: a file at `path` is always a whole one.
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
+export async function runConvert(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<ConvertReport> {
+  if (!(a.sparsity >= 0 && a.sparsity < 1)) throw new ConvertError('E_SPARSITY', `--sparsity must be at least 0 and below 1, got ${a.sparsity}`);
+  if (a.fineTune > 0 && a.sparsity === 0) throw new ConvertError('E_FINE_TUNE', '--fine-tune needs --sparsity: fine-tuning recovers the accuracy pruning loses');
+  const progress = new Progress(progressWrite, tty);
+  const p = await prepare(a, progress);
+  const { bytes, layers, evaluation } = await convertAt(p, p.source, a.sparsity, progress);
+  await writeAtomically(a.out, bytes);
   progress.finish();
-  const weights = result.layers.reduce((s, l) => s + l.weights, 0);
-  const zeros = result.layers.reduce((s, l) => s + l.zeros, 0);
+  const weights = layers.reduce((s, l) => s + l.weights, 0);
+  const zeros = layers.reduce((s, l) => s + l.zeros, 0);
+  const { source, rule, inputShape, calInputs, cal } = p;
   const report: ConvertReport = {
-    model: a.model, out: a.out, floatBytes: loaded.floatBytes, edgeqBytes: bytes.length, ratio: loaded.floatBytes / bytes.length, pixelRule: rule ?? null,
-    sparsity: zeros / weights, weights, layers: result.layers, eval: evaluation, seconds: progress.elapsedSeconds,
+    model: a.model, out: a.out, floatBytes: source.floatBytes, edgeqBytes: bytes.length, ratio: source.floatBytes / bytes.length, pixelRule: rule ?? null,
+    sparsity: zeros / weights, weights, layers, eval: evaluation, seconds: progress.elapsedSeconds,
   };
-  const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
   const lines = [
-    ...notes,
+    ...p.notes,
     `converted  ${a.model} → ${a.out}`,
-    `float      ${kb(loaded.floatBytes)} (model.json + ${loaded.files.length - 1} weight shard${loaded.files.length === 2 ? '' : 's'})`,
+    `float      ${kb(source.floatBytes)} (model.json + ${source.files.length - 1} weight shard${source.files.length === 2 ? '' : 's'})`,
     `edgeq      ${kb(bytes.length)}, ${report.ratio.toFixed(1)}× smaller`,
     `input      [${inputShape.join(', ')}] floats as the source takes them${a.sequenceLength !== undefined ? ` (${a.sequenceLength} steps: --sequence-length)` : ''}; ${rule ? `pixel inputs: ${describePixelRule(rule)}` : 'no pixel rule (pixel inputs are refused)'}`,
     `calibrated ${calInputs.count.toLocaleString('en-US')} examples from ${cal.source}`,
     '', '  #  layer                weights    zero     encoding  bytes',
-    ...result.layers.map((l) => `${String(l.index).padStart(3)}  ${l.type.padEnd(20)} ${String(l.weights).padStart(8)}  ${(100 * l.zeros / l.weights).toFixed(1).padStart(5)}%   ${l.encoding.padEnd(8)}  ${l.fileBytes}`),
+    ...layers.map((l) => `${String(l.index).padStart(3)}  ${l.type.padEnd(20)} ${String(l.weights).padStart(8)}  ${(100 * l.zeros / l.weights).toFixed(1).padStart(5)}%   ${l.encoding.padEnd(8)}  ${l.fileBytes}`),
     '',
     `sparsity   ${pct(report.sparsity)} of ${weights.toLocaleString('en-US')} weights${a.sparsity > 0 ? ` (target ${pct(a.sparsity)}, ${a.prune}${a.protect ? ', first layer and classifier protected when small' : ''}${a.fineTune ? `, fine-tuned ${a.fineTune} epochs` : ''})` : ''}`,
   ];
@@ -210,12 +271,99 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   lines.push(`time       ${report.seconds.toFixed(1)} s`);
   out(lines.join('\n'));
   if (a.json) await writeFile(a.json, JSON.stringify(report, null, 2));
-  calInputs.x.dispose();
-  evalInputs?.x.dispose();
-  fineTune?.x.dispose();
-  fineTune?.y.dispose();
-  floatModel.dispose();
+  dispose(p);
   return report;
+}
+
+// What --sweep's labelled evaluation data can be.
+const EVAL_LABELS = '--eval with labels: FILE.npy with --eval-labels FILE.npy, FILE.csv with --label-column NAME, an image folder with one subfolder per class, mnist or fashion-mnist';
+
+// The sweep's sparsities, sorted and without repeats; each at least 0 and below 1.
+export function sweepSparsities(list: readonly number[]): number[] {
+  if (!list.length) throw new ConvertError('E_SWEEP', '--sweep needs at least one sparsity, e.g. 0.5,0.7,0.8,0.9,0.95');
+  const bad = list.find((s) => !(s >= 0 && s < 1));
+  if (bad !== undefined) throw new ConvertError('E_SWEEP', `--sweep takes sparsities at least 0 and below 1 (fractions of zero weights), got ${bad}`);
+  return [...new Set(list)].sort((x, y) => x - y);
+}
+
+// Where a sweep writes the file of one sparsity: model.edgeq → model-sparsity-90.edgeq.
+export function sweepFile(out: string, sparsity: number): string {
+  return `${out.replace(/\.edgeq$/, '')}-sparsity-${Number((100 * sparsity).toPrecision(6))}.edgeq`;
+}
+
+export interface SweepPoint {
+  sparsity: number; // the target
+  measuredSparsity: number; // zeros over all weights (protected layers included)
+  out: string; edgeqBytes: number; int8Accuracy: number; agreement?: number;
+}
+
+export interface SweepReport {
+  model: string; floatBytes: number; eval: { dataset: string; count: number }; floatAccuracy: number;
+  prune: 'layer' | 'global'; fineTune: number; points: SweepPoint[]; svg: string; json: string; seconds: number;
+}
+
+// --sweep: one conversion per sparsity, each from the unpruned model, each file written
+// beside --out with its sparsity in the name; size-vs-accuracy.json and .svg beside them
+// say what each sparsity costs in accuracy and buys in size.
+export async function runConvertSweep(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<SweepReport> {
+  const sparsities = sweepSparsities(a.sweep ?? []);
+  if (!a.eval) throw new ConvertError('E_SWEEP', `--sweep measures int8 accuracy at each sparsity, so it needs labelled evaluation examples: ${EVAL_LABELS}`);
+  if (a.fineTune > 0 && sparsities[0] === 0) throw new ConvertError('E_FINE_TUNE', '--fine-tune with --sweep needs sparsities above 0: fine-tuning recovers the accuracy pruning loses');
+  const progress = new Progress(progressWrite, tty);
+  const p = await prepare(a, progress);
+  const points: SweepPoint[] = [];
+  let evalOf: Evaluation | undefined;
+  try {
+    for (const [i, sparsity] of sparsities.entries()) {
+      const source = i === 0 ? p.source : await loadSource(a); // the first one is still unpruned
+      try {
+        const { bytes, layers, evaluation } = await convertAt(p, source, sparsity, progress, `[${i + 1}/${sparsities.length}] ${Number((100 * sparsity).toPrecision(6))}% `);
+        if (evaluation?.int8Accuracy === undefined || evaluation.floatAccuracy === undefined) {
+          throw new ConvertError('E_SWEEP', `--sweep plots accuracy, and ${a.model} is not a classifier (its output is not one score per class ending in softmax, and no class names match it): convert it at one sparsity and compare outputs with --eval`);
+        }
+        evalOf = evaluation;
+        const file = sweepFile(a.out, sparsity);
+        await writeAtomically(file, bytes);
+        const weights = layers.reduce((s, l) => s + l.weights, 0);
+        points.push({ sparsity, measuredSparsity: layers.reduce((s, l) => s + l.zeros, 0) / weights, out: file, edgeqBytes: bytes.length, int8Accuracy: evaluation.int8Accuracy, agreement: evaluation.agreement });
+        progress.finish();
+        out(`sparsity ${pct(sparsity).padStart(7)}  ${file}  ${kb(bytes.length).padStart(9)}  int8 ${pct(evaluation.int8Accuracy)} (float ${pct(evaluation.floatAccuracy)})`);
+      } finally {
+        if (source !== p.source) source.floatModel.dispose();
+      }
+    }
+    const dir = dirname(a.out);
+    const report: SweepReport = {
+      model: a.model, floatBytes: p.source.floatBytes, eval: { dataset: evalOf!.dataset, count: evalOf!.count }, floatAccuracy: evalOf!.floatAccuracy!,
+      prune: a.prune, fineTune: a.fineTune, points, svg: join(dir, 'size-vs-accuracy.svg'), json: join(dir, 'size-vs-accuracy.json'), seconds: progress.elapsedSeconds,
+    };
+    await writeAtomically(report.json, JSON.stringify(report, null, 2));
+    await writeAtomically(report.svg, sizeVsAccuracy(report));
+    out([
+      ...p.notes,
+      `swept      ${a.model}: ${points.length} sparsities, ${a.prune}${a.fineTune ? `, fine-tuned ${a.fineTune} epochs each` : ''}; float ${kb(report.floatBytes)}, accuracy ${pct(report.floatAccuracy)} on ${report.eval.dataset} (${report.eval.count.toLocaleString('en-US')} examples)`,
+      `wrote      ${report.json}, ${report.svg}`,
+      `time       ${report.seconds.toFixed(1)} s`,
+    ].join('\n'));
+    return report;
+  } finally {
+    progress.finish();
+    dispose(p);
+  }
+}
+
+// size-vs-accuracy.svg: int8 accuracy against file size, a point per sparsity, and the
+// float model's accuracy as the line to stay near.
+export function sizeVsAccuracy(r: SweepReport): string {
+  return svgChart({
+    title: `${basename(dirname(r.model)) || r.model}: file size against accuracy`,
+    panels: [{
+      title: `${r.eval.dataset}, ${r.eval.count.toLocaleString('en-US')} examples; ${r.prune} pruning${r.fineTune ? `, fine-tuned ${r.fineTune} epochs` : ''}`,
+      x: { label: '.edgeq file size (KB)' }, y: { label: 'accuracy', percent: true },
+      series: [{ name: 'int8, by sparsity', points: r.points.map((q) => [q.edgeqBytes / 1024, q.int8Accuracy] as const), labels: r.points.map((q) => `${Number((100 * q.sparsity).toPrecision(6))}%`) }],
+      references: [{ name: `float ${pct(r.floatAccuracy)} (${kb(r.floatBytes)})`, y: r.floatAccuracy }],
+    }],
+  });
 }
 
 export const command: Command = async (args, io) => {
@@ -226,7 +374,7 @@ export const command: Command = async (args, io) => {
     'fine-tune': { type: 'string' }, 'fine-tune-size': { type: 'string' }, 'input-range': { type: 'string' },
     'pixel-mean': { type: 'string' }, 'pixel-std': { type: 'string' }, labels: { type: 'string' }, 'eval-labels': { type: 'string' },
     'label-column': { type: 'string' }, encoding: { type: 'string' }, name: { type: 'string' }, 'class-names': { type: 'string' }, 'data-dir': { type: 'string' },
-    'sequence-length': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'sequence-length': { type: 'string' }, sweep: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { io.out(CONVERT_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`convert takes one model.json, got ${positionals.length}`);
@@ -250,7 +398,10 @@ export const command: Command = async (args, io) => {
   };
   const sparsity = values.sparsity === undefined ? 0 : Number(values.sparsity);
   if (!(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--sparsity takes a fraction from 0 to below 1, got '${values.sparsity}'`);
-  await runConvert({
+  const sweep = values.sweep === undefined ? undefined : parseSweep(values.sweep);
+  if (sweep && values.sparsity !== undefined) throw new UsageError('--sweep and --sparsity exclude each other: --sweep converts at each of its sparsities');
+  if (sweep && values.json) throw new UsageError('--sweep writes its report to size-vs-accuracy.json beside --out; --json is for a single conversion');
+  const convertArgs: ConvertArgs = {
     model: positionals[0], out: values.out, calibration: values.calibration,
     calibrationSize: int('calibration-size', values['calibration-size'], 500, 1),
     calibrationMethod: oneOf('calibration-method', values['calibration-method'], ['minmax', 'percentile'] as const, 'minmax'),
@@ -262,7 +413,22 @@ export const command: Command = async (args, io) => {
     labels: values.labels, evalLabels: values['eval-labels'], labelColumn: values['label-column'],
     encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask', 'huffman'] as const, 'auto'),
     name: values.name, classNames: values['class-names']?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
-    sequenceLength: values['sequence-length'] === undefined ? undefined : int('sequence-length', values['sequence-length'], 0, 1),
-  }, io.out, io.progress ?? (() => {}), io.tty ?? false);
+    sequenceLength: values['sequence-length'] === undefined ? undefined : int('sequence-length', values['sequence-length'], 0, 1), sweep,
+  };
+  await (sweep ? runConvertSweep : runConvert)(convertArgs, io.out, io.progress ?? (() => {}), io.tty ?? false);
   return 0;
 };
+
+// --sweep's text: numbers separated by commas, each in [0, 1); a usage error (exit 2)
+// otherwise, as for --sparsity.
+export function parseSweep(text: string): number[] {
+  const items = text.split(',').map((x) => x.trim());
+  const bad = items.find((x) => x === '' || !Number.isFinite(Number(x)));
+  if (bad !== undefined) throw new UsageError(`--sweep takes sparsities separated by commas, e.g. 0.5,0.7,0.9, got '${text}'`);
+  try {
+    return sweepSparsities(items.map(Number));
+  } catch (e) {
+    if (e instanceof ConvertError) throw new UsageError(e.message);
+    throw e;
+  }
+}

@@ -11,8 +11,10 @@ export const TRAIN_HELP = `usage: edgeq train --arch cnn|lstm --out <dir> [--dat
 Trains a reference model (models/architectures.ts) with TF.js on
 WebGPU: Dawn (the webgpu npm package) in Node. Without a GPU it says so and trains on
 TF.js's wasm backend, the fastest here (--backend webgpu still uses the software
-SwiftShader driver of Debian's chromium package where it is installed). Writes <dir>/model.json, <dir>/weights.bin and
-<dir>/training-log.json; then: edgeq convert <dir>/model.json --out model.edgeq ...
+SwiftShader driver of Debian's chromium package where it is installed). Writes <dir>/model.json, <dir>/weights.bin,
+<dir>/training-log.json (loss and accuracy per epoch, training and test split) and
+<dir>/training-curves.svg (the same as two charts; open it in a browser); then:
+edgeq convert <dir>/model.json --out model.edgeq ...
 
 options:
   --arch cnn|lstm        the architecture (lstm reads a 28×28 image as 28 rows)
@@ -41,14 +43,14 @@ export async function runTrain(a: TrainArgs, out: (s: string) => void, progressW
     },
     onEpoch: (e) => {
       progress.finish();
-      out(`epoch ${String(e.epoch).padStart(2)}/${a.epochs}  loss ${e.loss.toFixed(4)}  train acc ${(100 * e.accuracy).toFixed(2)}%  test acc ${(100 * e.testAccuracy).toFixed(2)}%  ${e.seconds.toFixed(1)} s (${e.imagesPerSecond.toFixed(1)} img/s)`);
+      out(`epoch ${String(e.epoch).padStart(2)}/${a.epochs}  loss ${e.loss.toFixed(4)}  train acc ${(100 * e.accuracy).toFixed(2)}%  test loss ${e.testLoss.toFixed(4)}  test acc ${(100 * e.testAccuracy).toFixed(2)}%  ${e.seconds.toFixed(1)} s (${e.imagesPerSecond.toFixed(1)} img/s)`);
       current = -1;
     },
   });
   out([
     `trained    ${a.arch} on ${log.dataset} (${log.trainExamples.toLocaleString('en-US')} examples, ${a.epochs} epochs, batch ${a.batch}) in ${log.seconds.toFixed(0)} s on ${log.backend}`,
     `test       ${(100 * log.testAccuracy).toFixed(2)}% on ${log.testExamples.toLocaleString('en-US')} ${log.dataset} test examples`,
-    `wrote      ${a.out}/model.json, weights.bin, training-log.json`,
+    `wrote      ${a.out}/model.json, weights.bin, training-log.json, training-curves.svg`,
     `next       edgeq convert ${a.out}/model.json --out ${a.arch}.edgeq --calibration ${a.data} --eval ${a.data}`,
   ].join('\n'));
 }

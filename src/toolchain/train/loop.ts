@@ -3,7 +3,9 @@
 
 import * as tf from '@tensorflow/tfjs';
 
-export interface EpochLog { epoch: number; loss: number; accuracy: number; testAccuracy: number; seconds: number; imagesPerSecond: number }
+// loss, accuracy: training's running means over the epoch's batches; test*: the held-out
+// examples after the epoch
+export interface EpochLog { epoch: number; loss: number; accuracy: number; testLoss: number; testAccuracy: number; seconds: number; imagesPerSecond: number }
 
 export interface LoopOptions {
   model: tf.LayersModel;
@@ -17,18 +19,30 @@ export interface LoopOptions {
   onEpoch?: (e: EpochLog) => void;
 }
 
-// Reads back asynchronously: a synchronous GPU read in a browser's WebGPU loses the
-// device in Chromium ("A valid external Instance reference no longer exists").
-export async function accuracy(model: tf.LayersModel, x: tf.Tensor, labels: ArrayLike<number>, batch = 256): Promise<number> {
-  let ok = 0;
+// Loss and accuracy on held-out examples, the numbers training-curves.svg compares with
+// training's own. The loss is what training minimizes (sparse categorical cross-entropy
+// of the softmax output, probabilities clipped to [1e-7, 1 − 1e-7] as TF.js clips them),
+// computed here from the probabilities read back. Reads back asynchronously: a
+// synchronous GPU read in a browser's WebGPU loses the device in Chromium ("A valid
+// external Instance reference no longer exists").
+export async function testMetrics(model: tf.LayersModel, x: tf.Tensor, labels: ArrayLike<number>, batch = 256): Promise<{ loss: number; accuracy: number }> {
+  const eps = 1e-7;
+  let ok = 0, loss = 0;
   for (let i = 0; i < labels.length; i += batch) {
     const m = Math.min(batch, labels.length - i);
-    const classes = tf.tidy(() => (model.predict(x.slice(i, m)) as tf.Tensor).argMax(-1));
-    const pred = await classes.data();
-    classes.dispose();
-    for (let j = 0; j < m; j++) if (pred[j] === labels[i + j]) ok++;
+    const scores = tf.tidy(() => model.predict(x.slice(i, m)) as tf.Tensor);
+    const p = await scores.data();
+    scores.dispose();
+    const classes = p.length / m;
+    for (let j = 0; j < m; j++) {
+      const row = p.subarray(j * classes, (j + 1) * classes), label = labels[i + j];
+      let top = 0;
+      for (let k = 1; k < classes; k++) if (row[k] > row[top]) top = k;
+      if (top === label) ok++;
+      loss -= Math.log(Math.min(1 - eps, Math.max(eps, row[label])));
+    }
   }
-  return ok / labels.length;
+  return { loss: loss / labels.length, accuracy: ok / labels.length };
 }
 
 export async function trainLoop(o: LoopOptions): Promise<EpochLog[]> {
@@ -44,7 +58,8 @@ export async function trainLoop(o: LoopOptions): Promise<EpochLog[]> {
       onBatchEnd: async (b, logs) => { o.onBatch?.(history.length, (b + 1) / batches, logs?.loss ?? NaN, logs?.acc ?? NaN); },
       onEpochEnd: async (epoch, logs) => {
         const seconds = (Date.now() - start) / 1000;
-        const e = { epoch: epoch + 1, loss: logs?.loss ?? NaN, accuracy: logs?.acc ?? NaN, testAccuracy: await accuracy(o.model, o.test.x, o.test.labels), seconds, imagesPerSecond: n / seconds };
+        const test = await testMetrics(o.model, o.test.x, o.test.labels);
+        const e = { epoch: epoch + 1, loss: logs?.loss ?? NaN, accuracy: logs?.acc ?? NaN, testLoss: test.loss, testAccuracy: test.accuracy, seconds, imagesPerSecond: n / seconds };
         history.push(e);
         o.onEpoch?.(e);
       },

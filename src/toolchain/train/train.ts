@@ -1,5 +1,6 @@
 // Training the reference models: data by name, a backend (WebGPU first), progress per
-// epoch, and a TF.js Layers model (model.json + weights.bin) plus a JSON training log.
+// epoch, and a TF.js Layers model (model.json + weights.bin) plus a JSON training log and
+// its picture (training-curves.svg).
 
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -8,7 +9,8 @@ import { inputShapeOf, referenceModel, type Arch } from '../../../models/archite
 import { loadDataset, take, type Dataset } from '../data/datasets.js';
 import { EDGEQ_VERSION } from '../../runtime/version.js';
 import { chooseBackend, type BackendChoice } from './backend.js';
-import { accuracy, imageTensors, trainLoop, type EpochLog } from './loop.js';
+import { imageTensors, testMetrics, trainLoop, type EpochLog } from './loop.js';
+import { svgChart } from '../report/svg.js';
 
 export type { EpochLog };
 
@@ -71,12 +73,27 @@ export async function trainReference(o: TrainOptions): Promise<{ model: tf.Seque
   const finished = new Date();
   const log: TrainLog = {
     arch: o.arch, dataset: o.data, backend: backend.name, adapter: backend.adapter, epochs: o.epochs, batch: o.batch, learningRate: o.lr,
-    trainExamples: train.count, testExamples: test.count, history, testAccuracy: history.at(-1)?.testAccuracy ?? await accuracy(model, t.x, test.labels),
+    trainExamples: train.count, testExamples: test.count, history, testAccuracy: history.at(-1)?.testAccuracy ?? (await testMetrics(model, t.x, test.labels)).accuracy,
     seconds: (finished.getTime() - started.getTime()) / 1000, started: started.toISOString(), finished: finished.toISOString(),
     edgeq: EDGEQ_VERSION, node: process.version,
   };
   await saveLayersModel(model, o.out);
   await writeFile(join(o.out, 'training-log.json'), JSON.stringify(log, null, 2));
+  await writeFile(join(o.out, 'training-curves.svg'), trainingCurves(log));
   tf.dispose([x, y, t.x, t.y]);
   return { model, log };
+}
+
+// training-curves.svg: loss and accuracy per epoch, training's against the test split's,
+// so that over- and underfitting show at a glance.
+export function trainingCurves(log: TrainLog): string {
+  const series = (name: string, value: (e: EpochLog) => number) => ({ name, points: log.history.map((e) => [e.epoch, value(e)] as const) });
+  const epoch = { label: 'epoch', integer: true };
+  return svgChart({
+    title: `${log.arch} on ${log.dataset}: ${log.trainExamples.toLocaleString('en-US')} training examples, ${log.backend}`,
+    panels: [
+      { title: 'loss', x: epoch, y: { label: 'cross-entropy' }, series: [series('train', (e) => e.loss), series(`test (${log.testExamples.toLocaleString('en-US')})`, (e) => e.testLoss)] },
+      { title: 'accuracy', x: epoch, y: { label: 'accuracy', percent: true }, series: [series('train', (e) => e.accuracy), series(`test (${log.testExamples.toLocaleString('en-US')})`, (e) => e.testAccuracy)] },
+    ],
+  });
 }
