@@ -293,7 +293,7 @@ export function conv2d_max_pool2d_s8_im2col(
 //   scratch: conv2d_sparse_scratch_size bytes.
 
 const SPARSE_TILE: i32 = 32; // outputs per tile: 8 i32x4 accumulators
-const SPARSE_BAND_BYTES: i32 = 32768; // int32 outputs of one band: within L1
+const SPARSE_BAND_BYTES: i32 = 16384; // int32 outputs of one band: within L1, and a small part of the arena
 const SPARSE_OVER_READ: usize = 32; // sparseOutput reads up to 24 bytes past the last plane's rows
 
 // Pooled rows per band (at least one): a band's int32 outputs fit SPARSE_BAND_BYTES.
@@ -518,7 +518,9 @@ export function conv2d_max_pool2d_s8_sparse(
       const py1 = min(ph, py0 + nb);
       const rows = bandRows(py0, py1, oh, pkh, psh, ppt);
       const r0 = <i32>rows, r1 = <i32>(rows >> 32);
-      const bq = ((r1 - r0) * wp + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
+      // whole tiles (sparseChannel), or half tiles (neighbourChannel: a band of conv1's
+      // 28-wide rows is then not up to 14 % outputs no pool reads)
+      const bq = ((r1 - r0) * wp + SPARSE_TILE / 2 - 1) & ~(SPARSE_TILE / 2 - 1);
       for (let o = 0; o < oc; o++) {
         const p0 = pairs + <usize>load<u32>(starts + (<usize>o << 2)) * pb;
         const p1 = pairs + <usize>load<u32>(starts + (<usize>o << 2), 4) * pb;
@@ -710,6 +712,19 @@ export function conv2d_max_pool2d_s8_sparse(
     for (let q0 = 0; q0 < qp; q0 += SPARSE_TILE) {
       let a0 = vb, a1 = vb, a2 = vb, a3 = vb, a4 = vb, a5 = vb, a6 = vb, a7 = vb;
       const base = xs + (<usize>q0 << 2);
+      if (qp - q0 == SPARSE_TILE / 2) { // the band's last half tile
+        for (let p = p0; p < p1; p += 8) {
+          const at = base + <usize>load<u32>(p);
+          const wv = v128.load32_splat(p, 4);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(at), wv));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(at, 16), wv));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(at, 32), wv));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(at, 48), wv));
+        }
+        const r = row + (<usize>q0 << 2);
+        v128.store(r, a0); v128.store(r, a1, 16); v128.store(r, a2, 32); v128.store(r, a3, 48);
+        break;
+      }
       for (let p = p0; p < p1; p += 8) {
         const at = base + <usize>load<u32>(p);
         const wv = v128.load32_splat(p, 4);
