@@ -280,6 +280,22 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
         }
       }
     }
+    // one input channel: weights paired with a neighbour (right, or below in the last
+    // column) through H and V, whatever the kernel's shape and which weights are zero
+    for (const kernel of [[1, 1], [3, 3], [5, 3], [3, 5], [2, 2], [1, 3], [3, 1]] as [number, number][]) {
+      for (const density of [0.5, 1]) {
+        for (const padding of ['valid', 'same'] as Padding[]) {
+          const oc = pick([1, 3, 4, 8, 13]);
+          cases.push([{
+            batch: 1 + Math.floor(r() * 2), height: kernel[0] + 1 + Math.floor(r() * 12), width: kernel[1] + 1 + Math.floor(r() * 12),
+            channels: 1, filters: oc, kernel, strides: [1, 1], padding, activation: pick(['none', 'relu'] as FusedActivation[]),
+            input: { scale: 0.02, zeroPoint: pick([-128, 0, 127]) }, output: { scale: pick([0.01, 0.5]), zeroPoint: pick([-128, 0]) },
+            weights: randomInt8(r, oc * kernel[0] * kernel[1], -128, 127).map((v) => (r() < density ? v : 0)),
+            weightScales: Float32Array.from({ length: oc }, () => 0.001 + r() * 0.05), bias: randomInt32(r, oc, -5000, 5000),
+          }, pick(pools), density]);
+        }
+      }
+    }
     // the reference CNN's pruned layers (92 % zeros): conv2 + pool, conv3
     const cnn = (size: number, c: number, oc: number, pool: MaxPoolSpec | null): [Conv2dSpec, MaxPoolSpec | null, number] => [{
       batch: 2, height: size, width: size, channels: c, filters: oc, kernel: [3, 3], strides: [1, 1], padding: 'valid',
@@ -309,7 +325,7 @@ describe.each(BUILDS)('conv2d on the %s build', (build) => {
       saturatedLow += ya.filter((v) => v === -128).length;
       saturatedHigh += ya.filter((v) => v === 127).length;
     }
-    expect(cases.length).toBe(65);
+    expect(cases.length).toBe(93);
     expect(saturatedLow).toBeGreaterThan(0);
     expect(saturatedHigh).toBeGreaterThan(0);
   });

@@ -273,17 +273,28 @@ export function conv2d_max_pool2d_s8_im2col(
 //                     Outputs are kept as int32 [filters][positions], a band of rows at a
 //                     time (SPARSE_BAND_BYTES), then each output (or pool window's
 //                     maximum) is requantized as in conv2d_max_pool2d.
+//                     One input channel (a grayscale image's first conv: its weights
+//                     are rarely pruned, every tap counts): the plane is also widened
+//                     to i16 pairs of neighbours, H[p] = (x[p], x[p + 1]) and
+//                     V[p] = (x[p], x[p + Wp]), and weights pair up with a neighbour:
+//                     (ky, kx) with (ky, kx + 1), the last column's (ky, kw − 1) with
+//                     (ky + 1, kw − 1). Four outputs of a pair are then one v128 of H or
+//                     V, no shuffles: 2× the multiply-adds per instruction of the
+//                     general pairs on the reference CNN's conv1 (≥ (kh·kw + 1) / 2
+//                     pairs per channel, the count of the general scheme when dense).
 //                     Bit-exact with conv2d_s8_ref (then max_pool2d_s8_ref).
 //
 //   packed = [ bias' : i32 × n ][ multiplier : f32 × n ][ pair start : u32 × (n + 1) ]
 //            [ pairs: (offset a : u32, offset b : u32, weights : i16 a | i16 b << 16) ]
 //   Pairs of output channel o are pair start[o] .. pair start[o + 1]; a channel with an
 //   odd count ends with a pair whose weight b is 0 (offset b = offset a). The offsets
-//   are for one input geometry (h, w, pad), fixed at pack time.
+//   are for one input geometry (h, w, pad), fixed at pack time. One input channel:
+//   pairs (byte offset into H, or into V past H : u32, weights : i16 a | i16 b << 16).
 //   scratch: conv2d_sparse_scratch_size bytes.
 
 const SPARSE_TILE: i32 = 32; // outputs per tile: 8 i32x4 accumulators
-const SPARSE_BAND_BYTES: i32 = 32768; // int32 outputs of one band: within L1
+const SPARSE_BAND_BYTES: i32 = 16384; // int32 outputs of one band: within L1, and a small part of the arena
+const SPARSE_OVER_READ: usize = 32; // sparseOutput reads up to 24 bytes past the last plane's rows
 
 // Pooled rows per band (at least one): a band's int32 outputs fit SPARSE_BAND_BYTES.
 // @ts-ignore: decorator
@@ -300,9 +311,14 @@ const SPARSE_BAND_BYTES: i32 = 32768; // int32 outputs of one band: within L1
 }
 
 // Non-zero pairs of w [n][kh][kw][c]: what conv2d_sparse_packed_size needs.
-export function conv2d_sparse_pairs(w: usize, n: i32, k: i32): i32 {
+export function conv2d_sparse_pairs(w: usize, n: i32, kh: i32, kw: i32, c: i32): i32 {
+  const k = kh * kw * c;
   let pairs = 0;
   for (let o = 0; o < n; o++) {
+    if (c == 1) {
+      pairs += neighbourPairs(w + <usize>(o * k), kh, kw, 0, 0, 0);
+      continue;
+    }
     const row = w + <usize>(o * k);
     let nz = 0, i = 0;
     // 16 weights a step where the build has SIMD: a fresh engine packs in V8's baseline
@@ -316,16 +332,55 @@ export function conv2d_sparse_pairs(w: usize, n: i32, k: i32): i32 {
   return pairs;
 }
 
-export function conv2d_sparse_packed_size(n: i32, pairs: i32): usize {
-  return <usize>n * 12 + 4 + <usize>pairs * 12;
+// Bytes of one pair: two offsets and the weights; one offset for one input channel.
+// @ts-ignore: decorator
+@inline function pairBytes(c: i32): i32 { return c == 1 ? 8 : 12; }
+
+export function conv2d_sparse_packed_size(n: i32, pairs: i32, c: i32): usize {
+  return <usize>n * 12 + 4 + <usize>pairs * <usize>pairBytes(c);
+}
+
+// One input channel: the pairs of filter w [kh][kw], row by row, each non-zero weight
+// with its right neighbour, or in the last column with the one below (whatever their
+// values), a single with weight b = 0; written from `out` (offsets into H, or
+// vOffset + into V, for planes wp wide) unless out is 0. Returns their count.
+function neighbourPairs(w: usize, kh: i32, kw: i32, wp: i32, vOffset: u32, out: usize): i32 {
+  let count = 0;
+  let taken = false; // the row's last weight went into a pair with the row above
+  for (let ky = 0; ky < kh; ky++) {
+    const row = w + <usize>(ky * kw);
+    const end = taken ? kw - 1 : kw;
+    taken = false;
+    for (let kx = 0; kx < end; kx++) {
+      const a = <i32>load<i8>(row + <usize>kx);
+      if (a == 0) continue;
+      let off = <u32>(ky * wp + kx) << 2;
+      let b = 0;
+      if (kx + 1 < end) {
+        b = <i32>load<i8>(row + <usize>kx + 1);
+        kx++;
+      } else if (kx == kw - 1 && ky + 1 < kh) {
+        off += vOffset;
+        b = <i32>load<i8>(row + <usize>(kw + kx));
+        taken = true;
+      }
+      if (out) {
+        store<u32>(out, off);
+        store<i32>(out, (a & 0xffff) | (b << 16), 4);
+        out += 8;
+      }
+      count++;
+    }
+  }
+  return count;
 }
 
 export function conv2d_sparse_pack(
   w: usize, n: i32, kh: i32, kw: i32, c: i32, h: i32, wd: i32, pad: i32,
   bias: usize, wscale: usize, inScale: f32, inZp: i32, outScale: f32, packed: usize,
 ): void {
-  const plane = sparsePadded(h, kh, pad) * sparsePadded(wd, kw, pad);
-  const wp = sparsePadded(wd, kw, pad);
+  const hp = sparsePadded(h, kh, pad), wp = sparsePadded(wd, kw, pad);
+  const plane = hp * wp;
   const k = kh * kw * c;
   const starts = packed + (<usize>n << 3);
   let pair = packed + (<usize>n * 12 + 4);
@@ -333,37 +388,59 @@ export function conv2d_sparse_pack(
   for (let o = 0; o < n; o++) {
     store<u32>(starts + (<usize>o << 2), count);
     let sum: i32 = 0;
-    let half = false; // a pair is open, waiting for its second weight
-    for (let i = 0; i < k; i++) {
-      // a pruned matrix is mostly zeros: skip 16 at a time where the build has SIMD
-      if (ASC_FEATURE_SIMD && (i & 15) == 0 && i + 16 <= k && !v128.any_true(v128.load(w + <usize>(o * k + i)))) {
-        i += 15;
-        continue;
+    if (c == 1) {
+      for (let i = 0; i < k; i++) sum += <i32>load<i8>(w + <usize>(o * k + i));
+      const m = neighbourPairs(w + <usize>(o * k), kh, kw, wp, <u32>sparseSpan(hp, wp, kw, 1) << 2, pair);
+      pair += <usize>m << 3;
+      count += m;
+    } else {
+      let half = false; // a pair is open, waiting for its second weight
+      for (let i = 0; i < k; i++) {
+        // a pruned matrix is mostly zeros: skip 16 at a time where the build has SIMD
+        if (ASC_FEATURE_SIMD && (i & 15) == 0 && i + 16 <= k && !v128.any_true(v128.load(w + <usize>(o * k + i)))) {
+          i += 15;
+          continue;
+        }
+        const v = <i32>load<i8>(w + <usize>(o * k + i));
+        if (v == 0) continue;
+        sum += v;
+        const ci = i % c, kx = (i / c) % kw, ky = i / (c * kw);
+        const off = <u32>(ci * plane + ky * wp + kx);
+        if (!half) {
+          store<u32>(pair, off);
+          store<u32>(pair, off, 4);
+          store<i32>(pair, v & 0xffff, 8);
+        } else {
+          store<u32>(pair, off, 4);
+          store<i32>(pair, load<i32>(pair, 8) | (v << 16), 8);
+          pair += 12;
+          count++;
+        }
+        half = !half;
       }
-      const v = <i32>load<i8>(w + <usize>(o * k + i));
-      if (v == 0) continue;
-      sum += v;
-      const ci = i % c, kx = (i / c) % kw, ky = i / (c * kw);
-      const off = <u32>(ci * plane + ky * wp + kx);
-      if (!half) {
-        store<u32>(pair, off);
-        store<u32>(pair, off, 4);
-        store<i32>(pair, v & 0xffff, 8);
-      } else {
-        store<u32>(pair, off, 4);
-        store<i32>(pair, load<i32>(pair, 8) | (v << 16), 8);
-        pair += 12;
-        count++;
-      }
-      half = !half;
+      if (half) { pair += 12; count++; }
     }
-    if (half) { pair += 12; count++; }
     const b: i32 = bias ? load<i32>(bias + (<usize>o << 2)) : 0;
     store<i32>(packed + (<usize>o << 2), b - inZp * sum);
     store<f32>(packed + (<usize>n << 2) + (<usize>o << 2),
       quant_multiplier(inScale, load<f32>(wscale + (<usize>o << 2)), outScale));
   }
   store<u32>(starts + (<usize>n << 2), count);
+}
+
+// Input positions a band's tiles may read in the planar copy (per channel plane), and
+// where H and V are built: rounded up to 8, whole v128 stores of H and V.
+// @ts-ignore: decorator
+@inline function sparseSpan(hp: i32, wp: i32, kw: i32, c: i32): i32 {
+  return (c * hp * wp + kw + SPARSE_TILE + 7) & ~7;
+}
+
+// Bytes of the planar copy; for one input channel also H and V (i32 each per
+// position: a load8x8 building them reads up to wp + 8 positions past the span).
+// @ts-ignore: decorator
+@inline function sparseInputBytes(hp: i32, wp: i32, kw: i32, c: i32): usize {
+  const span = <usize>sparseSpan(hp, wp, kw, c);
+  return c == 1 ? ((span + <usize>wp + 15) & ~15) + (span << 3) : (span + 15) & ~15;
 }
 
 // Padded extent of one axis for a stride-1 window.
@@ -391,8 +468,8 @@ export function conv2d_sparse_scratch_size(
   h: i32, w: i32, c: i32, oc: i32, kh: i32, kw: i32, pad: i32, pkh: i32, psh: i32, ppad: i32,
 ): usize {
   const hp = sparsePadded(h, kh, pad), wp = sparsePadded(w, kw, pad);
-  const planar = (<usize>(c * hp * wp + kw + SPARSE_TILE) + 15) & ~15;
-  return planar + <usize>oc * <usize>sparseBandPositions(h, wp, kh, pad, oc, pkh, psh, ppad) * 4;
+  return sparseInputBytes(hp, wp, kw, c) + <usize>oc * <usize>sparseBandPositions(h, wp, kh, pad, oc, pkh, psh, ppad) * 4
+    + SPARSE_OVER_READ;
 }
 
 // Int32 outputs per channel in a band, rounded up to whole tiles.
@@ -421,17 +498,24 @@ export function conv2d_max_pool2d_s8_sparse(
   const qmax = quant_act_max(act, outScale, outZp);
   const qp = sparseBandPositions(h, wp, kh, pad, oc, pkh, psh, ppad);
   const nb = sparseBand(ph, wp, oc, pkh, psh);
-  const planarBytes = c * plane + kw + SPARSE_TILE;
+  const span = sparseSpan(hp, wp, kw, c);
   const xp = scratch;
-  const acc = scratch + ((<usize>planarBytes + 15) & ~15);
+  const inputBytes = sparseInputBytes(hp, wp, kw, c);
+  const hs = scratch + inputBytes - (<usize>span << 3); // H then V (one input channel)
+  const acc = scratch + inputBytes;
   const mults = packed + (<usize>oc << 2);
   const starts = packed + (<usize>oc << 3);
   const pairs = packed + (<usize>oc * 12 + 4);
-  memory.fill(xp, <u8>inZp, <usize>planarBytes); // padding: the real 0
+  const pb = <usize>pairBytes(c);
+  memory.fill(xp, <u8>inZp, c == 1 ? <usize>(hs - xp) : inputBytes); // padding: the real 0
   for (let b = 0; b < batch; b++) {
     // planar copy; the padding stays as filled
     const xb = x + <usize>(b * h * w * c);
     for (let iy = 0; iy < h; iy++) {
+      if (c == 1) { // rows stay rows
+        memory.copy(xp + <usize>((iy + pt) * wp + pl), xb + <usize>(iy * w), <usize>w);
+        continue;
+      }
       for (let ix = 0; ix < w; ix++) {
         const src = xb + <usize>((iy * w + ix) * c);
         let dst = xp + <usize>((iy + pt) * wp + ix + pl);
@@ -441,16 +525,21 @@ export function conv2d_max_pool2d_s8_sparse(
         }
       }
     }
+    if (c == 1) neighbourPlanes(xp, span, wp, hs);
     for (let py0 = 0; py0 < ph; py0 += nb) {
       const py1 = min(ph, py0 + nb);
       const rows = bandRows(py0, py1, oh, pkh, psh, ppt);
       const r0 = <i32>rows, r1 = <i32>(rows >> 32);
-      const bq = ((r1 - r0) * wp + SPARSE_TILE - 1) & ~(SPARSE_TILE - 1);
+      // whole tiles (sparseChannel), or half tiles (neighbourChannel: a band of conv1's
+      // 28-wide rows is then not up to 14 % outputs no pool reads)
+      const bq = ((r1 - r0) * wp + SPARSE_TILE / 2 - 1) & ~(SPARSE_TILE / 2 - 1);
       for (let o = 0; o < oc; o++) {
-        const p0 = pairs + <usize>load<u32>(starts + (<usize>o << 2)) * 12;
-        const p1 = pairs + <usize>load<u32>(starts + (<usize>o << 2), 4) * 12;
+        const p0 = pairs + <usize>load<u32>(starts + (<usize>o << 2)) * pb;
+        const p1 = pairs + <usize>load<u32>(starts + (<usize>o << 2), 4) * pb;
         const bias = load<i32>(packed + (<usize>o << 2));
-        sparseChannel(xp + <usize>(r0 * wp), p0, p1, bias, bq, acc + (<usize>(o * qp) << 2));
+        const row = acc + (<usize>(o * qp) << 2);
+        if (c == 1) neighbourChannel(hs + (<usize>(r0 * wp) << 2), p0, p1, bias, bq, row);
+        else sparseChannel(xp + <usize>(r0 * wp), p0, p1, bias, bq, row);
       }
       sparseOutput(acc, qp, wp, r0, py0, py1, oh, ow, oc, pkh, pkw, psh, psw, ppt, ppl, pw, mults, outZp, qmin, qmax,
         y + <usize>(b * ph * pw * oc));
@@ -460,8 +549,11 @@ export function conv2d_max_pool2d_s8_sparse(
 
 // Requantizes each output, or each pool window's maximum, of pooled rows [py0, py1)
 // from the int32 planes acc [oc][qp] (rows wp wide, from conv row r0) into
-// y [ph][pw][oc]. No pool and 2×2/2 windows that all fit run four outputs of a channel
-// per requantize4; other windows gather four channels per requantize4.
+// y [ph][pw][oc]. No pool and 2×2/2 windows that all fit run four outputs of four
+// channels at a time: one requantize4 per channel, then a 4×4 byte transpose so that
+// each output pixel's four channels are one 4-byte store (reading up to 6 int32 past a
+// plane's rows: SPARSE_OVER_READ). Other windows, and the last oc mod 4 channels,
+// gather four channels per requantize4 (or one at a time).
 // @ts-ignore: decorator
 @inline function sparseOutput(
   acc: usize, qp: i32, wp: i32, r0: i32, py0: i32, py1: i32, oh: i32, ow: i32, oc: i32,
@@ -469,38 +561,37 @@ export function conv2d_max_pool2d_s8_sparse(
   mults: usize, zp: i32, qmin: i32, qmax: i32, y: usize,
 ): void {
   const rowBytes = <usize>wp << 2;
+  const planeBytes = <usize>qp << 2;
   const ocb = <usize>oc;
-  let fast = 0; // outputs per row done with SIMD; the rest below
+  let done = 0; // channels done for every output with SIMD; the rest below
   if (ASC_FEATURE_SIMD) {
     const none = pkh == 1 && pkw == 1 && psh == 1 && psw == 1;
     const twoByTwo = pkh == 2 && pkw == 2 && psh == 2 && psw == 2 && ppt == 0 && ppl == 0 && 2 * py1 <= oh && 2 * pw <= ow;
     if (none || twoByTwo) {
-      fast = pw & ~3;
+      done = oc & ~3;
       const magic = i32x4.splat(MAGIC_BITS - zp);
       const lo = f32x4.splat(<f32>(qmin - zp));
       const hi = f32x4.splat(<f32>(qmax - zp));
-      for (let o = 0; o < oc; o++) {
-        const plane = acc + (<usize>(o * qp) << 2);
-        const mv = f32x4.splat(load<f32>(mults + (<usize>o << 2)));
+      for (let o = 0; o < done; o += 4) {
+        const m = mults + (<usize>o << 2);
+        const m0 = v128.load32_splat(m), m1 = v128.load32_splat(m, 4), m2 = v128.load32_splat(m, 8), m3 = v128.load32_splat(m, 12);
+        const plane = acc + <usize>o * planeBytes;
         for (let py = py0; py < py1; py++) {
-          let dst = y + <usize>(py * pw) * ocb + <usize>o;
-          for (let px = 0; px < fast; px += 4) {
-            let m: v128;
-            if (none) {
-              m = v128.load(plane + <usize>((py - r0) * wp + px) * 4);
-            } else {
-              const top = plane + <usize>(2 * py - r0) * rowBytes + (<usize>px << 3);
-              const bottom = top + rowBytes;
-              const a = i32x4.max_s(v128.load(top), v128.load(bottom));
-              const b = i32x4.max_s(v128.load(top, 16), v128.load(bottom, 16));
-              m = i32x4.max_s(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
-            }
-            const q = requantize4(m, mv, magic, lo, hi);
-            store<i8>(dst, i32x4.extract_lane(q, 0));
-            store<i8>(dst + ocb, i32x4.extract_lane(q, 1));
-            store<i8>(dst + 2 * ocb, i32x4.extract_lane(q, 2));
-            store<i8>(dst + 3 * ocb, i32x4.extract_lane(q, 3));
-            dst += 4 * ocb;
+          const top = plane + <usize>(none ? py - r0 : 2 * py - r0) * rowBytes;
+          for (let px = 0; px < pw; px += 4) {
+            const at = top + (<usize>px << (none ? 2 : 3));
+            const q0 = requantize4(window4(at, none, rowBytes), m0, magic, lo, hi);
+            const q1 = requantize4(window4(at + planeBytes, none, rowBytes), m1, magic, lo, hi);
+            const q2 = requantize4(window4(at + 2 * planeBytes, none, rowBytes), m2, magic, lo, hi);
+            const q3 = requantize4(window4(at + 3 * planeBytes, none, rowBytes), m3, magic, lo, hi);
+            let t = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
+            t = i8x16.shuffle(t, t, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+            const dst = y + <usize>(py * pw + px) * ocb + <usize>o;
+            const n = pw - px;
+            v128.store32_lane(dst, t, 0);
+            if (n > 1) v128.store32_lane(dst + ocb, t, 1);
+            if (n > 2) v128.store32_lane(dst + 2 * ocb, t, 2);
+            if (n > 3) v128.store32_lane(dst + 3 * ocb, t, 3);
           }
         }
       }
@@ -509,16 +600,15 @@ export function conv2d_max_pool2d_s8_sparse(
   for (let py = py0; py < py1; py++) {
     const cy = py * psh - ppt;
     const j0 = max(0, -cy), j1 = min(pkh, oh - cy);
-    for (let px = fast; px < pw; px++) {
+    for (let px = 0; px < pw; px++) {
       const cx = px * psw - ppl;
       const i0 = max(0, -cx), i1 = min(pkw, ow - cx);
       const dst = y + <usize>(py * pw + px) * ocb;
-      let o = 0;
+      let o = done;
       if (ASC_FEATURE_SIMD) { // four channels at a time, gathered from their planes
         const magic = i32x4.splat(MAGIC_BITS - zp);
         const lo = f32x4.splat(<f32>(qmin - zp));
         const hi = f32x4.splat(<f32>(qmax - zp));
-        const planeBytes = <usize>qp << 2;
         for (; o + 4 <= oc; o += 4) {
           const p0 = acc + <usize>o * planeBytes;
           let m = i32x4.splat(i32.MIN_VALUE);
@@ -546,6 +636,17 @@ export function conv2d_max_pool2d_s8_sparse(
       }
     }
   }
+}
+
+// Four outputs of one channel from `at` in its int32 plane: four in a row, or the
+// maxima of four 2×2/2 windows (rows rowBytes apart).
+// @ts-ignore: decorator
+@inline function window4(at: usize, none: bool, rowBytes: usize): v128 {
+  if (none) return v128.load(at);
+  const bottom = at + rowBytes;
+  const a = i32x4.max_s(v128.load(at), v128.load(bottom));
+  const b = i32x4.max_s(v128.load(at, 16), v128.load(bottom, 16));
+  return i32x4.max_s(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
 }
 
 // row[0..qp) = bias + Σ over pairs of w_a · xp[off_a + q] + w_b · xp[off_b + q].
@@ -584,6 +685,81 @@ export function conv2d_max_pool2d_s8_sparse(
         const wab = load<i32>(p, 8);
         s += <i32>load<i8>(xp + <usize>(load<u32>(p) + q)) * <i32>(<i16>wab)
           + <i32>load<i8>(xp + <usize>(load<u32>(p, 4) + q)) * (wab >> 16);
+      }
+      store<i32>(row + (<usize>q << 2), s);
+    }
+  }
+}
+
+// H [p] = (x[p], x[p + 1]) and V [p] = (x[p], x[p + wp]) as i16 pairs for p < span, from
+// the planar copy xp; V follows H.
+// @ts-ignore: decorator
+@inline function neighbourPlanes(xp: usize, span: i32, wp: i32, hs: usize): void {
+  const vs = hs + (<usize>span << 2);
+  if (ASC_FEATURE_SIMD) {
+    for (let p = 0; p < span; p += 8) {
+      const at = xp + <usize>p;
+      const x = v128.load8x8_s(at), r = v128.load8x8_s(at, 1), d = v128.load8x8_s(at + <usize>wp);
+      const o = <usize>p << 2;
+      v128.store(hs + o, i16x8.shuffle(x, r, 0, 8, 1, 9, 2, 10, 3, 11));
+      v128.store(hs + o, i16x8.shuffle(x, r, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+      v128.store(vs + o, i16x8.shuffle(x, d, 0, 8, 1, 9, 2, 10, 3, 11));
+      v128.store(vs + o, i16x8.shuffle(x, d, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+    }
+  } else {
+    for (let p = 0; p < span; p++) {
+      const at = xp + <usize>p, o = <usize>p << 2;
+      const x = <i32>load<i8>(at) & 0xffff;
+      store<i32>(hs + o, x | (<i32>load<i8>(at, 1) << 16));
+      store<i32>(vs + o, x | (<i32>load<i8>(at + <usize>wp) << 16));
+    }
+  }
+}
+
+// row[0..qp) = bias + Σ over pairs of the i16 pairs at xs + offset + 4q · (w_a, w_b).
+// @ts-ignore: decorator
+@inline function neighbourChannel(xs: usize, p0: usize, p1: usize, bias: i32, qp: i32, row: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    const vb = i32x4.splat(bias);
+    for (let q0 = 0; q0 < qp; q0 += SPARSE_TILE) {
+      let a0 = vb, a1 = vb, a2 = vb, a3 = vb, a4 = vb, a5 = vb, a6 = vb, a7 = vb;
+      const base = xs + (<usize>q0 << 2);
+      if (qp - q0 == SPARSE_TILE / 2) { // the band's last half tile
+        for (let p = p0; p < p1; p += 8) {
+          const at = base + <usize>load<u32>(p);
+          const wv = v128.load32_splat(p, 4);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(at), wv));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(at, 16), wv));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(at, 32), wv));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(at, 48), wv));
+        }
+        const r = row + (<usize>q0 << 2);
+        v128.store(r, a0); v128.store(r, a1, 16); v128.store(r, a2, 32); v128.store(r, a3, 48);
+        break;
+      }
+      for (let p = p0; p < p1; p += 8) {
+        const at = base + <usize>load<u32>(p);
+        const wv = v128.load32_splat(p, 4);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(at), wv));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(at, 16), wv));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(at, 32), wv));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(at, 48), wv));
+        a4 = i32x4.add(a4, i32x4.dot_i16x8_s(v128.load(at, 64), wv));
+        a5 = i32x4.add(a5, i32x4.dot_i16x8_s(v128.load(at, 80), wv));
+        a6 = i32x4.add(a6, i32x4.dot_i16x8_s(v128.load(at, 96), wv));
+        a7 = i32x4.add(a7, i32x4.dot_i16x8_s(v128.load(at, 112), wv));
+      }
+      const r = row + (<usize>q0 << 2);
+      v128.store(r, a0); v128.store(r, a1, 16); v128.store(r, a2, 32); v128.store(r, a3, 48);
+      v128.store(r, a4, 64); v128.store(r, a5, 80); v128.store(r, a6, 96); v128.store(r, a7, 112);
+    }
+  } else {
+    for (let q = 0; q < qp; q++) {
+      let s = bias;
+      for (let p = p0; p < p1; p += 8) {
+        const at = xs + (<usize>q << 2) + <usize>load<u32>(p);
+        const wab = load<i32>(p, 4);
+        s += <i32>load<i16>(at) * <i32>(<i16>wab) + <i32>load<i16>(at, 2) * (wab >> 16);
       }
       store<i32>(row + (<usize>q << 2), s);
     }

@@ -18,7 +18,7 @@
 // scratch: lstm_scratch_size bytes (both variants).
 
 import { MAGIC_BITS, quantize, quantize4, quant_multiplier } from "../quant";
-import { activate_f32, activate_f32x4 } from "./activation";
+import { activate_f32, activation_f32_x4 } from "./activation";
 import { GEMM_OUT_S32, gemm_multipliers, gemm_pack, gemm_packed_size, gemm_s8 } from "./gemm";
 import { align16, inputStep, outputStep, quantizeHidden } from "./recurrent";
 
@@ -126,32 +126,53 @@ export function lstm_s8_gemm(
       store<f32>(hqBase + align16(bu + 16) + (<usize>b << 2), sh);
     }
     gemm_s8(batch, n, units, hqBase, units, packedH, zh, n, GEMM_OUT_S32, 0, 0, 0);
+    // Each batch row goes through passes over its units, as in gru_s8_gemm: the gate
+    // pre-activations in place of the recurrent product (i32 → f32, same slot), the
+    // activations over whole rows (activation_f32_x4: one copy of tanh and sigmoid in the
+    // engine; inlined per gate, they were half of this kernel's code), then c and h. The
+    // same f32 operations in the same order as the reference: bit-exact.
     for (let b = 0; b < batch; b++) {
       const sh = load<f32>(hqBase + align16(bu + 16) + (<usize>b << 2));
       const zxr = zx + ((<usize>(b * steps + ts) * <usize>n) << 2);
       const zhr = zh + ((<usize>b * <usize>n) << 2);
       const h = hBase + ((<usize>b * <usize>units) << 2);
       const c = cBase + ((<usize>b * <usize>units) << 2);
-      const yr = y + <usize>((sequences ? b * steps + outputStep(t, steps, direction) : b) * units);
-      const store_y = sequences || t == steps - 1;
-      let u = 0;
+      let j = 0;
       if (ASC_FEATURE_SIMD) {
         const vsh = f32x4.splat(sh);
+        for (; j + 4 <= n; j += 4) v128.store(zhr + (<usize>j << 2), gate4(zxr, zhr, gxBase, ghBase, bias, j, vsh));
+      }
+      for (; j < n; j++) store<f32>(zhr + (<usize>j << 2), gate(zxr, zhr, gxBase, ghBase, bias, j, sh));
+      const zi = zhr, zf = zhr + (<usize>units << 2), zg = zhr + (<usize>units << 3), zo = zg + (<usize>units << 2);
+      activation_f32_x4(recAct, zi, 2 * units, zi); // i and f
+      activation_f32_x4(act, zg, units, zg);
+      activation_f32_x4(recAct, zo, units, zo);
+      // c = f·c + i·g, then act(c) where i was
+      let u = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; u + 4 <= units; u += 4) {
+          const o = <usize>u << 2;
+          v128.store(c + o, f32x4.add(f32x4.mul(v128.load(zf + o), v128.load(c + o)), f32x4.mul(v128.load(zi + o), v128.load(zg + o))));
+        }
+      }
+      for (; u < units; u++) {
+        const o = <usize>u << 2;
+        store<f32>(c + o, load<f32>(zf + o) * load<f32>(c + o) + load<f32>(zi + o) * load<f32>(zg + o));
+      }
+      activation_f32_x4(act, c, units, zi);
+      // h = o · act(c), and the output
+      const yr = y + <usize>((sequences ? b * steps + outputStep(t, steps, direction) : b) * units);
+      const store_y = sequences || t == steps - 1;
+      u = 0;
+      if (ASC_FEATURE_SIMD) {
         const vinv = f32x4.splat(invOut);
         const magic = i32x4.splat(MAGIC_BITS - outZp);
         const vlo = f32x4.splat(lo);
         const vhi = f32x4.splat(hi);
         for (; u + 4 <= units; u += 4) {
-          const zi = gate4(zxr, zhr, gxBase, ghBase, bias, u, vsh);
-          const zf = gate4(zxr, zhr, gxBase, ghBase, bias, units + u, vsh);
-          const zg = gate4(zxr, zhr, gxBase, ghBase, bias, 2 * units + u, vsh);
-          const zo = gate4(zxr, zhr, gxBase, ghBase, bias, 3 * units + u, vsh);
-          const cc = f32x4.add(
-            f32x4.mul(activate_f32x4(recAct, zf), v128.load(c + (<usize>u << 2))),
-            f32x4.mul(activate_f32x4(recAct, zi), activate_f32x4(act, zg)));
-          const hh = f32x4.mul(activate_f32x4(recAct, zo), activate_f32x4(act, cc));
-          v128.store(c + (<usize>u << 2), cc);
-          v128.store(h + (<usize>u << 2), hh);
+          const o = <usize>u << 2;
+          const hh = f32x4.mul(v128.load(zo + o), v128.load(zi + o));
+          v128.store(h + o, hh);
           if (store_y) {
             const q = quantize4(f32x4.mul(hh, vinv), magic, vlo, vhi);
             v128.store32_lane(yr + u, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q), 0);
@@ -159,15 +180,9 @@ export function lstm_s8_gemm(
         }
       }
       for (; u < units; u++) {
-        const zi = gate(zxr, zhr, gxBase, ghBase, bias, u, sh);
-        const zf = gate(zxr, zhr, gxBase, ghBase, bias, units + u, sh);
-        const zg = gate(zxr, zhr, gxBase, ghBase, bias, 2 * units + u, sh);
-        const zo = gate(zxr, zhr, gxBase, ghBase, bias, 3 * units + u, sh);
-        const cc = activate_f32(recAct, zf) * load<f32>(c + (<usize>u << 2))
-          + activate_f32(recAct, zi) * activate_f32(act, zg);
-        const hh = activate_f32(recAct, zo) * activate_f32(act, cc);
-        store<f32>(c + (<usize>u << 2), cc);
-        store<f32>(h + (<usize>u << 2), hh);
+        const o = <usize>u << 2;
+        const hh = load<f32>(zo + o) * load<f32>(zi + o);
+        store<f32>(h + o, hh);
         if (store_y) store<i8>(yr + u, quantize(hh * invOut, outZp, -128, 127));
       }
     }

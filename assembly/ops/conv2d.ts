@@ -67,11 +67,12 @@ function sparseIsFaster(o: i32, pairs: i32): bool {
   const x = opInput(o), w = opWeights(o), y = opOutput(o);
   const pad = opPadding(o);
   const n = dim(w, 0), k = elems(w) / n;
-  // its scratch (planar padded input + int32 outputs) must stay small; this also keeps
-  // the kernel's 32-bit size arithmetic exact for any shape a file may declare
-  const kh = dim(w, 1), kw = dim(w, 2);
+  // its scratch (planar padded input, for one input channel also its i16 pairs H and V:
+  // 9 bytes a position, + int32 outputs) must stay small; this also keeps the kernel's
+  // 32-bit size arithmetic exact for any shape a file may declare
+  const kh = dim(w, 1), kw = dim(w, 2), c = dim(x, 2);
   const hp: u64 = <u64>dim(x, 0) + (pad ? <u64>kh - 1 : 0), wp: u64 = <u64>dim(x, 1) + (pad ? <u64>kw - 1 : 0);
-  const scratchBound = <u64>dim(x, 2) * hp * wp + (<u64>n) * (hp * wp + 32) * 4 + <u64>kw + 64;
+  const scratchBound = <u64>(c == 1 ? 10 : c) * hp * wp + (<u64>n) * (hp * wp + 32) * 4 + <u64>kw * 9 + 512;
   if (scratchBound > SPARSE_SCRATCH_LIMIT) return false;
   const sparseSlots = <f64>pairs * <f64>conv2d_sparse_tiles(dim(x, 0), dim(x, 1), n, kh, kw, pad, pool(o, 0), pool(o, 2), pool(o, 4)) * 64;
   const kp = k < 16 ? (k + 1) & ~1 : (k + 7) & ~7;
@@ -92,9 +93,9 @@ export function prepare(o: i32): i32 {
   if (!tw) return fail(E_MEMORY, o, R_LIMIT);
   const decoded = decode(w, tw);
   if (decoded != OK) return decoded;
-  const pairs = conv2d_sparse_pairs(tw, n, k);
+  const pairs = conv2d_sparse_pairs(tw, n, dim(w, 1), dim(w, 2), dim(x, 2));
   const sparse = sparseIsFaster(o, pairs);
-  const size = sparse ? conv2d_sparse_packed_size(n, pairs) : gemm_packed_size(n, k);
+  const size = sparse ? conv2d_sparse_packed_size(n, pairs, dim(x, 2)) : gemm_packed_size(n, k);
   const above = mem_alloc(size);
   if (!above) return fail(E_MEMORY, o, R_LIMIT);
   const sw = channelScalesPtr(w);

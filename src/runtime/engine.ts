@@ -71,8 +71,8 @@ export interface EngineExports {
   channel_affine_s8_ref(x: number, n: number, c: number, ab: number, inScale: number, inZp: number, outScale: number, outZp: number, y: number): void;
   channel_affine_prepare(c: number, ab: number, inScale: number, outScale: number, table: number): void;
   channel_affine_s8_table(x: number, n: number, c: number, table: number, inZp: number, outZp: number, y: number): void;
-  conv2d_sparse_pairs(w: number, n: number, k: number): number;
-  conv2d_sparse_packed_size(n: number, pairs: number): number;
+  conv2d_sparse_pairs(w: number, n: number, kh: number, kw: number, c: number): number;
+  conv2d_sparse_packed_size(n: number, pairs: number, c: number): number;
   conv2d_sparse_pack(w: number, n: number, kh: number, kw: number, c: number, h: number, wd: number, pad: number,
     bias: number, wscale: number, inScale: number, inZp: number, outScale: number, packed: number): void;
   conv2d_sparse_scratch_size(h: number, w: number, c: number, oc: number, kh: number, kw: number, pad: number,

@@ -293,7 +293,7 @@ export function prepareConv2dMaxPool(heap: Heap, s: Conv2dSpec, p: MaxPoolSpec, 
     }
     if (variant === 'sparse') {
       check(sh === 1 && sw === 1, 'conv2d sparse: stride 1 only');
-      const packed = heap.alloc(e.conv2d_sparse_packed_size(s.filters, e.conv2d_sparse_pairs(w, s.filters, k)));
+      const packed = heap.alloc(e.conv2d_sparse_packed_size(s.filters, e.conv2d_sparse_pairs(w, s.filters, kh, kw, s.channels), s.channels));
       e.conv2d_sparse_pack(w, s.filters, kh, kw, s.channels, s.height, s.width, pad, bias, ws,
         s.input.scale, s.input.zeroPoint, s.output.scale, packed);
       const scratch = heap.alloc(e.conv2d_sparse_scratch_size(s.height, s.width, s.channels, s.filters, kh, kw, pad, pkh, psh, ppad));
