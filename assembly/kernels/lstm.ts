@@ -13,7 +13,8 @@
 //   lstm_s8_ref     the definition.
 //   lstm_s8_gemm   input projection for all steps as one gemm_s8 (GEMM_OUT_S32),
 //                   the recurrent product per step as another, gate math in f32x4
-//                   with the same f32 operations in the same order: bit-exact.
+//                   row passes with the same f32 operations in the same order:
+//                   bit-exact.
 //                   Wx and Wh packed by lstm_pack. Over-read as gemm_s8.
 // scratch: lstm_scratch_size bytes (both variants).
 
