@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../src/runtime/cli/main.js';
 import { explain, imageMap, InputError, type ExplainMethod } from '../src/runtime/index.js';
 import { loadModel, type Model } from '../src/runtime/node.js';
 import type { EdgeqModel } from '../src/toolchain/format/model.js';
@@ -148,5 +152,34 @@ describe('explain', () => {
       expect((err as Error).message).toMatch(message);
     }
     expect(() => explain(region, x.subarray(0, 10))).toThrow(/takes \[8, 8, 1\] = 64/);
+  });
+
+  it('edgeq explain writes a heat-map PNG and the attributions as JSON; --help answers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgeq-explain-'));
+    writeFileSync(join(dir, 'region.edgeq'), encodeModel(regionModel()));
+    writeFileSync(join(dir, 'x.json'), JSON.stringify(Array.from(x)));
+    let out = '', err = '', progress = '';
+    const cli = (...argv: string[]) => main(argv, { out: (s) => { out += `${s}\n`; }, err: (s) => { err += `${s}\n`; }, progress: (s) => { progress += s; } });
+    expect(await cli('explain', '--help')).toBe(0);
+    expect(out).toMatch(/--method M +occlusion, lime or shap/);
+    out = '';
+    const png = join(dir, 'heat.png'), json = join(dir, 'a.json');
+    expect(await cli('explain', join(dir, 'region.edgeq'), join(dir, 'x.json'), '--method', 'shap', '--patch', '3', '--out', png, '--json', json), err).toBe(0);
+    expect(out).toMatch(/method +shap, 512 model runs/);
+    expect(progress).toMatch(/explain \(shap\)/);
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(bytes.toString('latin1', 12, 16)).toBe('IHDR');
+    // 8 × 8 enlarged 16× (the most) to 128, on a canvas at least 160 wide for the scale's labels
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([160, 128 + 6 + 12 + 4 + 10 + 4]);
+    const a = JSON.parse(readFileSync(json, 'utf8'));
+    const e = explain(region, x, { method: 'shap', patch: 3 });
+    expect(a).toMatchObject({ method: 'shap', target: e.target, samples: 512, shape: [8, 8, 1], mapShape: [8, 8], options: { patch: 3, seed: 0, baseline: 0 } });
+    expect(a.attributions).toHaveLength(64);
+    expect(a.map).toHaveLength(8);
+    expect(a.map[4][4]).toBeCloseTo(e.attributions[36], 4);
+    expect(await cli('explain', join(dir, 'region.edgeq'), join(dir, 'x.json'), '--method', 'gradcam')).toBe(2);
+    expect(await cli('explain', join(dir, 'region.edgeq'), join(dir, 'x.json'), '--patch', '20')).toBe(1);
+    expect(err).toMatch(/patch must be an integer from 1 to 8/);
   });
 });

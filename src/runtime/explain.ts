@@ -49,6 +49,7 @@ export interface Explanation {
   baseScore: number; // the target's score for the input
   baselineScore: number; // … and for the baseline (everything off)
   samples: number; // model evaluations, the two above included
+  settings: { patch: number; seed: number; stride?: number; kernelWidth?: number }; // the options in effect, defaults filled in
 }
 
 const EXACT_SHAP_SEGMENTS = 12;
@@ -94,7 +95,7 @@ export function explain(model: Model, input: ArrayLike<number>, options: Explain
     const sum = new Float64Array(n), count = new Float64Array(n);
     patches.forEach((p, i) => { for (const v of p) { sum[v] += baseScore - scores[i]; count[v]++; } });
     const attributions = Float32Array.from(sum, (s, v) => (count[v] ? s / count[v] : 0));
-    return { method, target, attributions, shape, baseScore, baselineScore, samples: patches.length + 2 };
+    return { method, target, attributions, shape, baseScore, baselineScore, samples: patches.length + 2, settings: { patch, seed, stride } };
   }
 
   const { segments, m } = segmentsOf(shape, kind, patch);
@@ -132,7 +133,7 @@ export function explain(model: Model, input: ArrayLike<number>, options: Explain
     : constrainedShap(masks, rows, m, scores, weights, baseScore, baselineScore);
   const attributions = new Float32Array(n);
   for (let s = 0; s < m; s++) for (const v of members[s]) attributions[v] = phi[s] / members[s].length;
-  return { method, target, attributions, shape, segments, segmentWeights: Float32Array.from(phi), baseScore, baselineScore, samples: rows + 2 };
+  return { method, target, attributions, shape, segments, segmentWeights: Float32Array.from(phi), baseScore, baselineScore, samples: rows + 2, settings: { patch, seed, ...(method === 'lime' ? { kernelWidth } : {}) } };
 }
 
 // An image explanation as one value per pixel: the attributions summed over channels,

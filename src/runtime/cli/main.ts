@@ -2,7 +2,7 @@
 // code, so tests run it in-process; src/runtime/cli/edgeq.ts is the executable.
 //
 // The runtime package runs `inspect` and `serve` itself. The commands that need TF.js,
-// datasets or image decoding (demo, train, convert, eval, run, upgrade) live in the toolchain
+// datasets or image decoding (demo, train, convert, eval, run, explain, upgrade) live in the toolchain
 // (src/toolchain/cli/) and are loaded from there on demand; an install of the runtime
 // alone says how to get them.
 //
@@ -35,6 +35,8 @@ commands:
   inspect <model.edgeq>          layers, shapes, quantization, sparsity, sizes, arena
   serve <model.edgeq …>          an offline HTTP inference server for gateways
   run <model.edgeq> <input>      one input through the model: top classes or outputs
+  explain <model.edgeq> <input> [--method occlusion|lime|shap] [--out heat.png] [--json a.json]
+                                 which parts of the input the answer depends on
 
 options:
   -h, --help                     help (also: edgeq <command> --help)
@@ -59,6 +61,7 @@ const TOOLCHAIN: Record<string, () => Promise<{ command: Command }>> = {
   train: () => import('../../toolchain/cli/train.js'),
   convert: () => import('../../toolchain/cli/convert.js'),
   run: () => import('../../toolchain/cli/run.js'),
+  explain: () => import('../../toolchain/cli/explain.js'),
   eval: () => import('../../toolchain/cli/eval.js'),
   upgrade: () => import('../../toolchain/cli/upgrade.js'),
 };
