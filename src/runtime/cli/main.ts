@@ -106,6 +106,8 @@ name without .edgeq:
   POST /v1/models/<name>:predict   {"instances": [[…], …]} (values in the model's input
                                    units) or raw pixels as application/octet-stream
                                    → {"predictions": [[…]], "top": [[{index, label, score}]]}
+  POST /v1/models/<name>:explain   one instance and {"options": {method, target, samples, …}}
+                                   → {"attributions": […], "target", "baseScore", …}
   GET  /health                     {"status": "ok", "models": [...]}
   GET  /metrics                    requests, errors, latency percentiles, batches, memory
 Concurrent requests to a model are batched into one engine call, run by the first free
@@ -153,7 +155,7 @@ async function serve(args: string[], io: Io): Promise<number> {
   }
   const server = new InferenceServer(models, { ...options, ...(maxQueue ? { maxQueue } : {}) });
   const address = await server.listen();
-  io.out(`edgeq serve: ${[...models.keys()].join(', ')} on http://${address.address}:${address.port}, ${options.threads ? `${options.threads} engine thread${options.threads > 1 ? 's' : ''}` : 'one thread'} (POST /v1/models/<name>:predict, GET /health, GET /metrics)`);
+  io.out(`edgeq serve: ${[...models.keys()].join(', ')} on http://${address.address}:${address.port}, ${options.threads ? `${options.threads} engine thread${options.threads > 1 ? 's' : ''}` : 'one thread'} (POST /v1/models/<name>:predict and :explain, GET /health, GET /metrics)`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       io.out(`${signal}: finishing requests in flight, then exiting`);
