@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { loadModel, type Model } from '../src/runtime/node.js';
 import { EngineError, InputError } from '../src/runtime/errors.js';
+import { explain } from '../src/runtime/explain.js';
 import { errorStatus } from '../src/runtime/protocol.js';
 import { InferenceServer } from '../src/runtime/serve.js';
 
@@ -98,6 +99,33 @@ describe('edgeq serve', () => {
     expect(ok + rejected).toBe(2000);
     expect(heap).toBeLessThan(8 * 1048576);
     expect(rss).toBeLessThan(64 * 1048576);
+  });
+
+  it(':explain answers explain() on one input, with its options; bad ones are 400s', async () => {
+    const values = Array.from(digits.subarray(0, 784), (p) => p / 255);
+    const options = { method: 'lime', samples: 200, patch: 7, seed: 3 } as const;
+    const post = (body: unknown) => fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await post({ instances: [values], options });
+    expect(res.status).toBe(200);
+    const got = await res.json();
+    const want = explain(reference, Float32Array.from(values), options);
+    expect(got).toMatchObject({ model: 'digits', method: 'lime', target: want.target, samples: 202, shape: [28, 28, 1], settings: { patch: 7, seed: 3, kernelWidth: 0.25 } });
+    expect(got.baseScore).toBe(want.baseScore);
+    expect(Float32Array.from(got.attributions)).toEqual(want.attributions);
+    expect(got.segmentWeights).toHaveLength(16);
+    // raw pixels: the default options (lime, 1,000 samples)
+    const raw = await fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: digits.slice(0, 784), headers: { 'content-type': 'application/octet-stream' } });
+    expect((await raw.json()).samples).toBe(1002);
+    for (const [body, status, message] of [
+      [{ instances: [values], options: { method: 'gradcam' } }, 400, /method must be 'occlusion', 'lime' or 'shap'/],
+      [{ instances: [values], options: { sample: 10 } }, 400, /unknown explain option sample/],
+      [{ instances: [values, values] }, 413, /at most 1 instances/],
+    ] as const) {
+      const r = await post(body);
+      expect(r.status, JSON.stringify(body).slice(-60)).toBe(status);
+      expect((await r.json()).error).toMatch(message);
+    }
+    expect((await fetch(`${base}/v1/models/digits:explain`)).status).toBe(405);
   });
 
   it('the command exits 0 on SIGTERM after serving', async () => {

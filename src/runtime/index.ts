@@ -9,3 +9,5 @@ export {
 } from './errors.js';
 export { simdSupported } from './engine.js';
 export { EDGEQ_VERSION } from './version.js';
+export { explain, imageMap } from './explain.js';
+export type { ExplainMethod, ExplainOptions, Explanation } from './explain.js';

@@ -11,12 +11,22 @@
 //     200   {"model": name, "predictions": [[output, …], …], "top": [[{index, label, score}, …], …]}
 //           ("top" for classifiers only: Model.isClassifier)
 //     4xx   {"error": "what was wrong and what to send"}; 5xx: the engine failed
+//
+//   POST /v1/models/<name>:explain
+//     body  as :predict with exactly one instance, and in JSON an "options" object:
+//           method, target, samples, patch, stride, baseline, seed, kernelWidth
+//           (explain()'s options, src/runtime/explain.ts)
+//     200   {"model": name, "method", "target", "label"?, "baseScore", "baselineScore",
+//           "samples", "shape", "settings", "attributions": [one per input value],
+//           "segmentWeights"?}
 
 import { topClasses } from './classes.js';
 import { EdgeqError, EngineError } from './errors.js';
+import type { ExplainOptions, Explanation } from './explain.js';
 import type { Model } from './model.js';
 
 export const PREDICT_PATH = /^\/v1\/models\/([^/:]+):predict$/;
+export const EXPLAIN_PATH = /^\/v1\/models\/([^/:]+):explain$/;
 
 // An HTTP status and the message to send with it.
 export class ProtocolError extends Error {
@@ -65,4 +75,27 @@ export function predictResponse(name: string, model: Model, scores: Float32Array
 export function errorStatus(e: unknown): number {
   if (e instanceof ProtocolError) return e.status;
   return e instanceof EdgeqError && !(e instanceof EngineError) ? 400 : 500;
+}
+
+const EXPLAIN_OPTIONS = ['method', 'target', 'samples', 'patch', 'stride', 'baseline', 'seed', 'kernelWidth'];
+
+// An :explain body's options (explain() checks their values; this, that only its own
+// options arrive).
+export function parseExplainOptions(body: Uint8Array, contentType: string): ExplainOptions {
+  if (contentType.startsWith('application/octet-stream')) return {};
+  const options = (JSON.parse(new TextDecoder().decode(body)) as { options?: unknown }).options;
+  if (options === undefined) return {};
+  if (!options || typeof options !== 'object' || Array.isArray(options)) throw new ProtocolError(400, `"options" must be an object with any of ${EXPLAIN_OPTIONS.join(', ')}`);
+  const unknown = Object.keys(options).filter((k) => !EXPLAIN_OPTIONS.includes(k));
+  if (unknown.length) throw new ProtocolError(400, `unknown explain option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: use ${EXPLAIN_OPTIONS.join(', ')}`);
+  return options as ExplainOptions;
+}
+
+export function explainResponse(name: string, model: Model, e: Explanation) {
+  const label = model.labels[e.target];
+  return {
+    model: name, method: e.method, target: e.target, ...(label === undefined ? {} : { label }), baseScore: e.baseScore, baselineScore: e.baselineScore,
+    samples: e.samples, shape: e.shape, settings: e.settings, attributions: Array.from(e.attributions),
+    ...(e.segmentWeights ? { segmentWeights: Array.from(e.segmentWeights) } : {}),
+  };
 }

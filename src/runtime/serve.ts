@@ -5,6 +5,7 @@
 // Retry-After; an engine fault is a 500, refused input a 400.
 //
 //   POST /v1/models/<name>:predict   the predict protocol (src/runtime/protocol.ts)
+//   POST /v1/models/<name>:explain   explain() on one input, on this thread
 //   GET  /health                     {"status": "ok", "models": [...]}
 //   GET  /metrics                    requests, errors, latency percentiles, batches
 
@@ -14,7 +15,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EngineError } from './errors.js';
-import { errorStatus, parsePredictBody, predictResponse, PREDICT_PATH, ProtocolError } from './protocol.js';
+import { explain } from './explain.js';
+import { errorStatus, explainResponse, parseExplainOptions, parsePredictBody, predictResponse, PREDICT_PATH, EXPLAIN_PATH, ProtocolError } from './protocol.js';
 import type { Model } from './model.js';
 import type { WorkerJob, WorkerReply } from './serve-worker.js';
 
@@ -233,14 +235,21 @@ export class InferenceServer {
         if (req.method !== 'GET') throw new ProtocolError(405, 'use GET /metrics');
         return send(res, 200, this.metrics());
       }
-      const m = PREDICT_PATH.exec(url.pathname);
-      if (!m) throw new ProtocolError(404, `no route ${url.pathname}: use POST /v1/models/<name>:predict, GET /health, GET /metrics`);
-      if (req.method !== 'POST') throw new ProtocolError(405, 'predict takes POST');
+      const predict = PREDICT_PATH.exec(url.pathname), m = predict ?? EXPLAIN_PATH.exec(url.pathname);
+      if (!m) throw new ProtocolError(404, `no route ${url.pathname}: use POST /v1/models/<name>:predict, POST /v1/models/<name>:explain, GET /health, GET /metrics`);
+      if (req.method !== 'POST') throw new ProtocolError(405, `${predict ? 'predict' : 'explain'} takes POST`);
       const name = decodeURIComponent(m[1]);
       const model = this.models.get(name), batcher = this.batchers.get(name);
       if (!model || !batcher) throw new ProtocolError(404, `no model '${name}': this server has ${[...this.models.keys()].join(', ')}`);
       const body = await readBody(req, this.o.maxBodyBytes);
-      const { input, items } = parsePredictBody(body, req.headers['content-type'] ?? '', model.inputShape, this.o.maxBatch * 16);
+      const contentType = req.headers['content-type'] ?? '';
+      if (!predict) {
+        const { input } = parsePredictBody(body, contentType, model.inputShape, 1);
+        // on this thread's instance of the model, outside the batcher: one explanation
+        // is hundreds of inferences, run in the engine's own batches
+        return send(res, 200, explainResponse(name, model, explain(model, input, parseExplainOptions(body, contentType))));
+      }
+      const { input, items } = parsePredictBody(body, contentType, model.inputShape, this.o.maxBatch * 16);
       send(res, 200, predictResponse(name, model, await batcher.run(input, items), items, this.o.topK));
     } catch (e) {
       this.errors++;

@@ -2,7 +2,7 @@
 // code, so tests run it in-process; src/runtime/cli/edgeq.ts is the executable.
 //
 // The runtime package runs `inspect` and `serve` itself. The commands that need TF.js,
-// datasets or image decoding (demo, train, convert, eval, run, upgrade) live in the toolchain
+// datasets or image decoding (demo, train, convert, eval, run, explain, upgrade) live in the toolchain
 // (src/toolchain/cli/) and are loaded from there on demand; an install of the runtime
 // alone says how to get them.
 //
@@ -35,6 +35,8 @@ commands:
   inspect <model.edgeq>          layers, shapes, quantization, sparsity, sizes, arena
   serve <model.edgeq …>          an offline HTTP inference server for gateways
   run <model.edgeq> <input>      one input through the model: top classes or outputs
+  explain <model.edgeq> <input> [--method occlusion|lime|shap] [--out heat.png] [--json a.json]
+                                 which parts of the input the answer depends on
 
 options:
   -h, --help                     help (also: edgeq <command> --help)
@@ -59,6 +61,7 @@ const TOOLCHAIN: Record<string, () => Promise<{ command: Command }>> = {
   train: () => import('../../toolchain/cli/train.js'),
   convert: () => import('../../toolchain/cli/convert.js'),
   run: () => import('../../toolchain/cli/run.js'),
+  explain: () => import('../../toolchain/cli/explain.js'),
   eval: () => import('../../toolchain/cli/eval.js'),
   upgrade: () => import('../../toolchain/cli/upgrade.js'),
 };
@@ -103,6 +106,8 @@ name without .edgeq:
   POST /v1/models/<name>:predict   {"instances": [[…], …]} (values in the model's input
                                    units) or raw pixels as application/octet-stream
                                    → {"predictions": [[…]], "top": [[{index, label, score}]]}
+  POST /v1/models/<name>:explain   one instance and {"options": {method, target, samples, …}}
+                                   → {"attributions": […], "target", "baseScore", …}
   GET  /health                     {"status": "ok", "models": [...]}
   GET  /metrics                    requests, errors, latency percentiles, batches, memory
 Concurrent requests to a model are batched into one engine call, run by the first free
@@ -150,7 +155,7 @@ async function serve(args: string[], io: Io): Promise<number> {
   }
   const server = new InferenceServer(models, { ...options, ...(maxQueue ? { maxQueue } : {}) });
   const address = await server.listen();
-  io.out(`edgeq serve: ${[...models.keys()].join(', ')} on http://${address.address}:${address.port}, ${options.threads ? `${options.threads} engine thread${options.threads > 1 ? 's' : ''}` : 'one thread'} (POST /v1/models/<name>:predict, GET /health, GET /metrics)`);
+  io.out(`edgeq serve: ${[...models.keys()].join(', ')} on http://${address.address}:${address.port}, ${options.threads ? `${options.threads} engine thread${options.threads > 1 ? 's' : ''}` : 'one thread'} (POST /v1/models/<name>:predict and :explain, GET /health, GET /metrics)`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       io.out(`${signal}: finishing requests in flight, then exiting`);

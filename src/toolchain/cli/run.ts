@@ -35,7 +35,7 @@ options:
   --json               print the result as JSON
   -h, --help           this help`;
 
-async function readInput(file: string, model: Model, invert: boolean): Promise<{ values: Float32Array | Uint8Array; note: string }> {
+export async function readInput(file: string, model: Model, invert: boolean): Promise<{ values: Float32Array | Uint8Array; note: string }> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
