@@ -9,7 +9,7 @@ import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorker } from '../examples/worker/build.js';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
-import { loadModel } from '../src/runtime/node.js';
+import { explain, loadModel } from '../src/runtime/node.js';
 
 const PREDICT = 'http://localhost/v1/models/cnn-mnist:predict';
 const RAW = { 'content-type': 'application/octet-stream' };
@@ -53,6 +53,24 @@ describe('Cloudflare Worker (workerd)', () => {
       expect(r.status).toBe(400);
       expect(((await r.json()) as { error: string }).error).toMatch(message);
     }
+  });
+
+  it(':explain gives explain()\'s attributions as in Node, bit for bit, and refuses more than one input', async () => {
+    const EXPLAIN = 'http://localhost/v1/models/cnn-mnist:explain';
+    const digit = Array.from(digits.subarray(0, 784), (p) => p / 255);
+    const options = { method: 'lime', samples: 200, seed: 3 } as const;
+    const r = await mf.dispatchFetch(EXPLAIN, { method: 'POST', body: JSON.stringify({ instances: [digit], options }), headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(200);
+    const body = await r.json() as { target: number; attributions: number[]; samples: number };
+    const m = await loadModel(readFileSync(new URL('../models/cnn-mnist.edgeq', import.meta.url)), { build: 'simd' });
+    const local = explain(m, Float32Array.from(digit), options);
+    m.dispose();
+    expect(body.target).toBe(top(want, 0));
+    expect(body.target).toBe(local.target);
+    expect(body.samples).toBe(local.samples);
+    expect(body.attributions.map(Math.fround)).toEqual(Array.from(local.attributions));
+    const two = await mf.dispatchFetch(EXPLAIN, { method: 'POST', body: digits.slice(0, 2 * 784), headers: RAW });
+    expect(two.status).toBe(413); // the protocol's answer to more inputs than a request may hold (here 1)
   });
 
   // relaxed: workerd validates relaxed SIMD, Node 20 does not without a flag, so the

@@ -7,6 +7,9 @@
 //                                        values the source model takes) or raw pixels →
 //                                        {"model", "predictions", "top"}; <name> is the
 //                                        model's name (cnn-mnist for the shipped one)
+//   POST /v1/models/<name>:explain       one input (+ JSON "options": method, target,
+//                                        samples, patch, …) → explain()'s attributions,
+//                                        one per input value (src/runtime/explain.ts)
 //   GET  /health                         {"status": "ok", "model": ..., "build": ...}
 // ?build=scalar runs the engine build for hosts without wasm SIMD (workerd has SIMD);
 // ?build=relaxed the relaxed-SIMD build (workerd validates it; the same results).
@@ -15,8 +18,8 @@ import relaxedEngine from '../../build/edgeq.relaxed.wasm';
 import scalarEngine from '../../build/edgeq.scalar.wasm';
 import simdEngine from '../../build/edgeq.simd.wasm';
 import modelBytes from '../../models/cnn-mnist.edgeq';
-import { loadModel, type Model } from '../../src/runtime/index.js';
-import { errorStatus, parsePredictBody, predictResponse, PREDICT_PATH } from '../../src/runtime/protocol.js';
+import { explain, loadModel, type Model } from '../../src/runtime/index.js';
+import { errorStatus, EXPLAIN_PATH, explainResponse, parseExplainOptions, parsePredictBody, predictResponse, PREDICT_PATH } from '../../src/runtime/protocol.js';
 
 const MAX_ITEMS = 64;
 const models = new Map<string, Promise<Model>>();
@@ -38,12 +41,15 @@ export default {
       if (request.method !== 'GET') return json(405, { error: 'use GET /health' });
       return json(200, { status: 'ok', model: NAME, build: m.info.build });
     }
-    const route = PREDICT_PATH.exec(url.pathname);
-    if (!route || decodeURIComponent(route[1]) !== NAME) return json(404, { error: `no route ${url.pathname}: POST /v1/models/${NAME}:predict or GET /health` });
-    if (request.method !== 'POST') return json(405, { error: 'predict takes POST' });
+    const predict = PREDICT_PATH.exec(url.pathname), route = predict ?? EXPLAIN_PATH.exec(url.pathname);
+    if (!route || decodeURIComponent(route[1]) !== NAME) return json(404, { error: `no route ${url.pathname}: POST /v1/models/${NAME}:predict, POST /v1/models/${NAME}:explain or GET /health` });
+    if (request.method !== 'POST') return json(405, { error: `${predict ? 'predict' : 'explain'} takes POST` });
     try {
       const body = new Uint8Array(await request.arrayBuffer());
-      const { input, items } = parsePredictBody(body, request.headers.get('content-type') ?? '', m.inputShape, MAX_ITEMS);
+      const contentType = request.headers.get('content-type') ?? '';
+      // explain: one input, its perturbations run through the engine in batches
+      const { input, items } = parsePredictBody(body, contentType, m.inputShape, predict ? MAX_ITEMS : 1);
+      if (!predict) return json(200, explainResponse(NAME, m, explain(m, input, parseExplainOptions(body, contentType))));
       return json(200, predictResponse(NAME, m, m.predict(input, { batch: items }), items, 3));
     } catch (e) {
       return json(errorStatus(e), { error: (e as Error).message });
