@@ -5,7 +5,7 @@
 //
 //   npx tsx bench/all.ts [--browser] [--only NAME] [--quick]
 //   --browser    also bench/browser.ts (headless Chromium)
-//   --only NAME  that benchmark alone (compare, edge, sequence, browser)
+//   --only NAME  that benchmark alone (compare, edge, sequence, explain, browser)
 //   --quick      passed to each benchmark
 
 import { spawnSync } from 'node:child_process';
@@ -19,9 +19,10 @@ const steps: Record<string, string[]> = {
   compare: [],
   edge: [],
   sequence: [],
+  explain: [],
   browser: ['--svg', 'bench/results/browser.svg'],
 };
-const names = only ? [only] : ['compare', 'edge', 'sequence', ...(args.includes('--browser') ? ['browser'] : [])];
+const names = only ? [only] : ['compare', 'edge', 'sequence', 'explain', ...(args.includes('--browser') ? ['browser'] : [])];
 for (const name of names) {
   if (!steps[name]) { console.error(`bench/all.ts: no benchmark ${name} (${Object.keys(steps).join(', ')})`); process.exit(2); }
   const tsxArgs = [`bench/${name}.ts`, '--json', `bench/results/${name}.json`, ...steps[name], ...(args.includes('--quick') ? ['--quick'] : [])];

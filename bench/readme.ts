@@ -7,6 +7,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { markdown } from './browser/report.js';
+import { explainMarkdown } from './explain-report.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const results = `${root}bench/results/`;
@@ -189,7 +190,7 @@ function cold(j: Cold): string {
   return out.join('\n');
 }
 
-const generators: Record<string, (j: never) => string> = { compare, browser: markdown, bundles, convert, kernels, edge, sequence, cold };
+const generators: Record<string, (j: never) => string> = { compare, browser: markdown, bundles, convert, kernels, edge, sequence, cold, explain: explainMarkdown };
 let readme = readFileSync(readmePath, 'utf8');
 const before = readme;
 for (const [name, gen] of Object.entries(generators)) {

@@ -22,7 +22,15 @@
 
 import { InputError } from './errors.js';
 import { flattenInput } from './input.js';
-import type { Model } from './model.js';
+
+// What explain needs of a model: its shapes and a batched predict. A loaded Model is
+// one; so is a wrapper around another runtime's model (bench/explain.ts runs the same
+// explanation through TF.js).
+export interface Predictor {
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  predict(input: Float32Array | Uint8Array, options?: { batch?: number }): Float32Array;
+}
 
 export type ExplainMethod = 'occlusion' | 'lime' | 'shap';
 
@@ -54,7 +62,7 @@ export interface Explanation {
 
 const EXACT_SHAP_SEGMENTS = 12;
 
-export function explain(model: Model, input: ArrayLike<number>, options: ExplainOptions = {}): Explanation {
+export function explain(model: Predictor, input: ArrayLike<number>, options: ExplainOptions = {}): Explanation {
   const shape = [...model.inputShape];
   const n = shape.reduce((a, b) => a * b, 1);
   const method = options.method ?? 'lime';
@@ -176,7 +184,7 @@ function baselineOf(b: ExplainOptions['baseline'], n: number, pixels: boolean): 
 // Runs perturbed copies of the input through the model, `batch` at a time, and keeps
 // the target's score of each.
 class Runner {
-  constructor(private readonly model: Model, private readonly x: Float32Array | Uint8Array, private readonly target: number, private readonly outLength: number, private readonly batch: number) {}
+  constructor(private readonly model: Predictor, private readonly x: Float32Array | Uint8Array, private readonly target: number, private readonly outLength: number, private readonly batch: number) {}
 
   run(count: number, perturb: (i: number, item: Float32Array | Uint8Array) => void, onProgress?: (f: number) => void): Float64Array {
     const n = this.x.length;

@@ -10,4 +10,4 @@ export {
 export { simdSupported } from './engine.js';
 export { EDGEQ_VERSION } from './version.js';
 export { explain, imageMap } from './explain.js';
-export type { ExplainMethod, ExplainOptions, Explanation } from './explain.js';
+export type { ExplainMethod, ExplainOptions, Explanation, Predictor } from './explain.js';
