@@ -1,6 +1,7 @@
 // The webview page in headless Chromium with phone emulation, under a CSP without
 // 'unsafe-eval': draw a digit with touch-like pointer strokes, classify, check the
-// answer; tap a sample digit and get the engine's answer for it.
+// answer and its heat map over the drawing; tap a sample digit and get the engine's
+// answer for it.
 
 import { mkdtempSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -51,6 +52,39 @@ describe.skipIf(chromium.skip)('mobile webview page', () => {
     expect(first).toBe('1');
     const kb = (readFileSync(new URL('../models/cnn-mnist.edgeq', import.meta.url)).length / 1024).toFixed(1);
     await expect(page.locator('#time').textContent()).resolves.toMatch(new RegExp(`ms \\(simd build, ${kb.replace('.', '\\.')} KB model\\)`));
+
+    // the explanation: a heat map appears, and it points where the drawing is. Patches of
+    // background are black like the baseline, so switching them off changes nothing: a
+    // map that reads the drawing puts its mass on the stroke's patches (measured: 80 %
+    // inside the box below; the rest is LIME's sampling noise on patches that do
+    // nothing); a uniform map would put about a third there, a shifted one less.
+    await page.waitForSelector('#heat', { state: 'visible' });
+    const { map, drawn } = await page.evaluate(async () => {
+      const w = window as unknown as { edgeqExplanation: () => Promise<{ map: Float32Array }>; edgeqPixels: () => Uint8Array };
+      return { map: Array.from((await w.edgeqExplanation()).map), drawn: Array.from(w.edgeqPixels()) };
+    });
+    const ys = drawn.flatMap((v, i) => (v > 0 ? [Math.floor(i / 28)] : [])), xs = drawn.flatMap((v, i) => (v > 0 ? [i % 28] : []));
+    const PATCH = 4; // explain()'s default patch for 28 × 28
+    const inBox = (i: number) => {
+      const y = Math.floor(i / 28), x = i % 28;
+      return y >= Math.min(...ys) - PATCH && y <= Math.max(...ys) + PATCH && x >= Math.min(...xs) - PATCH && x <= Math.max(...xs) + PATCH;
+    };
+    const mass = map.reduce((a, v) => a + Math.abs(v), 0), inside = map.reduce((a, v, i) => a + (inBox(i) ? Math.abs(v) : 0), 0);
+    const boxShare = map.filter((_, i) => inBox(i)).length / 784;
+    console.log(`heat map: ${(100 * inside / mass).toFixed(1)} % of |attribution| inside the drawing's box (dilated by a patch), which is ${(100 * boxShare).toFixed(0)} % of the image`);
+    expect(mass).toBeGreaterThan(0);
+    expect(boxShare).toBeLessThan(0.5);
+    expect(inside / mass).toBeGreaterThanOrEqual(0.7);
+    // drawn on the page: some pixel of the heat canvas is red (supports the class)
+    const red = await page.evaluate(() => {
+      const c = document.getElementById('heat') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] < 120 && d[i + 2] < 120) n++;
+      return n;
+    });
+    expect(red).toBeGreaterThan(0);
+    await expect(page.locator('#why-text').textContent()).resolves.toMatch(/^Why 1: LIME, 1,000 samples in \d+ ms/);
 
     await page.locator('#samples img').nth(3).click();
     await page.waitForFunction(() => document.querySelectorAll('#top li').length === 3);

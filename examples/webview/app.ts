@@ -1,8 +1,9 @@
 // The webview page: draw on the canvas (or tap a sample), classify with the shipped
-// MNIST CNN in edgeq's engine, show the top 3 and the inference time. Served under a
-// Content-Security-Policy without 'unsafe-eval' (only 'wasm-unsafe-eval').
+// MNIST CNN in edgeq's engine, show the top 3 and the inference time, then why: LIME's
+// heat map over the drawing. Served under a Content-Security-Policy without
+// 'unsafe-eval' (only 'wasm-unsafe-eval').
 
-import { loadModel, type Classification } from '../../src/runtime/browser.js';
+import { explain, imageMap, loadModel, type Classification } from '../../src/runtime/browser.js';
 
 const pad = document.getElementById('pad') as HTMLCanvasElement;
 const ctx = pad.getContext('2d', { willReadFrequently: true })!;
@@ -43,11 +44,47 @@ async function classify(input: Uint8Array): Promise<Classification[]> {
   const ms = performance.now() - t;
   document.getElementById('top')!.innerHTML = top.map((c) => `<li data-index="${c.index}">${c.label}: ${(100 * c.score).toFixed(1)} %</li>`).join('');
   document.getElementById('time')!.textContent = `${ms.toFixed(2)} ms (${model.info.build} build, ${(model.info.fileBytes / 1024).toFixed(1)} KB model)`;
+  // the answer first; the explanation (a thousand inferences) on the next task
+  lastExplanation = new Promise((done) => setTimeout(() => done(showExplanation(input, top[0].index, top[0].label)), 0));
   return top;
 }
 
+// LIME rather than occlusion: on a thin stroke a 4 × 4 occluding patch mostly covers
+// background, so occlusion's map is faint and blotchy; LIME switches whole patches of
+// the stroke on and off together and weighs them against each other.
+interface HeatMap { map: Float32Array; ms: number; target: number }
+let lastExplanation: Promise<HeatMap> | null = null;
+
+async function showExplanation(input: Uint8Array, target: number, label: string): Promise<HeatMap> {
+  const model = await modelReady;
+  const t = performance.now();
+  const e = explain(model, input, { method: 'lime', samples: 1000, target, seed: 1 });
+  const ms = performance.now() - t;
+  const map = imageMap(e);
+  // the digit in grey, red where a patch supports the class, blue where it speaks against
+  // it, opacity by |weight| / max |weight|
+  const heat = document.getElementById('heat') as HTMLCanvasElement;
+  const small = document.createElement('canvas');
+  small.width = small.height = 28;
+  const sx = small.getContext('2d')!;
+  const img = sx.createImageData(28, 28);
+  const max = map.reduce((a, v) => Math.max(a, Math.abs(v)), 0) || 1;
+  for (let i = 0; i < 784; i++) {
+    const a = Math.abs(map[i]) / max, g = input[i] * 0.6;
+    const [r, gr, b] = map[i] >= 0 ? [255, 40, 40] : [40, 90, 255];
+    img.data.set([g * (1 - a) + r * a, g * (1 - a) + gr * a, g * (1 - a) + b * a, 255], i * 4);
+  }
+  sx.putImageData(img, 0, 0);
+  const hx = heat.getContext('2d')!;
+  hx.imageSmoothingEnabled = false;
+  hx.drawImage(small, 0, 0, heat.width, heat.height);
+  document.getElementById('why')!.hidden = false;
+  document.getElementById('why-text')!.textContent = `Why ${label}: LIME, 1,000 samples in ${ms.toFixed(0)} ms. Scale: blue −${max.toPrecision(2)}, red +${max.toPrecision(2)} (score per pixel)`;
+  return { map, ms, target };
+}
+
 document.getElementById('classify')!.addEventListener('click', () => { void classify(pixels()); });
-document.getElementById('clear')!.addEventListener('click', () => { clear(); document.getElementById('top')!.innerHTML = ''; });
+document.getElementById('clear')!.addEventListener('click', () => { clear(); document.getElementById('top')!.innerHTML = ''; document.getElementById('why')!.hidden = true; });
 
 // sample digits: samples.bin is [count][count × 784 pixels]
 void fetch('./samples.bin').then(async (r) => {
@@ -71,3 +108,4 @@ void fetch('./samples.bin').then(async (r) => {
 
 (window as unknown as { edgeqClassify: typeof classify; edgeqPixels: typeof pixels }).edgeqClassify = classify;
 (window as unknown as { edgeqPixels: typeof pixels }).edgeqPixels = pixels;
+(window as unknown as { edgeqExplanation: () => Promise<HeatMap> | null }).edgeqExplanation = () => lastExplanation;
