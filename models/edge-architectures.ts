@@ -28,7 +28,7 @@
 // significant digits so that TF.js backends, which differ in the last float bits, agree).
 
 import type * as tfType from '@tensorflow/tfjs';
-import { rng } from '../src/toolchain/data/rng.js';
+import { rng } from '../src/runtime/rng.js';
 
 type TF = typeof tfType;
 type Sym = tfType.SymbolicTensor;

@@ -29,7 +29,7 @@ import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation } 
 import { encodeModel } from '../src/toolchain/format/write.js';
 import { registerWasmGradients } from '../src/toolchain/train/wasm-gradients.js';
 import { buildEdgeModel, EDGE_MODELS, edgeArchitecture, edgeExamples, edgeInputs, edgeSpec, floatFiles, SEEDS, type EdgeModelName } from './edge-architectures.js';
-import { rng } from '../src/toolchain/data/rng.js';
+import { rng } from '../src/runtime/rng.js';
 
 export const EDGE_DIR = fileURLToPath(new URL('./edge/', import.meta.url));
 export const CALIBRATION_COUNT = 200;

@@ -25,7 +25,7 @@ import { loadModel } from '../src/runtime/node.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation } from '../src/toolchain/convert/evaluate.js';
 import { loadLayersModelFile } from '../src/toolchain/convert/load.js';
-import { rng } from '../src/toolchain/data/rng.js';
+import { rng } from '../src/runtime/rng.js';
 import { FORECAST_WINDOW, forecastSeries, MOTION_CHANNELS, MOTION_CLASSES, MOTION_STEPS, motionSegments } from '../src/toolchain/data/sensors.js';
 import { encodeModel } from '../src/toolchain/format/write.js';
 import { registerWasmGradients } from '../src/toolchain/train/wasm-gradients.js';

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel, type Model } from '../../src/runtime/node.js';
-import { rng } from '../../src/toolchain/data/rng.js';
+import { rng } from '../../src/runtime/rng.js';
 import { forecastStream, gaussian, motionSegments, MOTION_CLASSES } from '../../src/toolchain/data/sensors.js';
 
 const HELP = `usage: npx tsx examples/gateway-sensor/gateway.ts [options] < readings.csv

@@ -22,6 +22,7 @@
 
 import { InputError } from './errors.js';
 import { flattenInput } from './input.js';
+import { rng } from './rng.js';
 
 // What explain needs of a model: its shapes and a batched predict. A loaded Model is
 // one; so is a wrapper around another runtime's model (bench/explain.ts runs the same
@@ -109,7 +110,7 @@ export function explain(model: Predictor, input: ArrayLike<number>, options: Exp
   const { segments, m } = segmentsOf(shape, kind, patch);
   const members: number[][] = Array.from({ length: m }, () => []);
   segments.forEach((s, v) => members[s].push(v));
-  const random = mulberry32(seed);
+  const random = rng(seed);
   let masks: Uint8Array, rows: number, weights: Float64Array;
   if (method === 'lime') {
     rows = int('samples', options.samples, 1000, 2, 1 << 20);
@@ -372,16 +373,4 @@ function solve(a: Float64Array, b: Float64Array, m: number): Float64Array {
     x[i] = s / l[i * m + i];
   }
   return x;
-}
-
-// A small, fast PRNG (mulberry32): the same masks for the same seed on every host.
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

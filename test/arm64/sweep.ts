@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { instantiateEngine } from '../../src/runtime/engine.js';
 import { loadModel } from '../../src/runtime/model.js';
-import { rng } from '../../src/toolchain/data/rng.js';
+import { rng } from '../../src/runtime/rng.js';
 import {
   Heap, prepareBinary, prepareConv1d, prepareConv2d, prepareConv2dMaxPool, prepareDense, prepareDepthwiseConv2d, prepareGru,
   prepareLstm, preparePool2d, type PreparedOp,

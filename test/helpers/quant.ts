@@ -5,7 +5,7 @@ import { Heap, type Quant } from './kernels.js';
 import type { EngineBuild, EngineExports } from '../../src/runtime/engine.js';
 import { loadEngine } from '../../src/runtime/node.js';
 import { activationQuant } from '../../src/toolchain/convert/quantize.js';
-import { rng } from '../../src/toolchain/data/rng.js';
+import { rng } from '../../src/runtime/rng.js';
 
 export { rng };
 export { quantizeRows } from '../../src/toolchain/convert/quantize.js';

@@ -25,7 +25,7 @@
 //   stairs, sitting against standing), so a small classifier reaches high accuracy but
 //   not all of it (models/README.md has the figures).
 
-import { rng } from './rng.js';
+import { rng } from '../../runtime/rng.js';
 
 export const FORECAST_WINDOW = 32;
 export const MOTION_STEPS = 128;

@@ -1,4 +1,5 @@
-// mulberry32: a small, seeded, reproducible random source (tests, stand-in data).
+// mulberry32: a small, seeded random source, the same numbers for the same seed on every
+// host (explain()'s masks; in the toolchain, tests and stand-in data).
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
