@@ -13,9 +13,9 @@ export interface ExplainBench {
 export function explainMarkdown(j: ExplainBench): string {
   const f = (v: number, d = 1) => v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   const out = [
-    `\`npm run bench:explain\` on ${j.date.slice(0, 10)}, ${j.machine}, Node ${j.node}, one thread${j.quick ? ', --quick' : ''}: explain() on the ${j.model}, ${j.images} test images × ${j.rounds} rounds, batch 64, seed 1; the same algorithm and masks with the forward passes on edgeq (int8, SIMD build) and on TF.js's wasm backend (float model). Pearson r: the segment weights of the two, per image (min–max).`,
+    `\`npm run bench:explain\` on ${j.date.slice(0, 10)}, ${j.machine}, Node ${j.node}, one thread${j.quick ? ', --quick' : ''}: explain() on the ${j.model}, ${j.images} test images × ${j.rounds} rounds, batch 64, seed 1; the same algorithm and masks with the forward passes on edgeq (int8, SIMD build) and on TF.js's wasm backend (float model). Pearson r: the two explanations' segment weights (occlusion: per-pixel attributions), per image (min–max), both for the float model's class.`,
     '',
-    '| method | runtime | model runs | ms per explanation, median (p90) | of which predict, ms | edgeq faster | segment weights, Pearson r |',
+    '| method | runtime | model runs | ms per explanation, median (p90) | of which predict, ms | edgeq faster | Pearson r, edgeq vs TF.js |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (let i = 0; i < j.rows.length; i += 2) {

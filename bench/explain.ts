@@ -10,7 +10,8 @@
 // only the model differs. Each explanation is timed end to end (its model calls, the
 // masks and the regression), runtimes interleaved image by image over several rounds;
 // the time spent inside predict is summed separately. Agreement: Pearson correlation of
-// the per-segment weights, int8 engine against float model. Not a test: it prints and
+// the per-segment weights (occlusion: per-pixel attributions), int8 engine against
+// float model, both for the float model's class. Not a test: it prints and
 // asserts nothing.
 
 import * as tf from '@tensorflow/tfjs';
@@ -81,6 +82,10 @@ function pearson(a: Float32Array, b: Float32Array): number {
 }
 
 const rows: ExplainRow[] = [];
+const targets = Array.from({ length: IMAGES }, (_, i) => {
+  const y = runtimes[1].model.predict(images.subarray(i * 784, (i + 1) * 784));
+  return y.indexOf(Math.max(...y));
+});
 const agreement: { method: string; pearson: number[] }[] = [];
 for (const m of METHODS) {
   process.stderr.write(`${m.name}\n`);
@@ -92,10 +97,13 @@ for (const m of METHODS) {
   let samples = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < IMAGES; i++) {
+      const image = images.subarray(i * 784, (i + 1) * 784);
+      // both explain the float model's class, so that the weights compared are of one class
+      const target = targets[i];
       runtimes.forEach((r, k) => {
         r.model.predictMs = 0;
         const t = performance.now();
-        const e = explain(r.model, images.subarray(i * 784, (i + 1) * 784), options);
+        const e = explain(r.model, image, { ...options, target });
         ms[k].push(performance.now() - t);
         pm[k].push(r.model.predictMs);
         samples = e.samples;

@@ -44,8 +44,10 @@ async function classify(input: Uint8Array): Promise<Classification[]> {
   const ms = performance.now() - t;
   document.getElementById('top')!.innerHTML = top.map((c) => `<li data-index="${c.index}">${c.label}: ${(100 * c.score).toFixed(1)} %</li>`).join('');
   document.getElementById('time')!.textContent = `${ms.toFixed(2)} ms (${model.info.build} build, ${(model.info.fileBytes / 1024).toFixed(1)} KB model)`;
-  // the explanation after the next frame, so the top 3 is on screen first
-  const id = ++explained;
+  // the explanation after the next frame, so the top 3 is on screen first (and the
+  // previous drawing's map is not shown beside it meanwhile)
+  hideExplanation();
+  const id = explained;
   requestAnimationFrame(() => setTimeout(() => { if (id === explained) void explainInput(input, top[0].index); }));
   return top;
 }
@@ -89,13 +91,18 @@ async function explainInput(input: Uint8Array, target: number): Promise<{ map: n
 }
 
 document.getElementById('classify')!.addEventListener('click', () => { void classify(pixels()); });
-document.getElementById('clear')!.addEventListener('click', () => {
-  clear();
+// Drops a pending explanation and hides the shown one.
+function hideExplanation(): void {
   explained++;
-  document.getElementById('top')!.innerHTML = '';
   heat.hidden = true;
   document.getElementById('legend')!.hidden = true;
   document.getElementById('explain-time')!.textContent = '';
+}
+
+document.getElementById('clear')!.addEventListener('click', () => {
+  clear();
+  document.getElementById('top')!.innerHTML = '';
+  hideExplanation();
 });
 
 // sample digits: samples.bin is [count][count × 784 pixels]

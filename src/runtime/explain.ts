@@ -7,7 +7,8 @@
 //              is the mean drop of the target score over the patches that cover it
 //   lime       random on/off masks over segments, off segments set to the baseline;
 //              a ridge regression of the score on the masks, each sample weighted by
-//              exp(−d² / width²), d the cosine distance of its mask from all-on
+//              √exp(−d² / width²) (LIME's kernel), d the cosine distance of its mask
+//              from all-on
 //   shap       KernelSHAP: the same masks weighted by the Shapley kernel, solved
 //              under the efficiency constraint (attributions sum to f(x) − f(baseline));
 //              every coalition when there are at most 12 segments, sampled otherwise
@@ -16,7 +17,8 @@
 // ends in softmax, otherwise whatever the output is (a logit, a regression value).
 // Segments: grid patches (patch × patch pixels, all channels) for an image
 // [height, width, channels]; windows of `patch` steps (all features) for a sequence
-// [steps, features]; runs of `patch` values (default single values) for any other input. A segment's attribution is
+// [steps, features]; runs of `patch` values for any other input (default single values
+// up to 256 of them). A segment's attribution is
 // spread evenly over its values, so `attributions` has one entry per input value and
 // sums to the sum of the segments' weights.
 
@@ -62,6 +64,10 @@ export interface Explanation {
 }
 
 const EXACT_SHAP_SEGMENTS = 12;
+// Bounds on one explanation's work and memory (masks: samples × segments bytes; the
+// regression: segments² doubles), so that a request cannot take a server down.
+const MAX_SEGMENTS = 1024;
+const MAX_SAMPLES = 65536;
 
 export function explain(model: Predictor, input: ArrayLike<number>, options: ExplainOptions = {}): Explanation {
   const shape = [...model.inputShape];
@@ -78,8 +84,10 @@ export function explain(model: Predictor, input: ArrayLike<number>, options: Exp
   const seed = int('seed', options.seed, 0, 0, 2 ** 32 - 1);
   const batch = int('batch', options.batch, 64, 1, 65536);
   const kind = shape.length === 3 ? 'image' : shape.length === 2 ? 'sequence' : 'flat';
-  const defaultPatch = kind === 'image' ? Math.max(1, Math.round(Math.min(shape[0], shape[1]) / 7)) : kind === 'sequence' ? Math.max(1, Math.round(shape[0] / 10)) : 1;
-  const span = kind === 'flat' ? n : Math.min(shape[0], kind === 'image' ? shape[1] : shape[0]);
+  // flat inputs: one segment per value up to 256 values (tabular features), runs of
+  // values beyond (LIME and SHAP solve an m × m system over the m segments)
+  const defaultPatch = kind === 'image' ? Math.max(1, Math.round(Math.min(shape[0], shape[1]) / 7)) : kind === 'sequence' ? Math.max(1, Math.round(shape[0] / 10)) : Math.max(1, Math.ceil(n / 256));
+  const span = kind === 'flat' ? n : kind === 'image' ? Math.min(shape[0], shape[1]) : shape[0];
   const patch = int('patch', options.patch, defaultPatch, 1, span);
   if (options.stride !== undefined && method !== 'occlusion') bad(`stride is an occlusion option; ${method} splits the input into segments of patch ${patch}`);
   if (options.kernelWidth !== undefined && method !== 'lime') bad(`kernelWidth is a lime option, not ${method}'s`);
@@ -89,16 +97,20 @@ export function explain(model: Predictor, input: ArrayLike<number>, options: Exp
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') bad('onProgress must be a function');
 
   const outLength = model.outputShape.reduce((a, b) => a * b, 1);
+  // every option checked before the first inference
+  const asked = options.target === undefined ? -1 : int('target', options.target, 0, 0, outLength - 1);
+  const stride = method === 'occlusion' ? int('stride', options.stride, patch, 1, patch) : 0;
+  const samples = method === 'occlusion' ? 0 : int('samples', options.samples, method === 'lime' ? 1000 : 2048, 2, MAX_SAMPLES);
+  const { segments, m } = segmentsOf(shape, kind, patch);
+  if (method !== 'occlusion' && m > MAX_SEGMENTS) bad(`patch ${patch} splits the input into ${m} segments; ${method} takes at most ${MAX_SEGMENTS} (it solves an m × m system): use a larger patch`);
   const fx = model.predict(x);
-  let target = 0;
-  for (let i = 1; i < outLength; i++) if (fx[i] > fx[target]) target = i;
-  if (options.target !== undefined) target = int('target', options.target, 0, 0, outLength - 1);
+  let target = asked;
+  if (target < 0) { target = 0; for (let i = 1; i < outLength; i++) if (fx[i] > fx[target]) target = i; }
   const runner = new Runner(model, x, target, outLength, batch);
   const baseScore = fx[target];
   const baselineScore = model.predict(baseline)[target];
 
   if (method === 'occlusion') {
-    const stride = int('stride', options.stride, patch, 1, patch);
     const patches = occlusionPatches(shape, patch, stride);
     const scores = runner.run(patches.length, (i, buf) => { for (const v of patches[i]) buf[v] = baseline[v]; }, options.onProgress);
     const sum = new Float64Array(n), count = new Float64Array(n);
@@ -107,16 +119,16 @@ export function explain(model: Predictor, input: ArrayLike<number>, options: Exp
     return { method, target, attributions, shape, baseScore, baselineScore, samples: patches.length + 2, settings: { patch, seed, stride } };
   }
 
-  const { segments, m } = segmentsOf(shape, kind, patch);
   const members: number[][] = Array.from({ length: m }, () => []);
   segments.forEach((s, v) => members[s].push(v));
   const random = rng(seed);
   let masks: Uint8Array, rows: number, weights: Float64Array;
   if (method === 'lime') {
-    rows = int('samples', options.samples, 1000, 2, 1 << 20);
+    rows = samples;
     masks = new Uint8Array(rows * m);
-    // LIME's image sampler: the input itself, then masks with a uniform number of
-    // segments off (1 … m), which spreads the samples over all distances
+    // the input itself, then masks with a uniform number of segments off (1 … m), as
+    // LIME's text sampler draws them (its image sampler flips each segment with
+    // probability ½, which puts almost every sample near half off when m is large)
     masks.fill(1, 0, m);
     for (let r = 1; r < rows; r++) {
       const row = masks.subarray(r * m, (r + 1) * m);
@@ -129,10 +141,10 @@ export function explain(model: Predictor, input: ArrayLike<number>, options: Exp
       let on = 0;
       for (let s = 0; s < m; s++) on += masks[r * m + s];
       const d = 1 - Math.sqrt(on / m); // cosine distance from all-on
-      weights[r] = Math.exp(-(d * d) / (kernelWidth * kernelWidth));
+      weights[r] = Math.sqrt(Math.exp(-(d * d) / (kernelWidth * kernelWidth))); // LIME's kernel
     }
   } else {
-    ({ masks, rows, weights } = shapMasks(m, options.samples === undefined ? 2048 : int('samples', options.samples, 2048, 2, 1 << 20), random));
+    ({ masks, rows, weights } = shapMasks(m, samples, random));
   }
   const scores = runner.run(rows, (r, buf) => {
     for (let s = 0; s < m; s++) if (!masks[r * m + s]) for (const v of members[s]) buf[v] = baseline[v];

@@ -169,7 +169,7 @@ function release(pool: Pool, e: EngineExports, at = 0, length = 0): void {
 function takeLoaded(pool: Pool, bytes: Uint8Array): Idle | null {
   for (let i = pool.idle.length - 1; i >= 0; i--) {
     const idle = pool.idle[i];
-    if (idle.length !== bytes.length || !sameBytes(new Uint8Array(idle.e.memory.buffer, idle.at, idle.length), bytes)) continue;
+    if (idle.length === 0 || idle.length !== bytes.length || !sameBytes(new Uint8Array(idle.e.memory.buffer, idle.at, idle.length), bytes)) continue;
     pool.idle.splice(i, 1);
     return idle;
   }
@@ -269,6 +269,7 @@ export class Model {
   private readonly outputLength: number;
   private readonly takesPixels: boolean;
   private infoCache: Readonly<ModelInfo> | null = null;
+  private faulted = false;
 
   /** @internal use loadModel */
   constructor(private readonly pool: Pool, e: EngineExports, private readonly build: EngineBuildName, private readonly fileBytes: number, private readonly fileAt: number) {
@@ -360,17 +361,33 @@ export class Model {
         }
       }
     }
-    const status = e.model_prepare(batch);
-    if (status !== 0) throw new EngineError('E_MEMORY', `not enough memory for a batch of ${batch}: use a smaller batch`);
-    const at = e.model_input_ptr();
-    if (pixels) new Uint8Array(e.memory.buffer, at, want).set(input as Uint8Array);
-    else new Float32Array(e.memory.buffer, at, want).set(input);
-    const run = e.model_run(batch, pixels ? 1 : 0);
+    // an engine that failed or trapped mid-prepare or mid-run is not reused with its model
+    // on a reload of the same bytes (dispose releases it as holding none)
+    let status: number, run: number;
+    try {
+      status = e.model_prepare(batch);
+      if (status === 0) {
+        const at = e.model_input_ptr();
+        if (pixels) new Uint8Array(e.memory.buffer, at, want).set(input as Uint8Array);
+        else new Float32Array(e.memory.buffer, at, want).set(input);
+      }
+      run = status === 0 ? e.model_run(batch, pixels ? 1 : 0) : 0;
+    } catch (err) {
+      this.faulted = true;
+      throw new EngineError('E_ENGINE', `the engine trapped: ${(err as Error).message}`);
+    }
+    if (status !== 0) {
+      this.faulted = true;
+      throw new EngineError('E_MEMORY', `not enough memory for a batch of ${batch}: use a smaller batch`);
+    }
     if (run === -14) {
       const i = e.model_error_index();
       throw new InputError('E_INPUT_VALUE', `input value ${i} is ${String(input[i])}${Number.isFinite(input[i]) ? ' (beyond float32)' : ''}: every value must be a finite number`);
     }
-    if (run !== 0) throw new EngineError('E_ENGINE', `the engine failed to run (status ${run})`);
+    if (run !== 0) {
+      this.faulted = true;
+      throw new EngineError('E_ENGINE', `the engine failed to run (status ${run})`);
+    }
     return new Float32Array(e.memory.buffer, e.model_output_ptr(), batch * this.outputLength).slice();
   }
 
@@ -451,7 +468,7 @@ export class Model {
   dispose(): void {
     if (!this.e) return;
     void this.info; // stays readable after dispose, as it was when computed at load
-    release(this.pool, this.e, this.fileAt, this.fileBytes);
+    release(this.pool, this.e, this.fileAt, this.faulted ? 0 : this.fileBytes);
     this.e = null;
   }
 }

@@ -77,6 +77,7 @@ export function errorStatus(e: unknown): number {
   return e instanceof EdgeqError && !(e instanceof EngineError) ? 400 : 500;
 }
 
+const MAX_EXPLAIN_SAMPLES = 10_000;
 const EXPLAIN_OPTIONS = ['method', 'target', 'samples', 'patch', 'stride', 'baseline', 'seed', 'kernelWidth'];
 
 // An :explain body's options (explain() checks their values; this, that only its own
@@ -88,6 +89,9 @@ export function parseExplainOptions(body: Uint8Array, contentType: string): Expl
   if (!options || typeof options !== 'object' || Array.isArray(options)) throw new ProtocolError(400, `"options" must be an object with any of ${EXPLAIN_OPTIONS.join(', ')}`);
   const unknown = Object.keys(options).filter((k) => !EXPLAIN_OPTIONS.includes(k));
   if (unknown.length) throw new ProtocolError(400, `unknown explain option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: use ${EXPLAIN_OPTIONS.join(', ')}`);
+  // one request runs on the server's thread: bound its inferences (explain() itself allows 65,536)
+  const samples = (options as { samples?: unknown }).samples;
+  if (typeof samples === 'number' && samples > MAX_EXPLAIN_SAMPLES) throw new ProtocolError(400, `"samples" ${samples} is more than a server runs per request (${MAX_EXPLAIN_SAMPLES}); run edgeq explain locally for more`);
   return options as ExplainOptions;
 }
 
