@@ -93,6 +93,9 @@ describe('reloading the same bytes', () => {
     const changed = bytes.slice();
     changed[changed.length - 20] ^= 1;
     await expect(loadModel(changed)).rejects.toThrow(/checksum/);
+    // the engine of that failed load went back to the pool holding nothing: empty bytes
+    // must not match it (they are refused as truncated, not given a stale model)
+    await expect(loadModel(new Uint8Array(0))).rejects.toThrow(/truncated/);
     const last = await loadModel(bytes);
     expect(Array.from(last.predict(input))).toEqual(want);
     last.dispose();
