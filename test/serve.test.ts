@@ -168,19 +168,22 @@ describe('edgeq serve', () => {
     });
 
     it('a full queue answers 429 with Retry-After, not a growing latency; the rest are answered', async () => {
-      // one engine thread, one item per engine call, at most 2 items waiting
-      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 1, sources: new Map([['digits', bytes]]), maxBatch: 1, maxQueue: 2, batchWaitMs: 0 });
+      // one engine thread; each request is 32 images, a whole engine call and the whole
+      // queue: while one request runs (~3 ms) and one waits, any other is refused. (With
+      // one-image requests the engine kept up whenever the HTTP thread was the slower,
+      // as on a loaded CI machine, and nothing was refused.)
+      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 1, sources: new Map([['digits', bytes]]), maxBatch: 32, maxQueue: 32, batchWaitMs: 0 });
       const base = `http://127.0.0.1:${(await server.listen()).port}`;
       try {
         const results = await Promise.all(Array.from({ length: 48 }, async (_, i) => {
-          const res = await post(base, digits.slice((i % 40) * 784, (i % 40 + 1) * 784));
+          const res = await post(base, digits.slice((i % 18) * 784, (i % 18 + 32) * 784));
           return { status: res.status, retry: res.headers.get('retry-after'), body: await res.json() as { error?: string } };
         }));
         const busy = results.filter((r) => r.status === 429), ok = results.filter((r) => r.status === 200);
-        console.log(`serve overload: 48 at once against 1 thread and a queue of 2: ${ok.length} answered, ${busy.length} told to retry`);
+        console.log(`serve overload: 48 requests of 32 images at once against 1 thread and a queue of 32: ${ok.length} answered, ${busy.length} told to retry`);
         expect(busy.length + ok.length).toBe(48);
         expect(busy.length).toBeGreaterThan(0);
-        expect(ok.length).toBeGreaterThanOrEqual(3);
+        expect(ok.length).toBeGreaterThanOrEqual(2); // the first and the one that waited
         expect(busy.every((r) => r.retry === '1' && /at capacity .* retry after a second/.test(r.body.error!))).toBe(true);
         expect((await (await fetch(`${base}/metrics`)).json()).rejected).toBe(busy.length);
       } finally {
