@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { markdown } from './browser/report.js';
 import { explainMarkdown } from './explain-report.js';
+import { trainMarkdown } from './train-report.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const results = `${root}bench/results/`;
@@ -190,7 +191,7 @@ function cold(j: Cold): string {
   return out.join('\n');
 }
 
-const generators: Record<string, (j: never) => string> = { compare, browser: markdown, bundles, convert, kernels, edge, sequence, cold, explain: explainMarkdown };
+const generators: Record<string, (j: never) => string> = { compare, browser: markdown, bundles, convert, kernels, edge, sequence, cold, explain: explainMarkdown, train: trainMarkdown };
 let readme = readFileSync(readmePath, 'utf8');
 const before = readme;
 for (const [name, gen] of Object.entries(generators)) {
