@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devices, type Browser } from 'playwright-core';
+import { devices, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebview } from '../examples/build.js';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
@@ -31,8 +31,8 @@ describe.skipIf(chromium.skip)('mobile webview page', () => {
     server?.close();
   });
 
-  it('a drawn 1 is classified as 1, and a tapped sample gets the engine\'s answer', async () => {
-    chromium.require();
+  // The page on an emulated phone, its errors collected, once the sample digits are in.
+  async function openPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
     const context = await browser.newContext({ ...devices['Pixel 7'] });
     const page = await context.newPage();
     const errors: string[] = [];
@@ -40,12 +40,24 @@ describe.skipIf(chromium.skip)('mobile webview page', () => {
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     await page.goto(url);
     await page.waitForSelector('#samples img');
+    return { context, page, errors };
+  }
+
+  // A straight pointer stroke on the pad from `from` to `to` (fractions of its size).
+  async function stroke(page: Page, from: [number, number], to: [number, number], steps: number): Promise<void> {
     const box = (await page.locator('#pad').boundingBox())!;
-    // a vertical stroke: "1"
-    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    const at = (t: number) => [box.x + box.width * (from[0] + (to[0] - from[0]) * t), box.y + box.height * (from[1] + (to[1] - from[1]) * t)] as const;
+    await page.mouse.move(...at(0));
     await page.mouse.down();
-    for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.7 * i / 20));
+    for (let i = 1; i <= steps; i++) await page.mouse.move(...at(i / steps));
     await page.mouse.up();
+  }
+
+  it('a drawn 1 is classified as 1, and a tapped sample gets the engine\'s answer', async () => {
+    chromium.require();
+    const { context, page, errors } = await openPage();
+    // a vertical stroke: "1"
+    await stroke(page, [0.5, 0.15], [0.5, 0.85], 20);
     await page.click('#classify');
     await page.waitForSelector('#top li');
     const first = await page.locator('#top li').first().getAttribute('data-index');
@@ -67,21 +79,11 @@ describe.skipIf(chromium.skip)('mobile webview page', () => {
 
   it('after the answer, a heat map whose positive attribution lies on the drawing', async () => {
     chromium.require();
-    const context = await browser.newContext({ ...devices['Pixel 7'] });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await page.goto(url);
-    await page.waitForSelector('#samples img');
-    const box = (await page.locator('#pad').boundingBox())!;
+    const { context, page, errors } = await openPage();
     // a short, steep stroke in the pad's top-right quarter: off the centre (where a map
     // that ignores the drawing might sit) and not symmetric under x ↔ y (a swapped map
     // or canvas would miss it)
-    await page.mouse.move(box.x + box.width * 0.65, box.y + box.height * 0.08);
-    await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.65 + 0.1 * i / 10), box.y + box.height * (0.08 + 0.35 * i / 10));
-    await page.mouse.up();
+    await stroke(page, [0.65, 0.08], [0.75, 0.43], 10);
     type Hooks = { edgeqClassify(i: Uint8Array): Promise<{ index: number }[]>; edgeqPixels(): Uint8Array; edgeqExplain(i: Uint8Array, t: number): Promise<{ map: number[]; ms: number }> };
     // the top 3 comes first: when classify returns the heat map is not drawn yet
     const first = await page.evaluate(async () => {
