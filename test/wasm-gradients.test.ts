@@ -58,6 +58,35 @@ describe('wasm Conv2DBackpropFilter', () => {
   });
 });
 
+describe('wasm MaxPoolGrad', () => {
+  // Values on a coarse grid and after a ReLU, so that windows hold ties (zeros above
+  // all): the gradient must go to the tap TF.js picks, the first maximum.
+  const poolGrads = (xShape: number[], size: number, stride: number, padding: 'same' | 'valid'): Grads => async (backend) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const x = tf.randomUniform(xShape, -4, 4, 'int32', 5).toFloat().relu();
+      const y = tf.maxPool(x as tf.Tensor4D, size, stride, padding);
+      const dy = tf.randomUniform(y.shape, -1, 1, 'float32', 6);
+      const g = tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, padding).mul(dy).sum());
+      return [Array.from(g(x).dataSync())];
+    });
+  };
+  // [h, w, channels, window, stride, padding]
+  for (const [h, w, c, k, s, padding] of [
+    [26, 26, 4, 2, 2, 'valid'], [11, 11, 3, 2, 2, 'valid'], [7, 9, 2, 3, 2, 'same'], [8, 8, 5, 3, 1, 'same'], [9, 6, 2, 2, 1, 'valid'], [10, 10, 3, 3, 3, 'same'],
+  ] as const) {
+    it(`${h}×${w}×${c}, window ${k}, stride ${s}, ${padding}: the same gradient as the cpu backend, ties included${k <= s ? ', bit for bit' : ''}`, async () => {
+      registerWasmGradients();
+      const want = await poolGrads([2, h, w, c], k, s, padding)('cpu');
+      const got = await poolGrads([2, h, w, c], k, s, padding)('wasm');
+      // windows that do not overlap add one dy per tap or none: exact; overlapping ones
+      // sum a tap's dy values in another order than TF.js's
+      if (k <= s) expect(got[0]).toEqual(want[0]);
+      else expect(relativeError(want[0], got[0])).toBeLessThan(1e-6);
+    });
+  }
+});
+
 describe('wasm DepthwiseConv2dNativeBackpropFilter and BackpropInput', () => {
   for (const [h, w, c, k, s, padding] of SHAPES) {
     it(`${h}×${w}×${c} input, ${k}×${k} filter, stride ${s}, ${padding}: the same gradients as the cpu backend`, async () => {
@@ -79,6 +108,8 @@ describe('the wasm kernels leave their inputs alone', () => {
   // a composite's tidy disposing a tensor that shares an input's data must not free it
   for (const [kernel, inputs, attrs] of [
     ['Conv2DBackpropFilter', { x: [2, 6, 6, 3], dy: [2, 4, 4, 5] }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 3, 5] }],
+    ['Conv2DBackpropInput', { dy: [2, 3, 3, 5], filter: [3, 3, 3, 5] }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 6, 6, 3] }],
+    ['MaxPoolGrad', { dy: [2, 3, 3, 3], input: [2, 6, 6, 3], output: [2, 3, 3, 3] }, { filterSize: 2, strides: 2, pad: 'valid' }],
     ['DepthwiseConv2dNativeBackpropFilter', { x: [2, 6, 6, 3], dy: [2, 3, 3, 3] }, { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 3, 1] }],
     ['DepthwiseConv2dNativeBackpropInput', { dy: [2, 3, 3, 3], filter: [3, 3, 3, 1] }, { strides: 2, pad: 'same', dilations: 1, inputShape: [2, 6, 6, 3] }],
   ] as const) {
