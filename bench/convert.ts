@@ -45,7 +45,7 @@ for (const c of cases) {
   const a: ConvertArgs = {
     model: c.model, out: join(dir, 'out.edgeq'), calibration: c.data, calibrationSize: 500, calibrationMethod: 'minmax', eval: c.data,
     sparsity: c.sparsity, prune: c.prune ?? 'layer', protect: true, fineTune: c.fineTune ?? 0, fineTuneSize: c.fineTuneSize ?? 2000,
-    inputRange: '0-1', encoding: 'auto', // the models take pixels / 255
+    inputRange: '0-1', encoding: 'auto', clusters: [], clusterFineTune: 0, // the models take pixels / 255
   };
   process.stderr.write(`${c.name}, sparsity ${c.sparsity}${c.fineTune ? `, fine-tune ${c.fineTune} epochs` : ''}…\n`);
   const report = await runConvert(a, () => {}, () => {}, false);

@@ -36,7 +36,7 @@ const floatOf = (m: tf.LayersModel, x: Float32Array, n: number, steps = STEPS) =
   tf.tidy(() => (m.predict(tf.tensor3d(x, [n, steps, 3])) as tf.Tensor).dataSync() as Float32Array);
 const convertArgs = (model: string, out: string, more: Partial<ConvertArgs> = {}): ConvertArgs => ({
   model, out, calibration: path('cal.npy'), calibrationSize: 200, calibrationMethod: 'minmax', sparsity: 0, prune: 'layer',
-  protect: true, fineTune: 0, fineTuneSize: 0, encoding: 'auto', ...more,
+  protect: true, fineTune: 0, fineTuneSize: 0, encoding: 'auto', clusters: [], clusterFineTune: 0, ...more,
 });
 
 // Conv1D → Conv1D → GlobalMaxPooling1D → Dense softmax on sequences of any length,

@@ -4,11 +4,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { convertLayersModel, encodeFloatGraph, type ConvertOptions, type LayerReport } from '../convert/convert.js';
+import { convertLayersModel, encodeFloatGraph, pruneLayersModel, type ConvertOptions, type LayerReport } from '../convert/convert.js';
 import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation, type Predictor } from '../convert/evaluate.js';
 import { loadGraphModelFile } from '../convert/graph-model.js';
 import { layerShapes, requireFixedInput, withSequenceLength, type FloatGraph } from '../convert/graph.js';
 import { pruneFloatGraph } from '../convert/prune.js';
+import { clusterFloatGraph, checkClusters, MAX_CLUSTERS } from '../convert/cluster.js';
 import { describePixelRule, INPUT_RANGES, modelInputs, pixelRuleOf, uniformExamples, type InputRange, type ModelInputs, type PixelRuleOptions } from '../convert/inputs.js';
 import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
 import { DATASETS } from '../data/datasets.js';
@@ -72,16 +73,26 @@ options:
   --fine-tune EPOCHS         prune gradually while training this many epochs on the
                              labelled calibration data (TF.js, slow on CPU)
   --fine-tune-size N         training examples for fine-tuning (default 2000)
+  --clusters K               weight clustering (Deep Compression's weight sharing):
+                             each weight tensor's non-zero weights take at most K
+                             shared values (2–255; 16 or 32 keep accuracy on most
+                             models), found by k-means, stored as indices into a
+                             codebook. With --sweep a list, 0 for none (0,16,32):
+                             every sparsity × clusters
+  --cluster-fine-tune EPOCHS fine-tune this many epochs with the values shared, on
+                             the labelled calibration data (default: 1 with
+                             --fine-tune, else 0)
   --encoding E               weight encoding: auto (default, the smallest), raw,
                              bitmask, huffman
   --name NAME                model name (default: the model's directory name)
   --class-names a,b,c        class names (default: the data's, when they fit)
   --data-dir DIR             where fashion-mnist's IDX files are
-  --sweep S,S,...            convert once per sparsity (e.g. 0.5,0.7,0.8,0.9,0.95;
+  --sweep S,S,...            convert once per sparsity (and per --clusters value) (e.g. 0.5,0.7,0.8,0.9,0.95;
                              each at least 0 and below 1, sorted, repeats dropped),
                              each from the unpruned model, instead of --sparsity;
                              needs labelled --eval data. Writes one file per sparsity
-                             beside --out (model.edgeq → model-sparsity-90.edgeq) and,
+                             beside --out (model.edgeq → model-sparsity-90.edgeq,
+                             model-sparsity-90-clusters-16.edgeq) and,
                              in the same folder, size-vs-accuracy.json and
                              size-vs-accuracy.svg: int8 accuracy against file size,
                              with the float model's accuracy as a reference line
@@ -96,6 +107,8 @@ export interface ConvertArgs extends PixelRuleOptions {
   encoding: WeightEncoding; name?: string; classNames?: string[]; dataDir?: string; json?: string;
   sequenceLength?: number; // fixes a variable time dimension (Layers models)
   sweep?: number[]; // runConvertSweep: one conversion per sparsity (sparsity is then unused)
+  clusters: number[]; // shared values per weight tensor, 0: none; one value except with sweep
+  clusterFineTune: number; // epochs
 }
 
 export interface ConvertReport {
@@ -117,7 +130,7 @@ interface Source {
 
 async function loadSource(a: ConvertArgs): Promise<Source> {
   if (isGraphModel((await readModelFiles(a.model)).json)) {
-    if (a.fineTune > 0) throw new ConvertError('E_FINE_TUNE', 'fine-tuning needs a Layers model; a Graph model can be pruned (--sparsity) but not trained');
+    if (a.fineTune > 0 || a.clusterFineTune > 0) throw new ConvertError('E_FINE_TUNE', 'fine-tuning needs a Layers model; a Graph model can be pruned (--sparsity) and clustered (--clusters) but not trained');
     const g = await loadGraphModelFile(a.model);
     // a Graph model's input is fixed (lowerGraphModel); --sequence-length may only agree with it
     if (a.sequenceLength !== undefined) withSequenceLength([null, ...g.graph.inputShape], a.sequenceLength, a.model);
@@ -156,7 +169,7 @@ async function prepare(a: ConvertArgs, progress: Progress): Promise<Prepared> {
     cal = uniformExamples(a.calibrationSize, inputShape);
     notes.push('warning    calibrating on uniform random inputs: activation ranges will be wider than real data needs, and accuracy will suffer; pass real examples to --calibration');
   } else {
-    const want = Math.max(a.calibrationSize, a.fineTune > 0 ? a.fineTuneSize : 0);
+    const want = Math.max(a.calibrationSize, trains(a) ? a.fineTuneSize : 0);
     cal = await readExamples(calibrationSpec, { inputShape, split: 'train', labels: a.labels, labelColumn: a.labelColumn, dataDir: a.dataDir, limit: want });
   }
   if (cal.pixels && !rule) {
@@ -179,7 +192,7 @@ async function prepare(a: ConvertArgs, progress: Progress): Promise<Prepared> {
   const classNames = a.classNames ?? (outputShape.length === 1 ? dataClasses : undefined);
   if (a.classNames && (outputShape.length !== 1 || a.classNames.length !== outputs)) throw new ConvertError('E_LABELS', `${a.classNames.length} class names given, the model outputs [${outputShape}]`);
   let fineTune: Prepared['fineTune'];
-  if (a.fineTune > 0) {
+  if (trains(a)) {
     if (!cal.labels) throw new ConvertError('E_FINE_TUNE', `fine-tuning needs labelled examples, and ${cal.source} has no labels: --labels FILE.npy, --label-column NAME (CSV), class subfolders (images), or mnist / fashion-mnist`);
     const ft = takeExamples(cal, Math.min(a.fineTuneSize, cal.count));
     fineTune = { x: modelInputs(ft, rule).x, y: tf.tensor1d(ft.labels!, 'float32'), epochs: a.fineTune };
@@ -195,17 +208,26 @@ async function prepare(a: ConvertArgs, progress: Progress): Promise<Prepared> {
   return { source, inputShape, rule, notes, cal, calInputs, evalSet, evalInputs, floatOut, fineTune, options };
 }
 
-// One conversion at one sparsity: the file's bytes (with its evaluation in the metadata
-// when there are evaluation examples) and the per-layer report. `source` is pruned.
-async function convertAt(p: Prepared, source: Source, sparsity: number, progress: Progress, stagePrefix = ''): Promise<{ bytes: Uint8Array; layers: LayerReport[]; evaluation?: Evaluation }> {
+// Fine-tuning of either kind needs labelled training examples.
+const trains = (a: ConvertArgs) => a.fineTune > 0 || a.clusterFineTune > 0;
+
+// What one conversion does: prune to `sparsity` (unless `pruned`: the sweep prunes once
+// for several cluster counts), then cluster to `clusters` values per tensor (0: not).
+interface Step { sparsity: number; clusters: number; pruned?: boolean }
+
+// One conversion: the file's bytes (with its evaluation in the metadata when there are
+// evaluation examples) and the per-layer report. `source` changes in place.
+async function convertAt(p: Prepared, a: ConvertArgs, source: Source, step: Step, progress: Progress, stagePrefix = ''): Promise<{ bytes: Uint8Array; layers: LayerReport[]; evaluation?: Evaluation }> {
   let stage = '';
+  const { sparsity, clusters, pruned } = step;
   const options: ConvertOptions = {
-    ...p.options, sparsity,
+    ...p.options, sparsity, pruned, clusters, clusterEpochs: clusters ? a.clusterFineTune : 0,
     progress: (s, f, detail) => { if (s !== stage) { stage = s; progress.step(`${stagePrefix}${s}`); } progress.update(f, detail); },
   };
   let result;
   if (source.graph) {
-    if (sparsity > 0) pruneFloatGraph(source.graph, { sparsity, mode: options.pruneMode, protect: options.protect });
+    if (sparsity > 0 && !pruned) pruneFloatGraph(source.graph, { sparsity, mode: options.pruneMode, protect: options.protect });
+    if (clusters) clusterFloatGraph(source.graph, clusters);
     result = await encodeFloatGraph(source.graph, options);
   } else {
     result = await convertLayersModel(source.floatModel as tf.LayersModel, options);
@@ -243,9 +265,12 @@ async function writeAtomically(path: string, data: Uint8Array | string): Promise
 export async function runConvert(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<ConvertReport> {
   if (!(a.sparsity >= 0 && a.sparsity < 1)) throw new ConvertError('E_SPARSITY', `--sparsity must be at least 0 and below 1, got ${a.sparsity}`);
   if (a.fineTune > 0 && a.sparsity === 0) throw new ConvertError('E_FINE_TUNE', '--fine-tune needs --sparsity: fine-tuning recovers the accuracy pruning loses');
+  if (a.clusters.length > 1) throw new ConvertError('E_CLUSTERS', `--clusters takes one value (a list only with --sweep), got ${a.clusters.join(',')}`);
+  const clusters = a.clusters[0] ?? 0;
+  checkClusterArgs(a);
   const progress = new Progress(progressWrite, tty);
   const p = await prepare(a, progress);
-  const { bytes, layers, evaluation } = await convertAt(p, p.source, a.sparsity, progress);
+  const { bytes, layers, evaluation } = await convertAt(p, a, p.source, { sparsity: a.sparsity, clusters }, progress);
   await writeAtomically(a.out, bytes);
   progress.finish();
   const weights = layers.reduce((s, l) => s + l.weights, 0);
@@ -275,6 +300,12 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   return report;
 }
 
+// --clusters values: 0 (none) or 2–255; --cluster-fine-tune needs something to cluster.
+function checkClusterArgs(a: ConvertArgs): void {
+  for (const k of a.clusters) if (k !== 0) checkClusters(k);
+  if (a.clusterFineTune > 0 && !a.clusters.some((k) => k > 0)) throw new ConvertError('E_FINE_TUNE', '--cluster-fine-tune needs --clusters: it fine-tunes the shared values');
+}
+
 // What --sweep's labelled evaluation data can be.
 const EVAL_LABELS = '--eval with labels: FILE.npy with --eval-labels FILE.npy, FILE.csv with --label-column NAME, an image folder with one subfolder per class, mnist or fashion-mnist';
 
@@ -286,62 +317,89 @@ export function sweepSparsities(list: readonly number[]): number[] {
   return [...new Set(list)].sort((x, y) => x - y);
 }
 
-// Where a sweep writes the file of one sparsity: model.edgeq → model-sparsity-90.edgeq.
-export function sweepFile(out: string, sparsity: number): string {
-  return `${out.replace(/\.edgeq$/, '')}-sparsity-${Number((100 * sparsity).toPrecision(6))}.edgeq`;
+// Where a sweep writes the file of one point: model.edgeq → model-sparsity-90.edgeq,
+// model-sparsity-90-clusters-16.edgeq.
+export function sweepFile(out: string, sparsity: number, clusters = 0): string {
+  return `${out.replace(/\.edgeq$/, '')}-sparsity-${Number((100 * sparsity).toPrecision(6))}${clusters ? `-clusters-${clusters}` : ''}.edgeq`;
 }
 
 export interface SweepPoint {
   sparsity: number; // the target
+  clusters: number; // shared values per weight tensor, 0: not clustered
   measuredSparsity: number; // zeros over all weights (protected layers included)
   out: string; edgeqBytes: number; int8Accuracy: number; agreement?: number;
 }
 
 export interface SweepReport {
   model: string; floatBytes: number; eval: { dataset: string; count: number }; floatAccuracy: number;
-  prune: 'layer' | 'global'; fineTune: number; points: SweepPoint[]; svg: string; json: string; seconds: number;
+  prune: 'layer' | 'global'; fineTune: number; clusterFineTune: number; points: SweepPoint[]; svg: string; json: string; seconds: number;
 }
 
-// --sweep: one conversion per sparsity, each from the unpruned model, each file written
-// beside --out with its sparsity in the name; size-vs-accuracy.json and .svg beside them
-// say what each sparsity costs in accuracy and buys in size.
+// --sweep: one conversion per sparsity × clusters, each sparsity from the unpruned model
+// and each cluster count from the same pruned one, each file written beside --out with
+// its settings in the name; size-vs-accuracy.json and .svg beside them say what each
+// setting costs in accuracy and buys in size.
 export async function runConvertSweep(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<SweepReport> {
   const sparsities = sweepSparsities(a.sweep ?? []);
+  const clusterList = [...new Set(a.clusters.length ? a.clusters : [0])].sort((x, y) => x - y);
+  checkClusterArgs(a);
   if (!a.eval) throw new ConvertError('E_SWEEP', `--sweep measures int8 accuracy at each sparsity, so it needs labelled evaluation examples: ${EVAL_LABELS}`);
   if (a.fineTune > 0 && sparsities[0] === 0) throw new ConvertError('E_FINE_TUNE', '--fine-tune with --sweep needs sparsities above 0: fine-tuning recovers the accuracy pruning loses');
   const progress = new Progress(progressWrite, tty);
   const p = await prepare(a, progress);
   const points: SweepPoint[] = [];
+  const total = sparsities.length * clusterList.length;
   let evalOf: Evaluation | undefined;
   try {
     for (const [i, sparsity] of sparsities.entries()) {
-      const source = i === 0 ? p.source : await loadSource(a); // the first one is still unpruned
+      // the first source is still unpruned; Graph models reload for every point (pruning
+      // them is one shot and cheap), Layers models are pruned once and their pruned
+      // weights restored before each cluster count
+      let source = i === 0 ? p.source : await loadSource(a);
+      let pruned: tf.Tensor[] | undefined;
       try {
-        const { bytes, layers, evaluation } = await convertAt(p, source, sparsity, progress, `[${i + 1}/${sparsities.length}] ${Number((100 * sparsity).toPrecision(6))}% `);
-        if (evaluation?.int8Accuracy === undefined || evaluation.floatAccuracy === undefined) {
-          throw new ConvertError('E_SWEEP', `--sweep plots accuracy, and ${a.model} is not a classifier (its output is not one score per class ending in softmax, and no class names match it): convert it at one sparsity and compare outputs with --eval`);
+        for (const [j, clusters] of clusterList.entries()) {
+          const n = i * clusterList.length + j + 1;
+          const prefix = `[${n}/${total}] ${Number((100 * sparsity).toPrecision(6))}%${clusters ? ` ×${clusters}` : ''} `;
+          if (j > 0 && source.graph) {
+            source.floatModel.dispose();
+            source = await loadSource(a);
+          }
+          const model = source.graph ? undefined : (source.floatModel as tf.LayersModel);
+          if (model && !pruned) {
+            let stage = '';
+            await pruneLayersModel(model, { ...p.options, sparsity, progress: (s, f, d) => { if (s !== stage) { stage = s; progress.step(`${prefix}${s}`); } progress.update(f, d); } });
+            pruned = model.getWeights().map((w) => w.clone());
+          } else if (model && pruned) {
+            model.setWeights(pruned);
+          }
+          const { bytes, layers, evaluation } = await convertAt(p, a, source, { sparsity, clusters, pruned: model !== undefined }, progress, prefix);
+          if (evaluation?.int8Accuracy === undefined || evaluation.floatAccuracy === undefined) {
+            throw new ConvertError('E_SWEEP', `--sweep plots accuracy, and ${a.model} is not a classifier (its output is not one score per class ending in softmax, and no class names match it): convert it at one sparsity and compare outputs with --eval`);
+          }
+          evalOf = evaluation;
+          const file = sweepFile(a.out, sparsity, clusters);
+          await writeAtomically(file, bytes);
+          const weights = layers.reduce((s, l) => s + l.weights, 0);
+          points.push({ sparsity, clusters, measuredSparsity: layers.reduce((s, l) => s + l.zeros, 0) / weights, out: file, edgeqBytes: bytes.length, int8Accuracy: evaluation.int8Accuracy, agreement: evaluation.agreement });
+          progress.finish();
+          out(`sparsity ${pct(sparsity).padStart(7)}  ${clusters ? `clusters ${String(clusters).padStart(3)}` : 'not clustered'}  ${file}  ${kb(bytes.length).padStart(9)}  int8 ${pct(evaluation.int8Accuracy)} (float ${pct(evaluation.floatAccuracy)})`);
         }
-        evalOf = evaluation;
-        const file = sweepFile(a.out, sparsity);
-        await writeAtomically(file, bytes);
-        const weights = layers.reduce((s, l) => s + l.weights, 0);
-        points.push({ sparsity, measuredSparsity: layers.reduce((s, l) => s + l.zeros, 0) / weights, out: file, edgeqBytes: bytes.length, int8Accuracy: evaluation.int8Accuracy, agreement: evaluation.agreement });
-        progress.finish();
-        out(`sparsity ${pct(sparsity).padStart(7)}  ${file}  ${kb(bytes.length).padStart(9)}  int8 ${pct(evaluation.int8Accuracy)} (float ${pct(evaluation.floatAccuracy)})`);
       } finally {
+        pruned?.forEach((w) => w.dispose());
         if (source !== p.source) source.floatModel.dispose();
       }
     }
     const dir = dirname(a.out);
     const report: SweepReport = {
       model: a.model, floatBytes: p.source.floatBytes, eval: { dataset: evalOf!.dataset, count: evalOf!.count }, floatAccuracy: evalOf!.floatAccuracy!,
-      prune: a.prune, fineTune: a.fineTune, points, svg: join(dir, 'size-vs-accuracy.svg'), json: join(dir, 'size-vs-accuracy.json'), seconds: progress.elapsedSeconds,
+      prune: a.prune, fineTune: a.fineTune, clusterFineTune: a.clusterFineTune, points, svg: join(dir, 'size-vs-accuracy.svg'), json: join(dir, 'size-vs-accuracy.json'), seconds: progress.elapsedSeconds,
     };
     await writeAtomically(report.json, JSON.stringify(report, null, 2));
     await writeAtomically(report.svg, sizeVsAccuracy(report));
     out([
       ...p.notes,
-      `swept      ${a.model}: ${points.length} sparsities, ${a.prune}${a.fineTune ? `, fine-tuned ${a.fineTune} epochs each` : ''}; float ${kb(report.floatBytes)}, accuracy ${pct(report.floatAccuracy)} on ${report.eval.dataset} (${report.eval.count.toLocaleString('en-US')} examples)`,
+      `swept      ${a.model}: ${sparsities.length} sparsities${clusterList.some((k) => k) ? ` × ${clusterList.length} cluster settings` : ''}, ${a.prune}${a.fineTune ? `, fine-tuned ${a.fineTune} epochs each` : ''}${a.clusterFineTune ? `, clusters fine-tuned ${a.clusterFineTune}` : ''}; float ${kb(report.floatBytes)}, accuracy ${pct(report.floatAccuracy)} on ${report.eval.dataset} (${report.eval.count.toLocaleString('en-US')} examples)`,
       `wrote      ${report.json}, ${report.svg}`,
       `time       ${report.seconds.toFixed(1)} s`,
     ].join('\n'));
@@ -358,9 +416,13 @@ export function sizeVsAccuracy(r: SweepReport): string {
   return svgChart({
     title: `${basename(dirname(r.model)) || r.model}: file size against accuracy`,
     panels: [{
-      title: `${r.eval.dataset}, ${r.eval.count.toLocaleString('en-US')} examples; ${r.prune} pruning${r.fineTune ? `, fine-tuned ${r.fineTune} epochs` : ''}`,
+      title: `${r.eval.dataset}, ${r.eval.count.toLocaleString('en-US')} examples; ${r.prune} pruning${r.fineTune ? `, fine-tuned ${r.fineTune} epochs` : ''}${r.clusterFineTune ? `, clusters ${r.clusterFineTune}` : ''}`,
       x: { label: '.edgeq file size (KB)' }, y: { label: 'accuracy', percent: true },
-      series: [{ name: 'int8, by sparsity', points: r.points.map((q) => [q.edgeqBytes / 1024, q.int8Accuracy] as const), labels: r.points.map((q) => `${Number((100 * q.sparsity).toPrecision(6))}%`) }],
+      // one series per cluster count, its points labelled by sparsity
+      series: [...new Set(r.points.map((q) => q.clusters))].map((k) => {
+        const pts = r.points.filter((q) => q.clusters === k);
+        return { name: k ? `int8, ${k} clusters, by sparsity` : 'int8, by sparsity', points: pts.map((q) => [q.edgeqBytes / 1024, q.int8Accuracy] as const), labels: pts.map((q) => `${Number((100 * q.sparsity).toPrecision(6))}%`) };
+      }),
       references: [{ name: `float ${pct(r.floatAccuracy)} (${kb(r.floatBytes)})`, y: r.floatAccuracy }],
     }],
   });
@@ -374,7 +436,7 @@ export const command: Command = async (args, io) => {
     'fine-tune': { type: 'string' }, 'fine-tune-size': { type: 'string' }, 'input-range': { type: 'string' },
     'pixel-mean': { type: 'string' }, 'pixel-std': { type: 'string' }, labels: { type: 'string' }, 'eval-labels': { type: 'string' },
     'label-column': { type: 'string' }, encoding: { type: 'string' }, name: { type: 'string' }, 'class-names': { type: 'string' }, 'data-dir': { type: 'string' },
-    'sequence-length': { type: 'string' }, sweep: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'sequence-length': { type: 'string' }, sweep: { type: 'string' }, clusters: { type: 'string' }, 'cluster-fine-tune': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) { io.out(CONVERT_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError(`convert takes one model.json, got ${positionals.length}`);
@@ -414,10 +476,24 @@ export const command: Command = async (args, io) => {
     encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask', 'huffman'] as const, 'auto'),
     name: values.name, classNames: values['class-names']?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
     sequenceLength: values['sequence-length'] === undefined ? undefined : int('sequence-length', values['sequence-length'], 0, 1), sweep,
+    clusters: clusterCounts(values.clusters, Boolean(sweep)),
+    clusterFineTune: int('cluster-fine-tune', values['cluster-fine-tune'], values['fine-tune'] !== undefined && values.clusters !== undefined ? 1 : 0, 0),
   };
   await (sweep ? runConvertSweep : runConvert)(convertArgs, io.out, io.progress ?? (() => {}), io.tty ?? false);
   return 0;
 };
+
+// --clusters' text: one whole number 2–255 (a list with --sweep, 0 for none); a usage
+// error (exit 2) otherwise.
+export function clusterCounts(text: string | undefined, sweep: boolean): number[] {
+  if (text === undefined) return [];
+  const items = text.split(',').map((x) => x.trim());
+  if (!sweep && items.length > 1) throw new UsageError(`--clusters takes one number (a list only with --sweep), got '${text}'`);
+  const counts = items.map(Number);
+  const bad = items.find((x, i) => x === '' || !Number.isInteger(counts[i]) || (counts[i] !== 0 || !sweep) && (counts[i] < 2 || counts[i] > MAX_CLUSTERS));
+  if (bad !== undefined) throw new UsageError(`--clusters takes whole numbers from 2 to ${MAX_CLUSTERS}${sweep ? ' (or 0: not clustered)' : ''}, got '${bad}'`);
+  return counts;
+}
 
 // --sweep's text: numbers separated by commas, each in [0, 1); a usage error (exit 2)
 // otherwise, as for --sparsity.

@@ -1,12 +1,15 @@
-// The converter pipeline: (prune | prune while fine-tuning) → lower and fold →
-// calibrate and quantize → encode (evaluation: evaluate.ts).
+// The converter pipeline: (prune | prune while fine-tuning) → (cluster, fine-tuned with
+// the values shared) → lower and fold → calibrate and quantize → encode (evaluation:
+// evaluate.ts).
 
 import * as tf from '@tensorflow/tfjs';
 import type { EdgeqModel, PixelRule, WeightEncoding } from '../format/model.js';
 import { encodeModel } from '../format/write.js';
+import { ConvertError } from '../../runtime/errors.js';
 import { loadModel } from '../../runtime/node.js';
 import { lowerLayersModel, withSequenceLength, type FloatGraph } from './graph.js';
 import { setSequenceLength } from './load.js';
+import { clusterModel } from './cluster.js';
 import { fineTunePruned, pruneModel, type PruneMode } from './prune.js';
 import { quantizeGraph, type CalibrationMethod } from './quantize.js';
 
@@ -24,6 +27,13 @@ export interface ConvertOptions {
   pruneMode?: PruneMode;
   protect?: 'auto' | 'none';
   fineTune?: { x: tf.Tensor; y: tf.Tensor; epochs: number; batchSize?: number; learningRate?: number };
+  // weight clustering: shared values per weight tensor (2–255), and epochs of fine-tuning
+  // with them shared on fineTune's examples (Layers models; default 0)
+  clusters?: number;
+  clusterEpochs?: number;
+  // the model is already pruned to `sparsity` (a sweep prunes once for several cluster
+  // counts): not pruned again, recorded as pruned
+  pruned?: boolean;
   calibration: tf.Tensor; // float model inputs
   calibrationMethod?: CalibrationMethod;
   percentile?: number;
@@ -66,9 +76,16 @@ async function fixSequenceLength(model: tf.LayersModel, steps: number): Promise<
 }
 
 async function convertFixed(model: tf.LayersModel, options: ConvertOptions): Promise<ConvertResult> {
+  if (!options.pruned) await pruneLayersModel(model, options);
+  if (options.clusters) await clusterLayersModel(model, options);
+  return encodeFloatGraph(lowerLayersModel(model), options);
+}
+
+// Pruning, in place: gradual while fine-tuning when there are examples, else one shot.
+export async function pruneLayersModel(model: tf.LayersModel, options: ConvertOptions): Promise<void> {
   const progress = options.progress ?? (() => {});
   const sparsity = options.sparsity ?? 0;
-  if (options.fineTune && sparsity > 0) {
+  if (options.fineTune && options.fineTune.epochs > 0 && sparsity > 0) {
     const { x, y, epochs } = options.fineTune;
     progress('prune + fine-tune', 0);
     await fineTunePruned(model, x, y, {
@@ -81,7 +98,21 @@ async function convertFixed(model: tf.LayersModel, options: ConvertOptions): Pro
     pruneModel(model, { sparsity, mode: options.pruneMode, protect: options.protect }).masks.forEach((m) => m.dispose());
     progress('prune', 1);
   }
-  return encodeFloatGraph(lowerLayersModel(model), options);
+}
+
+// Clustering, in place, fine-tuned with the values shared on fineTune's examples.
+async function clusterLayersModel(model: tf.LayersModel, options: ConvertOptions): Promise<void> {
+  const progress = options.progress ?? (() => {});
+  const epochs = options.clusterEpochs ?? 0;
+  const ft = options.fineTune;
+  if (epochs > 0 && !ft) throw new ConvertError('E_FINE_TUNE', 'fine-tuning the clusters needs labelled training examples');
+  progress('cluster', 0);
+  await clusterModel(model, {
+    clusters: options.clusters!,
+    ...(ft && epochs > 0 ? { fineTune: { x: ft.x, y: ft.y, epochs, batchSize: ft.batchSize } } : {}),
+    onEpoch: (e, logs) => progress('cluster', (e + 1) / epochs, `epoch ${e + 1}/${epochs} loss ${logs.loss.toFixed(4)}`),
+  });
+  progress('cluster', 1);
 }
 
 // Float graph → .edgeq bytes and the per-layer report (Layers and Graph models alike).
@@ -97,7 +128,9 @@ export async function encodeFloatGraph(graph: FloatGraph, options: ConvertOption
       ...(options.source ? { source: options.source } : {}),
       ...(options.dataset ? { dataset: options.dataset } : {}),
       ...(sparsity > 0 ? { pruning: { sparsity, mode: options.pruneMode ?? 'layer', fineTuned: Boolean(options.fineTune) } } : {}),
+      ...(options.clusters ? { clustering: { clusters: options.clusters, fineTuneEpochs: options.clusterEpochs ?? 0 } } : {}),
     },
+    sharedScales: Boolean(options.clusters),
     pixelRule: options.pixelRule,
     calibration: options.calibrationMethod,
     percentile: options.percentile,

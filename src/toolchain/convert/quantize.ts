@@ -16,6 +16,8 @@ export interface QuantizeOptions {
   calibration?: CalibrationMethod;
   percentile?: number; // default 0.01 (%)
   encoding?: WeightEncoding;
+  // one scale per weight tensor of conv, dense and recurrent layers (clustered models)
+  sharedScales?: boolean;
 }
 
 // Asymmetric int8 parameters covering [lo, hi] and 0 (so that ReLU's 0 and padding
@@ -28,13 +30,17 @@ export function activationQuant(lo: number, hi: number): Quant {
   return { scale, zeroPoint };
 }
 
-// Symmetric per-row int8 codes of a [rows][cols] float matrix.
-export function quantizeRows(w: Float32Array, rows: number, cols: number): { codes: Int8Array; scales: Float32Array } {
+// Symmetric per-row int8 codes of a [rows][cols] float matrix. shared: one scale for
+// every row (the whole matrix's largest magnitude), so that weights sharing a value
+// (clustered: cluster.ts) share a code; the file still records one scale per row.
+export function quantizeRows(w: Float32Array, rows: number, cols: number, shared = false): { codes: Int8Array; scales: Float32Array } {
   const codes = new Int8Array(rows * cols);
   const scales = new Float32Array(rows);
+  let all = 0;
+  if (shared) for (const v of w) all = Math.max(all, Math.abs(v));
   for (let r = 0; r < rows; r++) {
-    let m = 0;
-    for (let i = 0; i < cols; i++) m = Math.max(m, Math.abs(w[r * cols + i]));
+    let m = all;
+    if (!shared) for (let i = 0; i < cols; i++) m = Math.max(m, Math.abs(w[r * cols + i]));
     const s = Math.fround(m / 127 || 1);
     scales[r] = s;
     for (let i = 0; i < cols; i++) codes[r * cols + i] = Math.max(-127, Math.min(127, Math.round(w[r * cols + i] / s)));
@@ -76,6 +82,7 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
   // the quantization each layer's output has in the engine: calibrated for layers that
   // compute, their input's for pooling, flatten and reshape
   const held: Quant[] = [];
+  const shared = options.sharedScales === true;
   graph.layers.forEach((l, i) => {
     const j = inputOf(graph, i);
     const inQuant = j === -1 ? input : held[j];
@@ -84,12 +91,12 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
     switch (l.type) {
       case 'conv2d': {
         const k = l.weights.length / l.filters;
-        const { codes, scales } = quantizeRows(l.weights, l.filters, k);
+        const { codes, scales } = quantizeRows(l.weights, l.filters, k, shared);
         layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
       case 'conv1d': {
-        const { codes, scales } = quantizeRows(l.weights, l.filters, l.weights.length / l.filters);
+        const { codes, scales } = quantizeRows(l.weights, l.filters, l.weights.length / l.filters, shared);
         layers.push({ type: 'conv1d', filters: l.filters, kernel: l.kernel, stride: l.stride, dilation: l.dilation, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
@@ -100,15 +107,15 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
         break;
       }
       case 'dense': {
-        const { codes, scales } = quantizeRows(l.weights, l.units, l.weights.length / l.units);
+        const { codes, scales } = quantizeRows(l.weights, l.units, l.weights.length / l.units, shared);
         layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
       case 'lstm':
       case 'gru': {
         const n = (l.type === 'lstm' ? 4 : 3) * l.units;
-        const kx = quantizeRows(l.kernel, n, l.kernel.length / n);
-        const kh = quantizeRows(l.recurrent, n, l.units);
+        const kx = quantizeRows(l.kernel, n, l.kernel.length / n, shared);
+        const kh = quantizeRows(l.recurrent, n, l.units, shared);
         const common = { units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, direction: l.direction, kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias: l.bias, output, encoding };
         layers.push(l.type === 'lstm' ? { type: 'lstm', ...common } : { type: 'gru', resetAfter: l.resetAfter === true, ...common });
         break;
