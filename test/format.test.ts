@@ -12,7 +12,7 @@ import { minModel } from './golden/min-model.js';
 import { upgradeToV2 } from '../src/toolchain/format/upgrade.js';
 import { argmaxRows } from '../src/runtime/classes.js';
 import { BUILDS } from './helpers/quant.js';
-import { randomInt8, rng } from './helpers/quant.js';
+import { randomFloat, randomInt32, randomInt8, rng } from './helpers/quant.js';
 
 function goldenFromSpec(): Uint8Array {
   const doc = readFileSync(new URL('../docs/FORMAT.md', import.meta.url), 'utf8');
@@ -285,4 +285,56 @@ describe('version 1 files', () => {
     old.dispose();
     now.dispose();
   });
+});
+
+describe('weights with one scale for the whole tensor', () => {
+  // Clustered weights share one scale (so that their codes are shared): the writer then
+  // stores it per tensor (scale_count 0) instead of once per channel, and every weighted
+  // op reads it as the same scale on every channel.
+  const r = rng(31);
+  const q = (scale: number, zeroPoint: number) => ({ scale, zeroPoint });
+  const models: EdgeqModel[] = [
+    { metadata: { name: 'conv' }, input: { shape: [7, 7, 3], quant: q(0.02, 0) }, layers: [
+      { type: 'conv2d', filters: 6, kernel: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', weights: randomInt8(r, 162, -127, 127).map((v, i) => (i % 3 ? 0 : v)), weightScales: new Float32Array(6).fill(0.013), bias: randomInt32(r, 6, -300, 300), output: q(0.05, -128), encoding: 'huffman' },
+      { type: 'depthwise_conv2d', multiplier: 1, kernel: [3, 3], strides: [2, 2], padding: 'same', activation: 'none', weights: randomInt8(r, 54, -127, 127), weightScales: new Float32Array(6).fill(0.021), output: q(0.04, 3) },
+      { type: 'flatten' },
+      { type: 'dense', units: 5, activation: 'none', weights: randomInt8(r, 5 * 96, -127, 127), weightScales: new Float32Array(5).fill(0.009), bias: randomInt32(r, 5, -100, 100), output: q(0.1, 0) },
+    ] },
+    { metadata: { name: 'sequence' }, input: { shape: [6, 3], quant: q(0.01, 0) }, layers: [
+      { type: 'conv1d', filters: 4, kernel: 3, stride: 1, dilation: 1, padding: 'same', activation: 'relu', weights: randomInt8(r, 36, -127, 127), weightScales: new Float32Array(4).fill(0.02), output: q(0.03, -128) },
+      { type: 'lstm', units: 4, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: true, kernel: randomInt8(r, 64, -127, 127), kernelScales: new Float32Array(16).fill(0.011), recurrent: randomInt8(r, 64, -127, 127), recurrentScales: new Float32Array(16).fill(0.017), bias: randomFloat(r, 16), output: q(0.02, 0) },
+      { type: 'gru', units: 3, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, resetAfter: true, kernel: randomInt8(r, 36, -127, 127), kernelScales: new Float32Array(9).fill(0.012), recurrent: randomInt8(r, 27, -127, 127), recurrentScales: new Float32Array(9).fill(0.015), bias: randomFloat(r, 18), output: q(0.02, 0) },
+    ] },
+  ];
+  // the same model with every weight tensor's scales given once
+  const oneScale = (m: EdgeqModel): EdgeqModel => ({ ...m, layers: m.layers.map((l) => {
+    const c = { ...l } as Record<string, unknown>;
+    for (const key of ['weightScales', 'kernelScales', 'recurrentScales']) if (c[key]) c[key] = (c[key] as Float32Array).slice(0, 1);
+    return c as unknown as EdgeqModel['layers'][number];
+  }) });
+  const channels = (m: EdgeqModel) => m.layers.reduce((s, l) => s + ['weightScales', 'kernelScales', 'recurrentScales'].reduce((t, k) => t + ((l as unknown as Record<string, Float32Array | undefined>)[k]?.length ?? 0), 0), 0);
+
+  for (const m of models) {
+    it(`${m.metadata.name}: written per tensor (${channels(m)} channel scales fewer), the same outputs bit for bit in every build`, async () => {
+      const perChannel = encodeModel(m), perTensor = encodeModel(oneScale(m));
+      const tensorsOf = (b: Uint8Array) => {
+        const v = new DataView(b.buffer, b.byteOffset);
+        const at = v.getUint32(F.H_TENSORS_OFFSET, true);
+        return Array.from({ length: v.getUint32(F.H_TENSOR_COUNT, true) }, (_, t) => at + t * F.TENSOR_RECORD_SIZE)
+          .filter((rec) => b[rec + F.T_KIND] === F.KIND_CONSTANT && b[rec + F.T_DTYPE] === F.DTYPE_INT8)
+          .map((rec) => [v.getUint32(rec + F.T_SCALE_COUNT, true), v.getFloat32(rec + F.T_SCALE, true)]);
+      };
+      expect(tensorsOf(perChannel).every(([count, scale]) => count > 1 && scale === 0)).toBe(true);
+      expect(tensorsOf(perTensor).every(([count, scale]) => count === 0 && scale > 0)).toBe(true);
+      expect(perChannel.length - perTensor.length).toBeGreaterThanOrEqual(4 * channels(m) - 16 * 8); // less the 16-byte alignment of each scale block
+      const x = randomInt8(rng(7), 4 * m.input.shape.reduce((a, b) => a * b, 1), -128, 127);
+      for (const build of BUILDS) {
+        const a = await loadModel(perChannel, { build }), b = await loadModel(perTensor, { build });
+        const ya = a.predict(x, { batch: 4 }), yb = b.predict(x, { batch: 4 });
+        expect(new Set(ya).size, build).toBeGreaterThan(3); // outputs that vary, or this compares nothing
+        expect(Array.from(yb), build).toEqual(Array.from(ya));
+        a.dispose(); b.dispose();
+      }
+    });
+  }
 });

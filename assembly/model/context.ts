@@ -62,6 +62,7 @@ export let data: usize = 0; // data section
 export let tElems: usize = 0; // u32 [nT]: elements (per batch item for activations)
 export let tNnz: usize = 0; // u32 [nT]: non-zero count of int8 constants
 export let tArena: usize = 0; // u32 [nT]: arena offset at batch 1 (activations)
+export let tScales: usize = 0; // u32 [nT]: int8 constants' per-channel scales (setChannelScales), else 0
 export let tRoot: usize = 0; // i32 [nT]: tensor whose buffer this one shares (reshape)
 export let tFirst: usize = 0; // i32 [nT]: op that produces it (-1: graph input, -2: none yet), root only
 export let tLast: usize = 0; // i32 [nT]: last op that reads it (nO: graph output)
@@ -86,9 +87,9 @@ export function setModel(tensorCount: i32, opCount: i32, tensorTable: usize, opT
 // Allocates the runtime tables; false when memory cannot grow.
 export function allocTables(): bool {
   tElems = table(nT); tNnz = table(nT); tArena = table(nT); tRoot = table(nT);
-  tFirst = table(nT); tLast = table(nT);
+  tFirst = table(nT); tLast = table(nT); tScales = table(nT);
   oPacked = table(nO); oPackedSize = table(nO); oMacs = table(nO); oFused = table(nO); oKernel = table(nO);
-  return tElems && tNnz && tArena && tRoot && tFirst && tLast && oPacked && oPackedSize && oMacs && oFused && oKernel ? true : false;
+  return tElems && tNnz && tArena && tRoot && tFirst && tLast && tScales && oPacked && oPackedSize && oMacs && oFused && oKernel ? true : false;
 }
 
 export function setBuffers(arenaPtr: usize, scratchPtr: usize): void {
@@ -165,9 +166,10 @@ export function isConstant(t: i32, dtype: i32, rk: i32): bool {
   return u8f(r, F.T_KIND) == F.KIND_CONSTANT && u8f(r, F.T_DTYPE) == dtype && u8f(r, F.T_RANK) == rk;
 }
 
-// An int8 weight constant of rank rk with one scale per output channel (dim 0).
+// An int8 weight constant of rank rk (one scale per output channel, dim 0, or one for
+// the whole tensor: setChannelScales gives both per-channel scales).
 export function isChannelWeights(t: i32, rk: i32): bool {
-  return isConstant(t, F.DTYPE_INT8, rk) && load<u32>(trec(t) + F.T_SCALE_COUNT) != 0;
+  return isConstant(t, F.DTYPE_INT8, rk) && channelScalesPtr(t) != 0;
 }
 
 // An int32 bias for n outputs, or none.
@@ -231,10 +233,31 @@ export function fusedActivationValid(act: i32): bool {
   return act >= F.ACT_NONE && act <= F.ACT_RELU6;
 }
 
-// Per-channel scales of constant t, or 0 when it has one per-tensor scale.
+// Per-channel scales of int8 constant t (setChannelScales), or 0.
 export function channelScalesPtr(t: i32): usize {
+  return <usize>load<u32>(tScales + (<usize>t << 2));
+}
+
+// At load, after checkTensor: the per-channel scales of int8 constant t, the file's,
+// or, for rank ≥ 2, its per-tensor scale repeated dims[0] times (weights that share one
+// scale, e.g. clustered ones, carry one in the file, and every op and pack function
+// reads per-channel scales). False only when memory runs out.
+export function setChannelScales(t: i32): bool {
   const r = trec(t);
-  return load<u32>(r + F.T_SCALE_COUNT) ? data + <usize>load<u32>(r + F.T_SCALES_OFFSET) : 0;
+  if (u8f(r, F.T_KIND) != F.KIND_CONSTANT || u8f(r, F.T_DTYPE) != F.DTYPE_INT8) return true;
+  let p: usize;
+  if (load<u32>(r + F.T_SCALE_COUNT)) {
+    p = data + <usize>load<u32>(r + F.T_SCALES_OFFSET);
+  } else {
+    if (u8f(r, F.T_RANK) < 2) return true;
+    const n = dim(t, 0);
+    p = mem_alloc(<usize>n << 2);
+    if (!p) return false;
+    const s = f32f(r, F.T_SCALE);
+    for (let c = 0; c < n; c++) store<f32>(p + (<usize>c << 2), s);
+  }
+  store<u32>(tScales + (<usize>t << 2), <u32>p);
+  return true;
 }
 
 // Each channel's requantization multiplier must be a finite f32: kernels then agree

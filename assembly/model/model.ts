@@ -18,7 +18,7 @@ import { rle_huffman_values } from "./huffman";
 import {
   E_BATCH, E_CHECKSUM, E_GRAPH, E_HEADER, E_MAGIC, E_MEMORY, E_NO_MODEL, E_INPUT_VALUE, E_NO_PIXEL_RULE, E_OP, E_TENSOR, E_TRUNCATED,
   E_UNSUPPORTED_OP, E_VERSION, FUSED_DONE, FUSED_NEXT, OK, R_ALIGN, R_ENCODING, R_FIELD, R_LIMIT, R_ORDER, R_PARAM, R_QUANT,
-  R_RANGE, R_SHAPE, R_TENSOR_REF, allocTables, arr, buf, channelScalesPtr, clearError, dim, elems, errIndex, errReason, data, f32f,
+  R_RANGE, R_SHAPE, R_TENSOR_REF, allocTables, arr, buf, channelScalesPtr, setChannelScales, clearError, dim, elems, errIndex, errReason, data, f32f,
   fail, finite, i32f, isActivation, nO, nT, oFused, oKernel, oMacs, oPackedSize, opField20, opInput, opOutput,
   opType, orec, param, setArr, setBuffers, setModel, table, tArena, tElems, tFirst, tLast, tNnz, tRoot, trec, u32f, u8f,
 } from "./context";
@@ -98,6 +98,7 @@ export function model_load(ptr: usize, len: usize): i32 {
   for (let t = 0; t < nT; t++) {
     const s = checkTensor(t, dataLen);
     if (s != OK) return s;
+    if (!setChannelScales(t)) return fail(E_MEMORY, t, R_LIMIT);
     setArr(tRoot, t, t);
     setArr(tFirst, t, -2); // not produced
     setArr(tLast, t, -1);
@@ -564,8 +565,8 @@ export function model_tensor_info(t: i32, field: i32): i32 {
 // Scale of tensor t; for per-channel constants, channel c's.
 export function model_tensor_scale(t: i32, c: i32): f32 {
   if (!loaded || t < 0 || t >= nT) return 0;
+  if (!u32f(trec(t), F.T_SCALE_COUNT)) return f32f(trec(t), F.T_SCALE);
   const p = channelScalesPtr(t);
-  if (!p) return f32f(trec(t), F.T_SCALE);
   if (c < 0 || c >= dim(t, 0)) return 0;
   return load<f32>(p + (<usize>c << 2));
 }

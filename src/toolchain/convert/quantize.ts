@@ -83,6 +83,8 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
   // compute, their input's for pooling, flatten and reshape
   const held: Quant[] = [];
   const shared = options.sharedScales === true;
+  // what the file stores: one scale for a tensor that shares one
+  const stored = (scales: Float32Array) => (shared ? scales.subarray(0, 1) : scales);
   graph.layers.forEach((l, i) => {
     const j = inputOf(graph, i);
     const inQuant = j === -1 ? input : held[j];
@@ -92,12 +94,12 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       case 'conv2d': {
         const k = l.weights.length / l.filters;
         const { codes, scales } = quantizeRows(l.weights, l.filters, k, shared);
-        layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        layers.push({ type: 'conv2d', filters: l.filters, kernel: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, weights: codes, weightScales: stored(scales), bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
       case 'conv1d': {
         const { codes, scales } = quantizeRows(l.weights, l.filters, l.weights.length / l.filters, shared);
-        layers.push({ type: 'conv1d', filters: l.filters, kernel: l.kernel, stride: l.stride, dilation: l.dilation, padding: l.padding, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        layers.push({ type: 'conv1d', filters: l.filters, kernel: l.kernel, stride: l.stride, dilation: l.dilation, padding: l.padding, activation: l.activation, weights: codes, weightScales: stored(scales), bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
       case 'depthwise_conv2d': {
@@ -108,7 +110,7 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
       }
       case 'dense': {
         const { codes, scales } = quantizeRows(l.weights, l.units, l.weights.length / l.units, shared);
-        layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: scales, bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
+        layers.push({ type: 'dense', units: l.units, activation: l.activation, weights: codes, weightScales: stored(scales), bias: quantizeBias(l.bias, inQuant.scale, scales), output, encoding });
         break;
       }
       case 'lstm':
@@ -116,7 +118,7 @@ export function quantizeGraph(graph: FloatGraph, calibration: tf.Tensor, options
         const n = (l.type === 'lstm' ? 4 : 3) * l.units;
         const kx = quantizeRows(l.kernel, n, l.kernel.length / n, shared);
         const kh = quantizeRows(l.recurrent, n, l.units, shared);
-        const common = { units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, direction: l.direction, kernel: kx.codes, kernelScales: kx.scales, recurrent: kh.codes, recurrentScales: kh.scales, bias: l.bias, output, encoding };
+        const common = { units: l.units, activation: l.activation, recurrentActivation: l.recurrentActivation, returnSequences: l.returnSequences, direction: l.direction, kernel: kx.codes, kernelScales: stored(kx.scales), recurrent: kh.codes, recurrentScales: stored(kh.scales), bias: l.bias, output, encoding };
         layers.push(l.type === 'lstm' ? { type: 'lstm', ...common } : { type: 'gru', resetAfter: l.resetAfter === true, ...common });
         break;
       }

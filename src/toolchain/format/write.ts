@@ -57,8 +57,10 @@ function checkQuant(where: string, q: Quant): void {
   if (!Number.isInteger(q.zeroPoint) || q.zeroPoint < -128 || q.zeroPoint > 127) fail(where, `zero point must be an integer in [-128, 127], got ${q.zeroPoint}`);
 }
 
+// One scale per output channel, or one for the whole tensor (written as a per-tensor
+// scale: clustered weights share one, so that their codes are shared).
 function checkScales(where: string, s: Float32Array, n: number): void {
-  if (s.length !== n) fail(where, `expected ${n} weight scales, got ${s.length}`);
+  if (s.length !== n && s.length !== 1) fail(where, `expected ${n} weight scales (one per output channel) or 1, got ${s.length}`);
   s.forEach((v, i) => { if (!(v > 0) || !Number.isFinite(v)) fail(where, `weight scale ${i} must be positive and finite, got ${v}`); });
 }
 
@@ -80,7 +82,8 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
   };
   const weights = (values: Int8Array, dims: number[], scales: Float32Array, enc?: WeightEncoding) => {
     const { encoding, data } = encodeWeights(values, enc);
-    tensors.push({ dtype: F.DTYPE_INT8, kind: F.KIND_CONSTANT, dims, encoding, scale: 0, zeroPoint: 0, data, scales });
+    const one = scales.length === 1 && dims[0] !== 1; // a one-channel tensor keeps the per-channel form older engines read
+    tensors.push({ dtype: F.DTYPE_INT8, kind: F.KIND_CONSTANT, dims, encoding, scale: one ? scales[0] : 0, zeroPoint: 0, data, ...(one ? {} : { scales }) });
     return tensors.length - 1;
   };
   const constant = (dtype: number, values: Int32Array | Float32Array, dims = [values.length]) => {
