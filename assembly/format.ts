@@ -56,6 +56,7 @@ export const KIND_CONSTANT = 1;
 export const ENCODING_RAW = 0;
 export const ENCODING_BITMASK = 1;
 export const ENCODING_RLE_HUFFMAN = 2;
+export const ENCODING_CODEBOOK = 3;
 
 // op record fields (byte offsets); every field is a 32-bit little-endian integer
 export const O_TYPE = 0;

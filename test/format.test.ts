@@ -79,6 +79,24 @@ describe('the .edgeq format', () => {
     model.dispose();
   });
 
+  it('writes the smallest model with a codebook weight as docs/FORMAT.md describes it, and runs it', async () => {
+    const doc = readFileSync(new URL('../docs/FORMAT.md', import.meta.url), 'utf8');
+    const data = /<!-- golden-codebook -->`([0-9a-f ]+)`/.exec(doc)![1].split(' ').map((h) => parseInt(h, 16));
+    const expected = goldenFromSpec();
+    const v = new DataView(expected.buffer);
+    expected[0x73] = F.ENCODING_CODEBOOK;
+    v.setUint32(0x90, data.length, true);
+    expected.set(data, 0x150);
+    v.setUint32(F.H_CRC32, crc32(expected.subarray(16)), true);
+    expect(doc).toContain(`CRC-32 0x${v.getUint32(F.H_CRC32, true).toString(16)}`);
+    const written = encodeModel({ ...minModel, layers: [{ ...minModel.layers[0], encoding: 'codebook' } as typeof minModel.layers[0]] });
+    expect(hexdump(written)).toBe(hexdump(expected));
+    const model = await loadModel(written);
+    expect(model.layers()[0].weights![0].encoding).toBe('codebook');
+    expect(Array.from(model.predict([5, -3, 0, 127], { batch: 4 }))).toEqual([5, -3, 0, 127]);
+    model.dispose();
+  });
+
   it('round-trips every field the writer takes', async () => {
     const spec = allLayers();
     const bytes = encodeModel(spec);

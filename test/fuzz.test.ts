@@ -32,6 +32,12 @@ function seeds(): Uint8Array[] {
     input: { shape: [40], quant: q(0.05, 0) },
     layers: [{ type: 'dense', units: 8, activation: 'relu', encoding: 'huffman', weights: randomInt8(r, 320, -20, 20).map((v, i) => (i % 7 ? 0 : v)), weightScales: new Float32Array(8).fill(0.02), output: q(0.05, -128) }],
   };
+  // clustered weights: a few distinct values, most weights 0
+  const codebook: EdgeqModel = {
+    metadata: { name: 'codebook' },
+    input: { shape: [30], quant: q(0.05, 0) },
+    layers: [{ type: 'dense', units: 6, activation: 'relu', encoding: 'codebook', weights: randomInt8(r, 180, -4, 4).map((v, i) => (i % 5 ? 0 : v * 11)), weightScales: new Float32Array(6).fill(0.02), output: q(0.05, -128) }],
+  };
   const lstm: EdgeqModel = {
     metadata: { name: 'lstm' },
     input: { shape: [5, 3], quant: q(0.01, 0) },
@@ -75,7 +81,7 @@ function seeds(): Uint8Array[] {
     input: { shape: [9, 4], quant: q(0.02, 3) },
     layers: [{ type: 'global_avg_pool1d' }],
   };
-  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm), encodeModel(huffman), encodeModel(graph), encodeModel(sequence), encodeModel(pooled)];
+  return [encodeModel(minModel), encodeModel(cnn), encodeModel(lstm), encodeModel(huffman), encodeModel(codebook), encodeModel(graph), encodeModel(sequence), encodeModel(pooled)];
 }
 
 const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 64, 255, 256, 4096, 65535, 1 << 24, (1 << 24) + 1, 1 << 28, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffff0,

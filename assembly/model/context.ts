@@ -5,7 +5,7 @@
 import * as F from "../format";
 import { mem_alloc } from "../memory";
 import { quant_multiplier } from "../quant";
-import { rle_huffman_decode } from "./huffman";
+import { codebook_decode, rle_huffman_decode } from "./huffman";
 
 // status codes (negative); docs/FORMAT.md and src/runtime/errors.ts give their meaning
 export const OK: i32 = 0;
@@ -274,10 +274,10 @@ export function multipliersFinite(x: i32, w: i32, y: i32): bool {
 }
 
 // Dense int8 values of constant t into dst (encoded constants are expanded). Returns OK,
-// or E_TENSOR for an rle-huffman stream that does not decode: load checks only its
-// header (checkTensor), and this, in the prepare of the op that reads it, is the one
-// pass over the stream (checking it there too cost a fresh engine a third of the
-// pruned CNN's load).
+// or E_TENSOR for an rle-huffman or codebook stream that does not decode: load checks
+// only its header (checkTensor), and this, in the prepare of the op that reads it, is
+// the one pass over the stream (checking it there too cost a fresh engine a third of
+// the pruned CNN's load).
 export function decode(t: i32, dst: usize): i32 {
   const r = trec(t);
   const n = <usize>elems(t);
@@ -287,8 +287,10 @@ export function decode(t: i32, dst: usize): i32 {
     memory.copy(dst, src, n);
     return OK;
   }
-  if (enc == F.ENCODING_RLE_HUFFMAN) {
-    return rle_huffman_decode(src, <usize>load<u32>(r + F.T_DATA_SIZE), n, dst) < 0 ? fail(E_TENSOR, t, R_ENCODING) : OK;
+  if (enc == F.ENCODING_RLE_HUFFMAN || enc == F.ENCODING_CODEBOOK) {
+    const size = <usize>load<u32>(r + F.T_DATA_SIZE);
+    const values = enc == F.ENCODING_CODEBOOK ? codebook_decode(src, size, n, dst) : rle_huffman_decode(src, size, n, dst);
+    return values < 0 ? fail(E_TENSOR, t, R_ENCODING) : OK;
   }
   let v = src + ((n + 7) >> 3);
   for (let i: usize = 0; i < n; i++) {

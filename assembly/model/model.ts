@@ -14,7 +14,7 @@ import * as F from "../format";
 import { mem_alloc, mem_release } from "../memory";
 import { MAGIC_BITS, quantize, quantize4 } from "../quant";
 import { crc32 } from "./crc32";
-import { rle_huffman_values } from "./huffman";
+import { codebook_values, rle_huffman_values } from "./huffman";
 import {
   E_BATCH, E_CHECKSUM, E_GRAPH, E_HEADER, E_MAGIC, E_MEMORY, E_NO_MODEL, E_INPUT_VALUE, E_NO_PIXEL_RULE, E_OP, E_TENSOR, E_TRUNCATED,
   E_UNSUPPORTED_OP, E_VERSION, FUSED_DONE, FUSED_NEXT, OK, R_ALIGN, R_ENCODING, R_FIELD, R_LIMIT, R_ORDER, R_PARAM, R_QUANT,
@@ -204,9 +204,11 @@ function checkTensor(t: i32, dataLen: u64): i32 {
     if ((n & 7) != 0 && (load<u8>(mask + <usize>(maskBytes - 1)) >> <u8>(n & 7)) != 0) return fail(E_TENSOR, t, R_ENCODING);
     if (dSize != maskBytes + nnz) return fail(E_TENSOR, t, R_ENCODING);
     setArr(tNnz, t, <i32>nnz);
-  } else if (enc == F.ENCODING_RLE_HUFFMAN) {
+  } else if (enc == F.ENCODING_RLE_HUFFMAN || enc == F.ENCODING_CODEBOOK) {
     if (dtype != F.DTYPE_INT8) return fail(E_TENSOR, t, R_ENCODING);
-    const nnz = rle_huffman_values(data + <usize>dOff, <usize>dSize, <usize>n);
+    const nnz = enc == F.ENCODING_CODEBOOK
+      ? codebook_values(data + <usize>dOff, <usize>dSize, <usize>n)
+      : rle_huffman_values(data + <usize>dOff, <usize>dSize, <usize>n);
     if (nnz < 0) return fail(E_TENSOR, t, R_ENCODING);
     setArr(tNnz, t, <i32>nnz);
   } else {

@@ -66,7 +66,7 @@ export interface WeightInfo {
   role: 'weights' | 'bias' | 'recurrent';
   shape: number[];
   dtype: 'int8' | 'int32' | 'float32';
-  encoding: 'raw' | 'bitmask' | 'huffman';
+  encoding: 'raw' | 'bitmask' | 'huffman' | 'codebook';
   fileBytes: number;
   nonZero: number | null; // int8 only
   scales: number; // per-channel scale count (0: none)
@@ -451,7 +451,7 @@ export class Model {
         const ti = (x: number) => e.model_tensor_info(t, x);
         const dtype = DTYPES[ti(0)] as WeightInfo['dtype'];
         weights.push({
-          role, dtype, shape: shapeOf(e, t), encoding: (['raw', 'bitmask', 'huffman'] as const)[ti(3)],
+          role, dtype, shape: shapeOf(e, t), encoding: (['raw', 'bitmask', 'huffman', 'codebook'] as const)[ti(3)],
           fileBytes: ti(9) + ti(10) * 4, nonZero: dtype === 'int8' ? ti(11) : null, scales: ti(10),
         });
       }

@@ -83,7 +83,7 @@ options:
                              the labelled calibration data (default: 1 with
                              --fine-tune, else 0)
   --encoding E               weight encoding: auto (default, the smallest), raw,
-                             bitmask, huffman
+                             bitmask, huffman, codebook (clustered weights)
   --name NAME                model name (default: the model's directory name)
   --class-names a,b,c        class names (default: the data's, when they fit)
   --data-dir DIR             where fashion-mnist's IDX files are
@@ -473,7 +473,7 @@ export const command: Command = async (args, io) => {
     inputRange: values['input-range'] === undefined ? undefined : oneOf('input-range', values['input-range'], Object.keys(INPUT_RANGES) as InputRange[], '0-1'),
     pixelMean: numbers('pixel-mean', values['pixel-mean']), pixelStd: numbers('pixel-std', values['pixel-std']),
     labels: values.labels, evalLabels: values['eval-labels'], labelColumn: values['label-column'],
-    encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask', 'huffman'] as const, 'auto'),
+    encoding: oneOf('encoding', values.encoding, ['auto', 'raw', 'bitmask', 'huffman', 'codebook'] as const, 'auto'),
     name: values.name, classNames: values['class-names']?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
     sequenceLength: values['sequence-length'] === undefined ? undefined : int('sequence-length', values['sequence-length'], 0, 1), sweep,
     clusters: clusterCounts(values.clusters, Boolean(sweep)),

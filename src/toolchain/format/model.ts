@@ -8,7 +8,7 @@ export interface Quant { scale: number; zeroPoint: number }
 
 export interface PixelRule { mul: number[]; add: number[] }
 
-export type WeightEncoding = 'raw' | 'bitmask' | 'huffman' | 'auto';
+export type WeightEncoding = 'raw' | 'bitmask' | 'huffman' | 'codebook' | 'auto';
 
 export interface ModelMetadata {
   name: string;

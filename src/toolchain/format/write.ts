@@ -5,7 +5,7 @@ import { ModelSpecError } from '../../runtime/errors.js';
 import { EDGEQ_VERSION } from '../../runtime/version.js';
 import { FLOAT_ACTIVATION, FUSED_ACTIVATION, OP, PADDING, RNN_DIRECTION } from '../../runtime/codes.js';
 import { crc32 } from './crc32.js';
-import { encodeRleHuffman } from './huffman.js';
+import { encodeCodebook, encodeRleHuffman } from './huffman.js';
 import type { EdgeqModel, Layer, WeightEncoding, Quant } from './model.js';
 import { windowOut } from './shapes.js';
 
@@ -39,7 +39,8 @@ function bitmask(values: Int8Array): Uint8Array {
 }
 
 // int8 weights in the requested encoding ('auto': the smallest; ties go to the
-// simpler encoding: raw, then bitmask).
+// simpler encoding: raw, bitmask, rle-huffman, codebook). A tensor without a non-zero
+// value has no codebook: 'codebook' then gets the smallest of the others.
 function encodeWeights(values: Int8Array, encoding: WeightEncoding = 'auto'): { encoding: number; data: Uint8Array } {
   const raw = { encoding: F.ENCODING_RAW, data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
   if (encoding === 'raw') return raw;
@@ -47,7 +48,10 @@ function encodeWeights(values: Int8Array, encoding: WeightEncoding = 'auto'): { 
   if (encoding === 'bitmask') return mask;
   const huffman = { encoding: F.ENCODING_RLE_HUFFMAN, data: encodeRleHuffman(values) };
   if (encoding === 'huffman') return huffman;
-  return [raw, mask, huffman].reduce((best, e) => (e.data.length < best.data.length ? e : best));
+  const book = encodeCodebook(values);
+  const codebook = book && { encoding: F.ENCODING_CODEBOOK, data: book };
+  if (encoding === 'codebook' && codebook) return codebook;
+  return [raw, mask, huffman, ...(codebook ? [codebook] : [])].reduce((best, e) => (e.data.length < best.data.length ? e : best));
 }
 
 const bytesOf = (a: Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
