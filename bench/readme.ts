@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { markdown } from './browser/report.js';
 import { explainMarkdown } from './explain-report.js';
 import { trainMarkdown } from './train-report.js';
+import { compressionMarkdown } from './compression-report.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const results = `${root}bench/results/`;
@@ -191,7 +192,7 @@ function cold(j: Cold): string {
   return out.join('\n');
 }
 
-const generators: Record<string, (j: never) => string> = { compare, browser: markdown, bundles, convert, kernels, edge, sequence, cold, explain: explainMarkdown, train: trainMarkdown };
+const generators: Record<string, (j: never) => string> = { compare, browser: markdown, bundles, convert, kernels, edge, sequence, cold, explain: explainMarkdown, train: trainMarkdown, 'compression-cnn': compressionMarkdown, 'compression-lstm': compressionMarkdown };
 let readme = readFileSync(readmePath, 'utf8');
 const before = readme;
 for (const [name, gen] of Object.entries(generators)) {

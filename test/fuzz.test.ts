@@ -32,11 +32,12 @@ function seeds(): Uint8Array[] {
     input: { shape: [40], quant: q(0.05, 0) },
     layers: [{ type: 'dense', units: 8, activation: 'relu', encoding: 'huffman', weights: randomInt8(r, 320, -20, 20).map((v, i) => (i % 7 ? 0 : v)), weightScales: new Float32Array(8).fill(0.02), output: q(0.05, -128) }],
   };
-  // clustered weights: a few distinct values, most weights 0
+  // clustered weights, as the converter writes them: a few distinct values, most
+  // weights 0, one scale for the whole tensor
   const codebook: EdgeqModel = {
     metadata: { name: 'codebook' },
     input: { shape: [30], quant: q(0.05, 0) },
-    layers: [{ type: 'dense', units: 6, activation: 'relu', encoding: 'codebook', weights: randomInt8(r, 180, -4, 4).map((v, i) => (i % 5 ? 0 : v * 11)), weightScales: new Float32Array(6).fill(0.02), output: q(0.05, -128) }],
+    layers: [{ type: 'dense', units: 6, activation: 'relu', encoding: 'codebook', weights: randomInt8(r, 180, -4, 4).map((v, i) => (i % 5 ? 0 : v * 11)), weightScales: Float32Array.of(0.02), output: q(0.05, -128) }],
   };
   const lstm: EdgeqModel = {
     metadata: { name: 'lstm' },
