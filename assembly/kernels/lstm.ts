@@ -11,29 +11,115 @@
 // (RNN_* in format.ts): the step order, and where each step's output goes.
 //
 //   lstm_s8_ref     the definition.
-//   lstm_s8_gemm   input projection for all steps as one gemm_s8 (GEMM_OUT_S32),
-//                   the recurrent product per step as another, gate math in f32x4
-//                   row passes with the same f32 operations in the same order:
-//                   bit-exact.
-//                   Wx and Wh packed by lstm_pack. Over-read as gemm_s8.
+//   lstm_s8_gemm   the input projection of all steps, then the recurrent product of
+//                   each step, as int8 row × int16 weight products (gemm_s8_1x16c2 on
+//                   Wx and Wh packed by lstm_pack); gate math in f32x4 row passes with
+//                   the same f32 operations in the same order: bit-exact. Reads rows of
+//                   x and hq for K rounded up to 4 bytes: up to 3 past the end of x.
 // scratch: lstm_scratch_size bytes (both variants).
 
 import { MAGIC_BITS, quantize, quantize4, quant_multiplier } from "../quant";
 import { activate_f32, activation_f32_x4 } from "./activation";
-import { GEMM_OUT_S32, gemm_multipliers, gemm_pack, gemm_packed_size, gemm_s8 } from "./gemm";
 import { align16, inputStep, outputStep, quantizeHidden } from "./recurrent";
 
+// The LSTM's products, 1x16c2 (XNNPACK naming: gemm's 2x8c2 with one row and 16
+// channels a tile):
+//
+//   packed = [ bias' : i32 × Np ][ multiplier : f32 × Np ][ W ],  Np = N rounded up to 16
+//   W: int16, block (g, p) at (g · Kp/2 + p) · 64 bytes holds channels 16g..16g+15, each
+//      with k = 2p, 2p+1 (Kp = K rounded up to 4); zero where n ≥ N or k ≥ K.
+//   bias' = −zp_in · Σ_k W[n][k]; multiplier = quant_multiplier(inScale, wscale[n], 1).
+//
+// At batch 1 the recurrent product is one row against 4U channels every step, where
+// gemm's c8 kernel (K ≥ 16) widens every weight again and sums every tile across its
+// lanes. Here two pairs of the row are broadcast for 16 channels, the weights go into
+// i32x4.dot_i16x8_s as they are, and the four accumulators are the channels' sums.
+// Int16 weights take twice gemm's bytes; int8 pairs widened by v128.load8x8_s made the
+// whole LSTM 7 % slower. A tile of 32 channels was slower too: V8 loads a step's
+// weights ahead into registers, and eight accumulators with eight loads spill.
+// @ts-ignore: decorator
+@inline function roundUp16(n: i32): i32 { return (n + 15) & ~15; }
+
+// @ts-ignore: decorator
+@inline function pairs_1x16c2(k: i32): i32 { return ((k + 3) & ~3) >> 1; }
+
+function packed_size_1x16c2(n: i32, k: i32): usize {
+  const np = <usize>roundUp16(n);
+  return np * 8 + np * <usize>pairs_1x16c2(k) * 4;
+}
+
+function pack_1x16c2(w: usize, n: i32, k: i32, wscale: usize, inScale: f32, inZp: i32, packed: usize): void {
+  const np = roundUp16(n), pairs = pairs_1x16c2(k);
+  const pw = packed + (<usize>np << 3);
+  memory.fill(packed, 0, packed_size_1x16c2(n, k));
+  for (let oc = 0; oc < n; oc++) {
+    let sum: i32 = 0;
+    for (let kk = 0; kk < k; kk++) {
+      const v = load<i8>(w + <usize>oc * <usize>k + kk);
+      sum += v;
+      store<i16>(pw + <usize>(((oc >> 4) * pairs + (kk >> 1)) * 64 + (oc & 15) * 4 + (kk & 1) * 2), v);
+    }
+    store<i32>(packed + (<usize>oc << 2), -inZp * sum);
+    store<f32>(packed + (<usize>np << 2) + (<usize>oc << 2), quant_multiplier(inScale, load<f32>(wscale + (<usize>oc << 2)), 1.0));
+  }
+}
+
+// c[r][j] = bias'[j] + Σ_k a[r][k] · W[j][k] as int32 for m rows of int8 a (stride lda),
+// all Np channels (ldc ≥ Np). Reads a[r] for Kp bytes.
+function gemm_s8_1x16c2(m: i32, k: i32, n: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32): void {
+  const np = roundUp16(n), pairs = pairs_1x16c2(k);
+  const wBase = packed + (<usize>np << 3);
+  for (let r = 0; r < m; r++) {
+    const ar = a + <usize>r * <usize>lda;
+    const cr = c + ((<usize>r * <usize>ldc) << 2);
+    if (ASC_FEATURE_SIMD) {
+      for (let g = 0; g < np; g += 16) {
+        let pw = wBase + (<usize>(g * pairs) << 2);
+        const end = pw + (<usize>pairs << 6);
+        let pa = ar;
+        let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0);
+        do { // K ≥ 1: at least two pairs
+          const x0 = i16x8.extend_low_i8x16_s(v128.load16_splat(pa));
+          const x1 = i16x8.extend_low_i8x16_s(v128.load16_splat(pa, 2));
+          acc0 = i32x4.add(acc0, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load(pw)), i32x4.dot_i16x8_s(x1, v128.load(pw, 64))));
+          acc1 = i32x4.add(acc1, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load(pw, 16)), i32x4.dot_i16x8_s(x1, v128.load(pw, 80))));
+          acc2 = i32x4.add(acc2, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load(pw, 32)), i32x4.dot_i16x8_s(x1, v128.load(pw, 96))));
+          acc3 = i32x4.add(acc3, i32x4.add(i32x4.dot_i16x8_s(x0, v128.load(pw, 48)), i32x4.dot_i16x8_s(x1, v128.load(pw, 112))));
+          pa += 4;
+          pw += 128;
+        } while (pw < end);
+        const cb = cr + (<usize>g << 2), bb = packed + (<usize>g << 2);
+        v128.store(cb, i32x4.add(acc0, v128.load(bb)));
+        v128.store(cb, i32x4.add(acc1, v128.load(bb, 16)), 16);
+        v128.store(cb, i32x4.add(acc2, v128.load(bb, 32)), 32);
+        v128.store(cb, i32x4.add(acc3, v128.load(bb, 48)), 48);
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        let acc = load<i32>(packed + (<usize>j << 2));
+        let pw = wBase + <usize>(((j >> 4) * pairs) * 64 + (j & 15) * 4);
+        for (let kk = 0; kk < k; kk += 2) {
+          acc += <i32>load<i8>(ar + kk) * <i32>load<i16>(pw) + <i32>load<i8>(ar + kk, 1) * <i32>load<i16>(pw, 2);
+          pw += 64;
+        }
+        store<i32>(cr + (<usize>j << 2), acc);
+      }
+    }
+  }
+}
+
 export function lstm_scratch_size(batch: i32, steps: i32, units: i32): usize {
+  const np = <usize>roundUp16(4 * units);
   const bu = <usize>batch * <usize>units;
-  return align16(<usize>batch * <usize>steps * <usize>units * 16) // zx: i32 [B·T][4U]
-    + align16(bu * 16) // zh: i32 [B][4U]
+  return align16(<usize>batch * <usize>steps * np * 4) // zx: i32 [B·T][Np]
+    + align16(<usize>batch * np * 4) // zh: i32 [B][Np]
     + align16(bu * 4) * 2 // h, c: f32 [B][U]
     + align16(bu + 16) // hq: i8 [B][U] + over-read
     + align16(<usize>batch * 4); // sh: f32 [B]
 }
 
 export function lstm_packed_size(features: i32, units: i32): usize {
-  return align16(gemm_packed_size(4 * units, features)) + gemm_packed_size(4 * units, units);
+  return align16(packed_size_1x16c2(4 * units, features)) + packed_size_1x16c2(4 * units, units);
 }
 
 export function lstm_pack(
@@ -41,8 +127,8 @@ export function lstm_pack(
   inScale: f32, inZp: i32, packed: usize,
 ): void {
   const n = 4 * units;
-  gemm_pack(wx, n, features, 0, wxScale, inScale, inZp, 1.0, packed);
-  gemm_pack(wh, n, units, 0, whScale, 1.0, 0, 1.0, packed + align16(gemm_packed_size(n, features)));
+  pack_1x16c2(wx, n, features, wxScale, inScale, inZp, packed);
+  pack_1x16c2(wh, n, units, whScale, 1.0, 0, packed + align16(packed_size_1x16c2(n, features)));
 }
 
 export function lstm_s8_ref(
@@ -103,14 +189,15 @@ export function lstm_s8_gemm(
   act: i32, recAct: i32, sequences: i32, direction: i32, y: usize, scratch: usize,
 ): void {
   const n = 4 * units;
+  const np = roundUp16(n);
   const bu = <usize>batch * <usize>units;
   const packedX = packed;
-  const packedH = packed + align16(gemm_packed_size(n, features));
-  const gxBase = gemm_multipliers(packedX, n); // sx · swx[j]
-  const ghBase = gemm_multipliers(packedH, n); // swh[j]
+  const packedH = packed + align16(packed_size_1x16c2(n, features));
+  const gxBase = packedX + (<usize>np << 2); // sx · swx[j]
+  const ghBase = packedH + (<usize>np << 2); // swh[j]
   const zx = scratch;
-  const zh = zx + align16(<usize>batch * <usize>steps * <usize>units * 16);
-  const hBase = zh + align16(bu * 16);
+  const zh = zx + align16(<usize>batch * <usize>steps * <usize>np * 4);
+  const hBase = zh + align16(<usize>batch * <usize>np * 4);
   const cBase = hBase + align16(bu * 4);
   const hqBase = cBase + align16(bu * 4);
   const invOut: f32 = <f32>1.0 / outScale;
@@ -118,7 +205,7 @@ export function lstm_s8_gemm(
   const hi = <f32>(<i32>127 - outZp);
   memory.fill(hBase, 0, bu * 8 + 16);
   memory.fill(hqBase, 0, bu + 16);
-  gemm_s8(batch * steps, n, features, x, features, packedX, zx, n, GEMM_OUT_S32, 0, 0, 0);
+  gemm_s8_1x16c2(batch * steps, features, n, x, features, packedX, zx, np);
   for (let t = 0; t < steps; t++) {
     const ts = inputStep(t, steps, direction);
     for (let b = 0; b < batch; b++) {
@@ -126,7 +213,7 @@ export function lstm_s8_gemm(
       const sh = quantizeHidden(h, units, hqBase + <usize>b * <usize>units, true);
       store<f32>(hqBase + align16(bu + 16) + (<usize>b << 2), sh);
     }
-    gemm_s8(batch, n, units, hqBase, units, packedH, zh, n, GEMM_OUT_S32, 0, 0, 0);
+    gemm_s8_1x16c2(batch, units, n, hqBase, units, packedH, zh, np);
     // Each batch row goes through passes over its units, as in gru_s8_gemm: the gate
     // pre-activations in place of the recurrent product (i32 → f32, same slot), the
     // activations over whole rows (activation_f32_x4: one copy of tanh and sigmoid in the
@@ -134,8 +221,8 @@ export function lstm_s8_gemm(
     // same f32 operations in the same order as the reference: bit-exact.
     for (let b = 0; b < batch; b++) {
       const sh = load<f32>(hqBase + align16(bu + 16) + (<usize>b << 2));
-      const zxr = zx + ((<usize>(b * steps + ts) * <usize>n) << 2);
-      const zhr = zh + ((<usize>b * <usize>n) << 2);
+      const zxr = zx + ((<usize>(b * steps + ts) * <usize>np) << 2);
+      const zhr = zh + ((<usize>b * <usize>np) << 2);
       const h = hBase + ((<usize>b * <usize>units) << 2);
       const c = cBase + ((<usize>b * <usize>units) << 2);
       let j = 0;
