@@ -416,7 +416,8 @@ export function sizeVsAccuracy(r: SweepReport): string {
   return svgChart({
     title: `${basename(dirname(r.model)) || r.model}: file size against accuracy`,
     panels: [{
-      title: `${r.eval.dataset}, ${r.eval.count.toLocaleString('en-US')} examples; ${r.prune} pruning${r.fineTune ? `, fine-tuned ${r.fineTune} epochs` : ''}${r.clusterFineTune ? `, clusters ${r.clusterFineTune}` : ''}`,
+      // short enough for the panel: the JSON has the rest
+      title: `${r.eval.dataset} (${r.eval.count.toLocaleString('en-US')})${r.prune === 'global' ? ', global pruning' : ''}${r.fineTune ? `, fine-tuned ${r.fineTune}${r.clusterFineTune ? ` + ${r.clusterFineTune}` : ''} epochs` : ''}`,
       x: { label: '.edgeq file size (KB)' }, y: { label: 'accuracy', percent: true },
       // one series per cluster count, its points labelled by sparsity
       series: [...new Set(r.points.map((q) => q.clusters))].map((k) => {

@@ -30,6 +30,7 @@ export interface Chart { title: string; panels: readonly Panel[] }
 const PANEL_W = 440, PANEL_H = 320;
 const M = { left: 64, right: 36, top: 34, bottom: 70 }; // room for ticks, axis labels, point labels, legend
 const TITLE_H = 30;
+const LEGEND_ROW = 16;
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const REFERENCE_COLOR = '#555';
 
@@ -107,21 +108,36 @@ function panelSvg(p: Panel, left: number, top: number): string {
     out.push(...g, '</g>');
     legend.push({ name: s.name, color, dashed: false });
   });
-  // the legend under the axis label, in one row
-  let lx = x0;
-  const ly = y0 + h + 56;
+  // the legend under the axis label, in rows as wide as the panel
+  const places = legendLayout(legend.map((l) => l.name), x0, left + PANEL_W - 8);
   out.push('<g class="legend">');
-  for (const l of legend) {
+  legend.forEach((l, i) => {
+    const lx = places[i].x, ly = y0 + h + 56 + places[i].row * LEGEND_ROW;
     out.push(`<line x1="${n2(lx)}" y1="${n2(ly - 4)}" x2="${n2(lx + 22)}" y2="${n2(ly - 4)}" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
       `<text x="${n2(lx + 28)}" y="${n2(ly)}">${escapeXml(l.name)}</text>`);
-    lx += 28 + 7 * l.name.length + 18; // no text metrics in a string: about 7 px a character at 12 px
-  }
+  });
   out.push('</g>', '</g>');
   return out.join('\n');
 }
 
+// Where each legend entry goes: left to right from x0, a new row when the next would pass
+// `right` (no text metrics in a string: about 7 px a character at 12 px).
+function legendLayout(names: string[], x0: number, right: number): { x: number; row: number }[] {
+  let x = x0, row = 0;
+  return names.map((name) => {
+    const width = 28 + 7 * name.length;
+    if (x > x0 && x + width > right) { x = x0; row++; }
+    const at = { x, row };
+    x += width + 18;
+    return at;
+  });
+}
+
+const legendRows = (p: Panel) => 1 + Math.max(0, ...legendLayout([...(p.references ?? []), ...p.series].map((e) => e.name), M.left, PANEL_W - 8).map((e) => e.row));
+
 export function svgChart(c: Chart): string {
-  const width = PANEL_W * c.panels.length, height = TITLE_H + PANEL_H;
+  const width = PANEL_W * c.panels.length;
+  const height = TITLE_H + PANEL_H + (Math.max(...c.panels.map(legendRows)) - 1) * LEGEND_ROW;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
