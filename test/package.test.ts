@@ -46,7 +46,7 @@ describe('the runtime package', () => {
     copyFileSync(join(root, 'models/cnn-mnist.edgeq'), join(app, 'cnn-mnist.edgeq'));
   }, 240_000);
 
-  it('installs with zero dependencies, under 450 KB', () => {
+  it('installs with zero dependencies, under 475 KB', () => {
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.peerDependencies ?? {}).toEqual({});
@@ -55,13 +55,15 @@ describe('the runtime package', () => {
     const files = filesUnder(installed);
     const bytes = files.reduce((a, f) => a + f.bytes, 0);
     console.log(`runtime package: ${files.length} files, ${(bytes / KB).toFixed(1)} KB installed`);
-    // the budget: three engines (SIMD 57 KB, scalar 45 KB, relaxed SIMD 59 KB), the
-    // single-file web bundle with the engine inlined (82 KB), the runtime's JS and types
-    // (about 130 KB, explain() 19 KB of it), README.md (46 KB): 439 KB. Raised with the
+    // the budget: three engines (SIMD 59 KB, scalar 46 KB, relaxed SIMD 60 KB), the
+    // single-file web bundle with the engine inlined (84 KB), the runtime's JS and types
+    // (about 130 KB, explain() 19 KB of it), README.md (53 KB): 465 KB. Raised with the
     // features: 300 KB before the sequence ops and the relaxed build, 400 KB before the
     // cold-start work, 410 KB before explain() (in the runtime and both web bundles) and
-    // the README's explain, browser and cold-start sections
-    expect(bytes).toBeLessThan(450 * KB);
+    // the README's explain, browser and cold-start sections, 450 KB before the codebook
+    // decoder, per-tensor weight scales and the LSTM's row kernel (4 KB over the three
+    // engines, 1.5 KB more inlined) and the README's compression section (6 KB)
+    expect(bytes).toBeLessThan(475 * KB);
     // what ships: no toolchain, no TF.js, no tests
     expect(files.some((f) => /toolchain|tfjs|[\\/]test[\\/]/.test(f.path.slice(installed.length)))).toBe(false);
   });

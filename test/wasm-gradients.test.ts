@@ -73,7 +73,7 @@ describe('wasm MaxPoolGrad', () => {
   };
   // [h, w, channels, window, stride, padding]
   for (const [h, w, c, k, s, padding] of [
-    [26, 26, 4, 2, 2, 'valid'], [11, 11, 3, 2, 2, 'valid'], [7, 9, 2, 3, 2, 'same'], [8, 8, 5, 3, 1, 'same'], [9, 6, 2, 2, 1, 'valid'], [10, 10, 3, 3, 3, 'same'],
+    [26, 26, 4, 2, 2, 'valid'], [11, 11, 3, 2, 2, 'valid'], [7, 9, 2, 2, 2, 'same'], [7, 9, 2, 3, 2, 'same'], [8, 8, 5, 3, 1, 'same'], [9, 6, 2, 2, 1, 'valid'], [10, 10, 3, 3, 3, 'same'],
   ] as const) {
     it(`${h}×${w}×${c}, window ${k}, stride ${s}, ${padding}: the same gradient as the cpu backend, ties included${k <= s ? ', bit for bit' : ''}`, async () => {
       registerWasmGradients();

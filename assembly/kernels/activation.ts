@@ -127,6 +127,7 @@ export function activation_f32_x4(act: i32, x: usize, n: i32, y: usize): void {
     else if (act == ACT_F_TANH) i = map_f32x4(ACT_F_TANH, x, n, y);
     else if (act == ACT_F_SIGMOID) i = map_f32x4(ACT_F_SIGMOID, x, n, y);
     else if (act == ACT_F_HARD_SIGMOID) i = map_f32x4(ACT_F_HARD_SIGMOID, x, n, y);
+    else i = map_f32x4(act, x, n, y); // the rest: one loop that picks per vector
   }
   for (; i < n; i++) {
     store<f32>(y + (<usize>i << 2), activate_f32(act, load<f32>(x + (<usize>i << 2))));

@@ -362,7 +362,7 @@ export async function runConvertSweep(a: ConvertArgs, out: (s: string) => void, 
           const n = i * clusterList.length + j + 1;
           const prefix = `[${n}/${total}] ${Number((100 * sparsity).toPrecision(6))}%${clusters ? ` ×${clusters}` : ''} `;
           if (j > 0 && source.graph) {
-            source.floatModel.dispose();
+            if (source !== p.source) source.floatModel.dispose();
             source = await loadSource(a);
           }
           const model = source.graph ? undefined : (source.floatModel as tf.LayersModel);
@@ -417,7 +417,7 @@ export function sizeVsAccuracy(r: SweepReport): string {
     title: `${basename(dirname(r.model)) || r.model}: file size against accuracy`,
     panels: [{
       // short enough for the panel: the JSON has the rest
-      title: `${r.eval.dataset} (${r.eval.count.toLocaleString('en-US')})${r.prune === 'global' ? ', global pruning' : ''}${r.fineTune ? `, fine-tuned ${r.fineTune}${r.clusterFineTune ? ` + ${r.clusterFineTune}` : ''} epochs` : ''}`,
+      title: `${r.eval.dataset} (${r.eval.count.toLocaleString('en-US')})${r.prune === 'global' ? ', global pruning' : ''}${r.fineTune || r.clusterFineTune ? `, fine-tuned ${r.fineTune}${r.clusterFineTune ? ` + ${r.clusterFineTune}` : ''} epochs` : ''}`,
       x: { label: '.edgeq file size (KB)' }, y: { label: 'accuracy', percent: true },
       // one series per cluster count, its points labelled by sparsity
       series: [...new Set(r.points.map((q) => q.clusters))].map((k) => {
@@ -478,7 +478,8 @@ export const command: Command = async (args, io) => {
     name: values.name, classNames: values['class-names']?.split(',').map((s) => s.trim()), dataDir: values['data-dir'], json: values.json,
     sequenceLength: values['sequence-length'] === undefined ? undefined : int('sequence-length', values['sequence-length'], 0, 1), sweep,
     clusters: clusterCounts(values.clusters, Boolean(sweep)),
-    clusterFineTune: int('cluster-fine-tune', values['cluster-fine-tune'], values['fine-tune'] !== undefined && values.clusters !== undefined ? 1 : 0, 0),
+    // default: one epoch when pruning is fine-tuned and something is clustered
+    clusterFineTune: int('cluster-fine-tune', values['cluster-fine-tune'], Number(values['fine-tune'] ?? 0) > 0 && (values.clusters ?? '').split(',').some((k) => Number(k) > 0) ? 1 : 0, 0),
   };
   await (sweep ? runConvertSweep : runConvert)(convertArgs, io.out, io.progress ?? (() => {}), io.tty ?? false);
   return 0;

@@ -102,7 +102,9 @@ export async function clusterModel(model: tf.LayersModel, options: ClusterOption
   write();
   const ft = options.fineTune;
   if (ft && ft.epochs > 0) {
-    model.compile({ optimizer: tf.train.adam(ft.learningRate ?? 1e-4), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    // the model does not own an optimizer it is given: disposed here, with its moments
+    const optimizer = tf.train.adam(ft.learningRate ?? 1e-4);
+    model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     await model.fit(ft.x, ft.y, {
       epochs: ft.epochs, batchSize: ft.batchSize ?? 64, shuffle: true, verbose: 0,
       callbacks: {
@@ -113,6 +115,7 @@ export async function clusterModel(model: tf.LayersModel, options: ClusterOption
         onEpochEnd: async (epoch, logs) => { options.onEpoch?.(epoch, { loss: logs?.loss ?? NaN, acc: logs?.acc ?? logs?.accuracy }); },
       },
     });
+    optimizer.dispose();
   }
   return { tensors, clusters };
 }

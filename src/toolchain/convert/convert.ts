@@ -9,7 +9,7 @@ import { ConvertError } from '../../runtime/errors.js';
 import { loadModel } from '../../runtime/node.js';
 import { lowerLayersModel, withSequenceLength, type FloatGraph } from './graph.js';
 import { setSequenceLength } from './load.js';
-import { clusterModel } from './cluster.js';
+import { clusterFloatGraph, clusterModel } from './cluster.js';
 import { fineTunePruned, pruneModel, type PruneMode } from './prune.js';
 import { quantizeGraph, type CalibrationMethod } from './quantize.js';
 
@@ -78,7 +78,12 @@ async function fixSequenceLength(model: tf.LayersModel, steps: number): Promise<
 async function convertFixed(model: tf.LayersModel, options: ConvertOptions): Promise<ConvertResult> {
   if (!options.pruned) await pruneLayersModel(model, options);
   if (options.clusters) await clusterLayersModel(model, options);
-  return encodeFloatGraph(lowerLayersModel(model), options);
+  const graph = lowerLayersModel(model);
+  // folding a BatchNormalization scales each output channel of the weights before it:
+  // clustered again, so that each tensor holds at most `clusters` values (a no-op where
+  // nothing was folded)
+  if (options.clusters) clusterFloatGraph(graph, options.clusters);
+  return encodeFloatGraph(graph, options);
 }
 
 // Pruning, in place: gradual while fine-tuning when there are examples, else one shot.
@@ -127,7 +132,7 @@ export async function encodeFloatGraph(graph: FloatGraph, options: ConvertOption
       ...(options.description ? { description: options.description } : {}),
       ...(options.source ? { source: options.source } : {}),
       ...(options.dataset ? { dataset: options.dataset } : {}),
-      ...(sparsity > 0 ? { pruning: { sparsity, mode: options.pruneMode ?? 'layer', fineTuned: Boolean(options.fineTune) } } : {}),
+      ...(sparsity > 0 ? { pruning: { sparsity, mode: options.pruneMode ?? 'layer', fineTuned: (options.fineTune?.epochs ?? 0) > 0 } } : {}),
       ...(options.clusters ? { clustering: { clusters: options.clusters, fineTuneEpochs: options.clusterEpochs ?? 0 } } : {}),
     },
     sharedScales: Boolean(options.clusters),

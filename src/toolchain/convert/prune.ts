@@ -109,7 +109,9 @@ export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.
   const target = (step: number) => options.sparsity + (s0 - options.sparsity) * (1 - Math.min(step, end) / end) ** 3;
   let step = 0;
   let masks = pruneModel(model, { ...options, sparsity: target(0) }).masks;
-  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  // the model does not own an optimizer it is given: disposed at the end, with its moments
+  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const tensors = prunableTensors(model, options.protect);
   await model.fit(x, y, {
     epochs: options.epochs, batchSize, shuffle: true, verbose: 0,
@@ -132,6 +134,7 @@ export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.
       },
     },
   });
+  optimizer.dispose();
   // end exactly at the target
   masks.forEach((m) => m.dispose());
   pruneModel(model, options).masks.forEach((m) => m.dispose());

@@ -36,7 +36,7 @@ export interface Conv2dLayer {
   padding: Padding;
   activation: FusedActivation;
   weights: Int8Array; // OHWI
-  weightScales: Float32Array; // [filters]
+  weightScales: Float32Array; // [filters], or [1]: one scale for the tensor (written per tensor)
   bias?: Int32Array; // [filters], scale input · weightScales
   output: Quant;
   encoding?: WeightEncoding;
@@ -53,7 +53,7 @@ export interface Conv1dLayer {
   padding: Conv1dPadding;
   activation: FusedActivation;
   weights: Int8Array; // [filters][kernel][channels]
-  weightScales: Float32Array; // [filters]
+  weightScales: Float32Array; // [filters], or [1]: one scale for the tensor (written per tensor)
   bias?: Int32Array; // [filters], scale input · weightScales
   output: Quant;
   encoding?: WeightEncoding;

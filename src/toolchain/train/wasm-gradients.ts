@@ -150,6 +150,8 @@ function conv2dInputGradient(backend: WasmBackend, dyInfo: Info, filterInfo: Inf
     const [b, oh, ow, co] = dy.shape;
     const spread = sh === 1 && sw === 1 ? dy
       : tf.pad(dy.reshape([b, oh, 1, ow, 1, co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]).reshape([b, oh * sh, ow * sw, co]) as tf.Tensor4D;
+    // TF.js's 'same' and 'valid' pad at most kh − 1 in front; explicit paddings could pad more
+    if (g.padInfo.top > kh - 1 || g.padInfo.left > kw - 1) fail('Conv2DBackpropInput', `padding up to the filter size − 1 (${kh - 1} × ${kw - 1})`, `padding ${g.padInfo.top} × ${g.padInfo.left}`);
     const top = kh - 1 - g.padInfo.top, left = kw - 1 - g.padInfo.left;
     // rows the correlation reads: h + kh − 1; pad or cut the far side to exactly that
     const bottom = h + kh - 1 - top - spread.shape[1], right = wd + kw - 1 - left - spread.shape[2];
@@ -169,7 +171,8 @@ function maxPoolGradient(backend: WasmBackend, dyInfo: Info, xInfo: Info, yInfo:
   const dx = backend.typedArrayFromHeap(out);
   dx.fill(0);
   const xs = backend.typedArrayFromHeap(xInfo), ys = backend.typedArrayFromHeap(yInfo), ds = backend.typedArrayFromHeap(dyInfo);
-  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0) {
+  // (a 'same' pool of an odd side pads the far edge: its last window is not four taps)
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w) {
     // the common 2 × 2 / 2 pool: its four taps in scan order, channels innermost as they
     // lie in memory (the reference CNN's two pools at batch 64: 7.3 ms against the general
     // loop's 10.3)
