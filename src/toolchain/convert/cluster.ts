@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConvertError } from '../../runtime/errors.js';
 import type { FloatGraph } from './graph.js';
-import { prunableTensors, type PrunedTensor } from './prune.js';
+import { graphKernels, prunableTensors, type PrunedTensor } from './prune.js';
 
 export const MAX_CLUSTERS = 255; // the codebook encoding's limit (non-zero entries)
 
@@ -124,8 +124,5 @@ export async function clusterModel(model: tf.LayersModel, options: ClusterOption
 // as graphs, e.g. TF.js Graph models; the tensors pruneFloatGraph prunes).
 export function clusterFloatGraph(graph: FloatGraph, k: number): void {
   checkClusters(k);
-  for (const l of graph.layers) {
-    const tensors = l.type === 'conv2d' || l.type === 'conv1d' || l.type === 'dense' ? [l.weights] : l.type === 'lstm' || l.type === 'gru' ? [l.kernel, l.recurrent] : [];
-    for (const t of tensors) t.set(sharedValues(kmeans1d(t, k)));
-  }
+  for (const t of graphKernels(graph)) t.set(sharedValues(kmeans1d(t, k)));
 }

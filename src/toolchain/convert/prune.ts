@@ -140,16 +140,19 @@ export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.
   pruneModel(model, options).masks.forEach((m) => m.dispose());
 }
 
+// A float graph's kernels that pruning and clustering change, in model order: conv,
+// dense, and recurrent layers' input and recurrent kernels (views: changing them changes
+// the graph).
+export function graphKernels(graph: FloatGraph): Float32Array[] {
+  return graph.layers.flatMap((l) => (l.type === 'conv2d' || l.type === 'conv1d' || l.type === 'dense' ? [l.weights] : l.type === 'lstm' || l.type === 'gru' ? [l.kernel, l.recurrent] : []));
+}
+
 // One-shot magnitude pruning of a float graph's kernels, in place (models that only
 // exist as graphs, e.g. TF.js Graph models).
 export function pruneFloatGraph(graph: FloatGraph, options: PruneOptions): void {
   const { sparsity, mode = 'layer', protect = 'auto' } = options;
   if (!(sparsity >= 0 && sparsity < 1)) throw new ConvertError('E_SPARSITY', `sparsity must be at least 0 and below 1, got ${sparsity}`);
-  const tensors: Float32Array[] = [];
-  for (const l of graph.layers) {
-    if (l.type === 'conv2d' || l.type === 'conv1d' || l.type === 'dense') tensors.push(l.weights);
-    if (l.type === 'lstm' || l.type === 'gru') tensors.push(l.kernel, l.recurrent);
-  }
+  const tensors = graphKernels(graph);
   const cuts = magnitudeThresholds(tensors, protectedTensors(tensors.map((t) => t.length), protect), sparsity, mode);
   tensors.forEach((t, i) => { for (let j = 0; j < t.length; j++) if (Math.abs(t[j]) <= cuts[i]) t[j] = 0; });
 }

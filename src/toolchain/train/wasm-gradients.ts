@@ -114,16 +114,21 @@ function depthwiseFilterGradient(backend: WasmBackend, x: Info, dy: Info, g: Geo
   return out;
 }
 
+// dy [b, oh, ow, c] spread back to stride 1: sh − 1 rows and sw − 1 columns of zeros
+// after each value (what both input gradients correlate with their filters).
+function spread(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return dy;
+  const [b, oh, ow, c] = dy.shape;
+  return tf.pad(dy.reshape([b, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]).reshape([b, oh * sh, ow * sw, c]) as tf.Tensor4D;
+}
+
 // dy spread back to stride 1 (zeros between), correlated in full with the flipped
 // filter: the gradient of the padded x; then the padding cut off.
 function depthwiseInputGradient(backend: WasmBackend, dyInfo: Info, filterInfo: Info, g: Geometry, shape: number[]): Info {
   return compose(backend, () => {
     const dy = input(backend, dyInfo), w = input(backend, filterInfo);
-    const [kh, kw, ch] = w.shape;
-    const [b, oh, ow] = dy.shape, sh = g.strideHeight, sw = g.strideWidth;
-    const spread = sh === 1 && sw === 1 ? dy
-      : tf.pad(dy.reshape([b, oh, 1, ow, 1, ch]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]).reshape([b, oh * sh, ow * sw, ch]) as tf.Tensor4D;
-    const full = tf.depthwiseConv2d(tf.pad(spread, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), tf.reverse(w, [0, 1]), 1, 'valid');
+    const [kh, kw] = w.shape;
+    const full = tf.depthwiseConv2d(tf.pad(spread(dy, g.strideHeight, g.strideWidth), [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), tf.reverse(w, [0, 1]), 1, 'valid');
     return tf.slice(full, [0, g.padInfo.top, g.padInfo.left, 0], shape);
   });
 }
@@ -147,15 +152,13 @@ function conv2dInputGradient(backend: WasmBackend, dyInfo: Info, filterInfo: Inf
   return compose(backend, () => {
     const dy = input(backend, dyInfo);
     const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: wd } = g;
-    const [b, oh, ow, co] = dy.shape;
-    const spread = sh === 1 && sw === 1 ? dy
-      : tf.pad(dy.reshape([b, oh, 1, ow, 1, co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]).reshape([b, oh * sh, ow * sw, co]) as tf.Tensor4D;
+    const s = spread(dy, sh, sw);
     // TF.js's 'same' and 'valid' pad at most kh − 1 in front; explicit paddings could pad more
     if (g.padInfo.top > kh - 1 || g.padInfo.left > kw - 1) fail('Conv2DBackpropInput', `padding up to the filter size − 1 (${kh - 1} × ${kw - 1})`, `padding ${g.padInfo.top} × ${g.padInfo.left}`);
     const top = kh - 1 - g.padInfo.top, left = kw - 1 - g.padInfo.left;
     // rows the correlation reads: h + kh − 1; pad or cut the far side to exactly that
-    const bottom = h + kh - 1 - top - spread.shape[1], right = wd + kw - 1 - left - spread.shape[2];
-    let p = tf.pad(spread, [[0, 0], [top, Math.max(bottom, 0)], [left, Math.max(right, 0)], [0, 0]]);
+    const bottom = h + kh - 1 - top - s.shape[1], right = wd + kw - 1 - left - s.shape[2];
+    let p = tf.pad(s, [[0, 0], [top, Math.max(bottom, 0)], [left, Math.max(right, 0)], [0, 0]]);
     if (bottom < 0 || right < 0) p = tf.slice(p, 0, [-1, h + kh - 1, wd + kw - 1, -1]);
     return tf.conv2d(p, turnedFilter(backend, filterInfo), 1, 'valid');
   });
