@@ -167,6 +167,38 @@ describe('edgeq serve', () => {
       }
     });
 
+    it(':explain runs on an engine thread: predictions keep being answered meanwhile, and the explanation is explain()\'s', async () => {
+      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 2, sources: new Map([['digits', bytes]]) });
+      const base = `http://127.0.0.1:${(await server.listen()).port}`;
+      try {
+        const values = Array.from(digits.subarray(784, 2 * 784), (p) => p / 255);
+        const options = { method: 'lime', samples: 6000, patch: 4, seed: 5 } as const;
+        let explained = false;
+        const explanation = fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: JSON.stringify({ instances: [values], options }), headers: { 'content-type': 'application/json' } })
+          .then(async (r) => { explained = true; return { status: r.status, body: await r.json() }; });
+        // one-image predictions, one after another, while the explanation's 6,000 inferences run
+        let answered = 0;
+        for (let i = 0; i < 10; i++) {
+          const res = await post(base, digits.slice(i * 784, (i + 1) * 784));
+          expect(res.status).toBe(200);
+          await res.json();
+          if (!explained) answered++;
+        }
+        const got = await explanation;
+        console.log(`serve :explain on a thread: ${answered} of 10 predictions answered before the 6,000-sample explanation`);
+        expect(answered).toBe(10);
+        expect(got.status).toBe(200);
+        const want = explain(reference, Float32Array.from(values), options);
+        expect(got.body.baseScore).toBe(want.baseScore);
+        expect(Float32Array.from(got.body.attributions)).toEqual(want.attributions);
+        const bad = await fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: JSON.stringify({ instances: [values], options: { method: 'gradcam' } }), headers: { 'content-type': 'application/json' } });
+        expect(bad.status).toBe(400);
+        expect((await bad.json()).error).toMatch(/method must be 'occlusion', 'lime' or 'shap'/);
+      } finally {
+        await server.close();
+      }
+    });
+
     it('a full queue answers 429 with Retry-After, not a growing latency; the rest are answered', async () => {
       // one engine thread; each request is 32 images, a whole engine call and the whole
       // queue: while one request runs (~3 ms) and one waits, any other is refused. (With

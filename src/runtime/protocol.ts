@@ -89,7 +89,8 @@ export function parseExplainOptions(body: Uint8Array, contentType: string): Expl
   if (!options || typeof options !== 'object' || Array.isArray(options)) throw new ProtocolError(400, `"options" must be an object with any of ${EXPLAIN_OPTIONS.join(', ')}`);
   const unknown = Object.keys(options).filter((k) => !EXPLAIN_OPTIONS.includes(k));
   if (unknown.length) throw new ProtocolError(400, `unknown explain option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: use ${EXPLAIN_OPTIONS.join(', ')}`);
-  // one request runs on the server's thread: bound its inferences (explain() itself allows 65,536)
+  // one request holds an engine (the server's only one without --threads): bound its
+  // inferences (explain() itself allows 65,536)
   const samples = (options as { samples?: unknown }).samples;
   if (typeof samples === 'number' && samples > MAX_EXPLAIN_SAMPLES) throw new ProtocolError(400, `"samples" ${samples} is more than a server runs per request (${MAX_EXPLAIN_SAMPLES}); run edgeq explain locally for more`);
   return options as ExplainOptions;

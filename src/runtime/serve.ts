@@ -5,7 +5,9 @@
 // Retry-After; an engine fault is a 500, refused input a 400.
 //
 //   POST /v1/models/<name>:predict   the predict protocol (src/runtime/protocol.ts)
-//   POST /v1/models/<name>:explain   explain() on one input, on this thread
+//   POST /v1/models/<name>:explain   explain() on one input, on an engine (a thread of its
+//                                    own with --threads: hundreds of inferences must not
+//                                    hold up the server's other requests)
 //   GET  /health                     {"status": "ok", "models": [...]}
 //   GET  /metrics                    requests, errors, latency percentiles, batches
 
@@ -15,7 +17,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EngineError } from './errors.js';
-import { explain } from './explain.js';
+import { explain, type ExplainOptions, type Explanation } from './explain.js';
 import { errorStatus, explainResponse, parseExplainOptions, parsePredictBody, predictResponse, PREDICT_PATH, EXPLAIN_PATH, ProtocolError } from './protocol.js';
 import type { Model } from './model.js';
 import type { WorkerJob, WorkerReply } from './serve-worker.js';
@@ -42,6 +44,7 @@ interface Pending { input: Float32Array | Uint8Array; items: number; resolve: (y
 interface Executor {
   idle(): boolean; // can take a batch now
   run(name: string, input: Float32Array | Uint8Array, items: number): Promise<Float32Array>;
+  explain(name: string, input: Float32Array | Uint8Array, options: ExplainOptions): Promise<Explanation>;
   close(): Promise<void>;
 }
 
@@ -55,31 +58,44 @@ class InThread implements Executor {
       return Promise.reject(e);
     }
   }
+  explain(name: string, input: Float32Array | Uint8Array, options: ExplainOptions) {
+    try {
+      return Promise.resolve(explain(this.models.get(name)!, input, options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
   async close() {}
 }
 
-// Engine instances in worker threads (serve-worker.ts): a batch goes to an idle one.
+// Engine instances in worker threads (serve-worker.ts): a batch goes to an idle one; an
+// explanation waits for one in a queue of its own (taken first when a thread frees up),
+// bounded by `maxExplains` waiting, beyond which a request gets 429.
 class WorkerPool implements Executor {
   private readonly free: Worker[] = [];
-  private readonly jobs = new Map<number, { resolve: (y: Float32Array) => void; reject: (e: unknown) => void; worker: Worker }>();
+  private readonly jobs = new Map<number, { resolve: (v: never) => void; reject: (e: unknown) => void; worker: Worker }>();
+  private readonly explains: (() => void)[] = [];
   private nextId = 0;
   onIdle = () => {};
-  private constructor(private readonly workers: Worker[]) {
+  private constructor(private readonly workers: Worker[], private readonly maxExplains: number) {
     for (const w of workers) {
       w.on('message', (m: WorkerReply) => {
         if (!('id' in m)) return;
         const job = this.jobs.get(m.id)!;
         this.jobs.delete(m.id);
         this.free.push(job.worker);
-        if ('output' in m) job.resolve(m.output);
+        if ('output' in m) job.resolve(m.output as never);
+        else if ('explanation' in m) job.resolve(m.explanation as never);
         else job.reject(new ProtocolError(m.status, m.message));
-        this.onIdle();
+        const next = this.explains.shift();
+        if (next) next();
+        else this.onIdle();
       });
     }
     this.free.push(...workers);
   }
 
-  static async start(count: number, sources: Map<string, Uint8Array>): Promise<WorkerPool> {
+  static async start(count: number, sources: Map<string, Uint8Array>, maxExplains: number): Promise<WorkerPool> {
     // from source (tsx, vitest) the worker is TypeScript: it registers tsx's loader first
     // (a development dependency; the package runs serve-worker.js)
     const ts = import.meta.url.endsWith('.ts');
@@ -91,18 +107,31 @@ class WorkerPool implements Executor {
       w.once('message', (m: WorkerReply) => ('ready' in m ? resolve(w) : reject(new EngineError('E_WORKER', `an engine thread failed to start: ${'failed' in m ? m.failed : 'no reply'}`))));
       w.once('error', reject);
     })));
-    return new WorkerPool(workers);
+    return new WorkerPool(workers, maxExplains);
   }
 
   idle() { return this.free.length > 0; }
 
   run(name: string, input: Float32Array | Uint8Array, items: number): Promise<Float32Array> {
-    const worker = this.free.pop()!;
-    const id = this.nextId++;
+    return new Promise((resolve, reject) => this.post({ id: this.nextId++, name, input, items }, resolve, reject));
+  }
+
+  explain(name: string, input: Float32Array | Uint8Array, options: ExplainOptions): Promise<Explanation> {
+    if (!this.free.length && this.explains.length >= this.maxExplains) {
+      return Promise.reject(new ProtocolError(429, `the server is at capacity (${this.explains.length} explanations waiting): retry after a second`, { 'retry-after': '1' }));
+    }
     return new Promise((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject, worker });
-      worker.postMessage({ id, name, input, items } satisfies WorkerJob, [input.buffer as ArrayBuffer]);
+      // a copy of its own to hand over (the parsed input may be a view of a pooled buffer)
+      const start = () => this.post({ id: this.nextId++, name, input: input.slice(), explain: options }, resolve, reject);
+      if (this.free.length) start();
+      else this.explains.push(start);
     });
+  }
+
+  private post(job: WorkerJob, resolve: (v: never) => void, reject: (e: unknown) => void): void {
+    const worker = this.free.pop()!;
+    this.jobs.set(job.id, { resolve, reject, worker });
+    worker.postMessage(job, [job.input.buffer as ArrayBuffer]);
   }
 
   async close() { await Promise.all(this.workers.map((w) => w.terminate())); }
@@ -189,7 +218,7 @@ export class InferenceServer {
   // Starts the engine threads (if any), then listens.
   async listen(): Promise<AddressInfo> {
     if (!this.exec) {
-      const pool = this.o.threads > 0 ? await WorkerPool.start(this.o.threads, this.o.sources!) : undefined;
+      const pool = this.o.threads > 0 ? await WorkerPool.start(this.o.threads, this.o.sources!, 4 * this.o.threads) : undefined;
       this.exec = pool ?? new InThread(this.models);
       for (const [name, m] of this.models) this.batchers.set(name, new Batcher(name, m, this.exec, this.o.maxBatch, this.o.batchWaitMs, this.o.maxQueue));
       if (pool) pool.onIdle = () => { for (const b of this.batchers.values()) b.flush(); };
@@ -245,9 +274,9 @@ export class InferenceServer {
       const contentType = req.headers['content-type'] ?? '';
       if (!predict) {
         const { input } = parsePredictBody(body, contentType, model.inputShape, 1);
-        // on this thread's instance of the model, outside the batcher: one explanation
-        // is hundreds of inferences, run in the engine's own batches
-        return send(res, 200, explainResponse(name, model, explain(model, input, parseExplainOptions(body, contentType))));
+        // outside the batcher: one explanation is hundreds of inferences, run in the
+        // engine's own batches
+        return send(res, 200, explainResponse(name, model, await this.exec!.explain(name, input, parseExplainOptions(body, contentType))));
       }
       const { input, items } = parsePredictBody(body, contentType, model.inputShape, this.o.maxBatch * 16);
       send(res, 200, predictResponse(name, model, await batcher.run(input, items), items, this.o.topK));
