@@ -97,6 +97,19 @@ describe('the .edgeq format', () => {
     model.dispose();
   });
 
+  it('metadata in UTF-8: names and labels beyond ASCII read back as written', async () => {
+    const spec = allLayers();
+    spec.metadata = { ...spec.metadata, name: 'Ziffern-Schätzer', labels: ['null', 'eins', '二'], description: 'é'.repeat(5000) };
+    const model = await loadModel(encodeModel(spec));
+    expect([model.name, model.labels, model.metadata.description]).toEqual(['Ziffern-Schätzer', ['null', 'eins', '二'], 'é'.repeat(5000)]);
+    model.dispose();
+    // ASCII over more than one 4,096-byte chunk of the fast path
+    spec.metadata = { ...spec.metadata, name: 'ascii', labels: ['a', 'b', 'c'], description: 'xyz'.repeat(3000) };
+    const ascii = await loadModel(encodeModel(spec));
+    expect([ascii.name, ascii.labels, ascii.metadata.description]).toEqual(['ascii', ['a', 'b', 'c'], 'xyz'.repeat(3000)]);
+    ascii.dispose();
+  });
+
   it('round-trips every field the writer takes', async () => {
     const spec = allLayers();
     const bytes = encodeModel(spec);

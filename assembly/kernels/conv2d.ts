@@ -162,8 +162,8 @@ export function conv2d_s8_im2col(
 export function conv2d_max_pool2d_scratch_size(
   w: i32, c: i32, oc: i32, kh: i32, kw: i32, sw: i32, pad: i32, pkh: i32, pkw: i32, psw: i32, ppad: i32,
 ): usize {
-  const cols = <usize>pooledExtent(window_out_size(w, kw, sw, pad), pkw, psw, ppad);
-  return patchBytes(cols, kh * kw * c) + <usize>pkh * cols * <usize>oc * 4;
+  const cols = pooledExtent(window_out_size(w, kw, sw, pad), pkw, psw, ppad);
+  return patchBytes(cols, kh * kw * c) + <usize>pkh * <usize>cols * <usize>oc * 4;
 }
 
 export function conv2d_max_pool2d_s8_im2col(
@@ -577,7 +577,8 @@ export function conv2d_max_pool2d_s8_sparse(
         const m0 = v128.load32_splat(m), m1 = v128.load32_splat(m, 4), m2 = v128.load32_splat(m, 8), m3 = v128.load32_splat(m, 12);
         const plane = acc + <usize>o * planeBytes;
         for (let py = py0; py < py1; py++) {
-          const top = plane + <usize>(none ? py - r0 : 2 * py - r0) * rowBytes;
+          const row: i32 = none ? py - r0 : 2 * py - r0;
+          const top = plane + <usize>row * rowBytes;
           for (let px = 0; px < pw; px += 4) {
             const at = top + (<usize>px << (none ? 2 : 3));
             const q0 = requantize4(window4(at, none, rowBytes), m0, magic, lo, hi);
