@@ -8,7 +8,7 @@ import { loadModel } from '../src/runtime/node.js';
 import { clusterModel, kmeans1d, recentre, sharedValues } from '../src/toolchain/convert/cluster.js';
 import { convertLayersModel } from '../src/toolchain/convert/convert.js';
 import { quantizeRows } from '../src/toolchain/convert/quantize.js';
-import { prunableTensors } from '../src/toolchain/convert/prune.js';
+import { distillTargets, prunableTensors } from '../src/toolchain/convert/prune.js';
 import { rng } from './helpers/quant.js';
 
 // Weight clustering (src/toolchain/convert/cluster.ts): k-means per weight tensor, the
@@ -118,6 +118,22 @@ describe('clustering a model', () => {
     m.dispose();
   });
 
+  it('fine-tunes towards a teacher (--distill\'s targets): the loss against the soft targets falls', async () => {
+    const teacher = model();
+    const m = model();
+    m.setWeights(teacher.getWeights().map((w) => w.mul(0.5)));
+    const r = rng(8);
+    const x = tf.tensor4d(Float32Array.from({ length: 64 * 64 }, () => r()), [64, 8, 8, 1]);
+    const labels = Array.from({ length: 64 }, (_, i) => i % 3);
+    const y = distillTargets(labels, (teacher.predict(x) as tf.Tensor).dataSync() as Float32Array, 3);
+    const losses: number[] = [];
+    await clusterModel(m, { clusters: 8, fineTune: { x, y, epochs: 6, batchSize: 16, learningRate: 0.01 }, onEpoch: (_, l) => losses.push(l.loss) });
+    expect(losses.at(-1)!).toBeLessThan(losses[0]);
+    tf.dispose([x, y]);
+    m.dispose();
+    teacher.dispose();
+  });
+
   it('converts to a file whose weight tensors hold at most k int8 values each', async () => {
     const m = model();
     const r = rng(6);
@@ -188,6 +204,9 @@ describe('edgeq convert --clusters', () => {
     const res = await cli(...base, '--cluster-fine-tune', '1');
     expect(res.code).toBe(1);
     expect(res.err).toMatch(/--cluster-fine-tune needs --clusters/);
+    const distill = await cli(...base, '--distill', '--clusters', '16');
+    expect(distill.code).toBe(1);
+    expect(distill.err).toMatch(/--distill needs --fine-tune \(or --cluster-fine-tune\)/);
     expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { INPUT_RANGES, modelInputs } from '../src/toolchain/convert/inputs.js';
 import { readExamples } from '../src/toolchain/data/examples.js';
 import { loadLayersModelFile, normalizeTopology } from '../src/toolchain/convert/load.js';
-import { fineTuneRate, pruneModel, prunableTensors } from '../src/toolchain/convert/prune.js';
+import { distillTargets, fineTuneLoss, fineTuneRate, pruneModel, prunableTensors } from '../src/toolchain/convert/prune.js';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { ConvertError, loadModel, UnsupportedOpError } from '../src/runtime/node.js';
 import { rng } from './helpers/quant.js';
@@ -180,6 +180,18 @@ describe('pruning', () => {
     expect(rates[end + 50]).toBeCloseTo(1e-3 * (0.01 + 0.99 * 0.5), 12); // half-way: the cosine's middle
     for (let s = end + 1; s <= steps; s++) expect(rates[s]).toBeLessThan(rates[s - 1]);
     expect(fineTuneRate(1e-3, 5, 1, 1)).toBe(1e-3); // nothing after the sparsity's end: no decay
+  });
+
+  it('--distill: targets half the teacher\'s probabilities, half the label; labels and non-probabilities refused', () => {
+    const teacher = Float32Array.of(0.7, 0.2, 0.1, 0.1, 0.1, 0.8);
+    const t = distillTargets([0, 2], teacher, 3);
+    expect(Array.from(t.dataSync())).toEqual(Array.from(Float32Array.of(0.85, 0.1, 0.05, 0.05, 0.05, 0.9)));
+    expect(fineTuneLoss(t)).toBe('categoricalCrossentropy');
+    expect(fineTuneLoss(tf.tensor1d([0, 2]))).toBe('sparseCategoricalCrossentropy');
+    t.dispose();
+    expect(() => distillTargets([0, 3], teacher, 3)).toThrow(/label 3 of example 1 is not a class of this model \(0 to 2\)/);
+    expect(() => distillTargets([0, 1.5], teacher, 3)).toThrow(/label 1.5/);
+    expect(() => distillTargets([0, 1], Float32Array.of(2, -1, 3, 0, 0, 1), 3)).toThrow(/probabilities \(ending in softmax\).*sum to 4/);
   });
 });
 

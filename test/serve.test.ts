@@ -167,16 +167,16 @@ describe('edgeq serve', () => {
       }
     });
 
-    it(':explain runs on an engine thread: predictions keep being answered meanwhile, and the explanation is explain()\'s', async () => {
+    it(':explain runs on an engine thread, never the last free one: predictions keep being answered meanwhile, and the explanation is explain()\'s', async () => {
       const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 2, sources: new Map([['digits', bytes]]) });
       const base = `http://127.0.0.1:${(await server.listen()).port}`;
       try {
         const values = Array.from(digits.subarray(784, 2 * 784), (p) => p / 255);
-        const options = { method: 'lime', samples: 6000, patch: 4, seed: 5 } as const;
+        const options = { method: 'lime', samples: 10000, patch: 4, seed: 5 } as const;
         let explained = false;
         const explanation = fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: JSON.stringify({ instances: [values], options }), headers: { 'content-type': 'application/json' } })
           .then(async (r) => { explained = true; return { status: r.status, body: await r.json() }; });
-        // one-image predictions, one after another, while the explanation's 6,000 inferences run
+        // one-image predictions, one after another, while the explanation's 10,000 inferences run
         let answered = 0;
         for (let i = 0; i < 10; i++) {
           const res = await post(base, digits.slice(i * 784, (i + 1) * 784));
@@ -185,7 +185,7 @@ describe('edgeq serve', () => {
           if (!explained) answered++;
         }
         const got = await explanation;
-        console.log(`serve :explain on a thread: ${answered} of 10 predictions answered before the 6,000-sample explanation`);
+        console.log(`serve :explain on a thread: ${answered} of 10 predictions answered before the 10,000-sample explanation`);
         expect(answered).toBe(10);
         expect(got.status).toBe(200);
         const want = explain(reference, Float32Array.from(values), options);
@@ -194,6 +194,31 @@ describe('edgeq serve', () => {
         const bad = await fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: JSON.stringify({ instances: [values], options: { method: 'gradcam' } }), headers: { 'content-type': 'application/json' } });
         expect(bad.status).toBe(400);
         expect((await bad.json()).error).toMatch(/method must be 'occlusion', 'lime' or 'shap'/);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('one thread: explanations wait in a queue of 4 (429 beyond) and take turns with predictions', async () => {
+      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 1, sources: new Map([['digits', bytes]]) });
+      const base = `http://127.0.0.1:${(await server.listen()).port}`;
+      try {
+        const values = Array.from(digits.subarray(0, 784), (p) => p / 255);
+        const done: string[] = [];
+        // 7 explanations of 3,000 inferences at once: one runs, 4 wait, 2 are refused
+        const explains = Array.from({ length: 7 }, (_, i) => fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: JSON.stringify({ instances: [values], options: { samples: 3000, seed: i } }), headers: { 'content-type': 'application/json' } })
+          .then(async (r) => { if (r.status === 200) done.push(`explain ${i}`); return { status: r.status, retry: r.headers.get('retry-after'), body: await r.json() }; }));
+        await new Promise((r) => setTimeout(r, 30));
+        const res = await post(base, digits.slice(0, 784));
+        expect(res.status).toBe(200);
+        done.push('predict');
+        const results = await Promise.all(explains);
+        const statuses = results.map((r) => r.status).sort();
+        console.log(`serve, one thread: 7 explanations at once: ${statuses.filter((x) => x === 200).length} answered, ${statuses.filter((x) => x === 429).length} told to retry; order ${done.join(', ')}`);
+        expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+        expect(results.filter((r) => r.status === 429).every((r) => r.retry === '1' && /explanations waiting/.test(r.body.error))).toBe(true);
+        // the prediction went between the first explanation and the second
+        expect(done.indexOf('predict')).toBe(1);
       } finally {
         await server.close();
       }

@@ -5,9 +5,9 @@
 // Retry-After; an engine fault is a 500, refused input a 400.
 //
 //   POST /v1/models/<name>:predict   the predict protocol (src/runtime/protocol.ts)
-//   POST /v1/models/<name>:explain   explain() on one input, on an engine (a thread of its
-//                                    own with --threads: hundreds of inferences must not
-//                                    hold up the server's other requests)
+//   POST /v1/models/<name>:explain   explain() on one input, on an engine (with --threads:
+//                                    never the last free one, so that its hundreds of
+//                                    inferences do not hold up predictions)
 //   GET  /health                     {"status": "ok", "models": [...]}
 //   GET  /metrics                    requests, errors, latency percentiles, batches
 
@@ -68,16 +68,22 @@ class InThread implements Executor {
   async close() {}
 }
 
-// Engine instances in worker threads (serve-worker.ts): a batch goes to an idle one; an
-// explanation waits for one in a queue of its own (taken first when a thread frees up),
-// bounded by `maxExplains` waiting, beyond which a request gets 429.
+// Engine instances in worker threads (serve-worker.ts): a batch goes to an idle one. An
+// explanation (hundreds of inferences) runs on one too, but never on the last free one
+// when there are two or more: predictions always keep an engine. It waits in a queue of
+// its own, bounded by `maxExplains` (429 beyond); a thread freed by an explanation goes
+// to the batches first, one freed by a batch to a waiting explanation first, so that
+// with one thread the two take turns.
 class WorkerPool implements Executor {
   private readonly free: Worker[] = [];
-  private readonly jobs = new Map<number, { resolve: (v: never) => void; reject: (e: unknown) => void; worker: Worker }>();
+  private readonly jobs = new Map<number, { resolve: (v: never) => void; reject: (e: unknown) => void; worker: Worker; explain: boolean }>();
   private readonly explains: (() => void)[] = [];
+  private explaining = 0;
+  private readonly maxExplaining: number;
   private nextId = 0;
   onIdle = () => {};
   private constructor(private readonly workers: Worker[], private readonly maxExplains: number) {
+    this.maxExplaining = Math.max(1, workers.length - 1);
     for (const w of workers) {
       w.on('message', (m: WorkerReply) => {
         if (!('id' in m)) return;
@@ -87,9 +93,27 @@ class WorkerPool implements Executor {
         if ('output' in m) job.resolve(m.output as never);
         else if ('explanation' in m) job.resolve(m.explanation as never);
         else job.reject(new ProtocolError(m.status, m.message));
-        const next = this.explains.shift();
-        if (next) next();
-        else this.onIdle();
+        if (job.explain) {
+          this.explaining--;
+          this.onIdle();
+          this.startExplains();
+        } else {
+          this.startExplains();
+          this.onIdle();
+        }
+      });
+      // a thread that dies (out of memory, a bug) fails its job with a 500, not a hang
+      w.once('exit', (code) => {
+        const i = this.workers.indexOf(w);
+        if (i >= 0) this.workers.splice(i, 1);
+        const f = this.free.indexOf(w);
+        if (f >= 0) this.free.splice(f, 1);
+        for (const [id, job] of this.jobs) {
+          if (job.worker !== w) continue;
+          this.jobs.delete(id);
+          if (job.explain) this.explaining--;
+          job.reject(new EngineError('E_WORKER', `an engine thread stopped (exit code ${code}) while running this request`));
+        }
       });
     }
     this.free.push(...workers);
@@ -117,24 +141,34 @@ class WorkerPool implements Executor {
   }
 
   explain(name: string, input: Float32Array | Uint8Array, options: ExplainOptions): Promise<Explanation> {
-    if (!this.free.length && this.explains.length >= this.maxExplains) {
+    if (this.explains.length >= this.maxExplains) {
       return Promise.reject(new ProtocolError(429, `the server is at capacity (${this.explains.length} explanations waiting): retry after a second`, { 'retry-after': '1' }));
     }
     return new Promise((resolve, reject) => {
       // a copy of its own to hand over (the parsed input may be a view of a pooled buffer)
-      const start = () => this.post({ id: this.nextId++, name, input: input.slice(), explain: options }, resolve, reject);
-      if (this.free.length) start();
-      else this.explains.push(start);
+      const copy = input.slice();
+      this.explains.push(() => {
+        this.explaining++;
+        this.post({ id: this.nextId++, name, input: copy, explain: options }, resolve, reject);
+      });
+      this.startExplains();
     });
+  }
+
+  private startExplains(): void {
+    while (this.explains.length && this.free.length && this.explaining < this.maxExplaining) this.explains.shift()!();
   }
 
   private post(job: WorkerJob, resolve: (v: never) => void, reject: (e: unknown) => void): void {
     const worker = this.free.pop()!;
-    this.jobs.set(job.id, { resolve, reject, worker });
+    this.jobs.set(job.id, { resolve, reject, worker, explain: 'explain' in job });
     worker.postMessage(job, [job.input.buffer as ArrayBuffer]);
   }
 
-  async close() { await Promise.all(this.workers.map((w) => w.terminate())); }
+  async close() {
+    for (const w of this.workers) w.removeAllListeners('exit');
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
 }
 
 // One model's queue: requests wait up to `waitMs` or until `maxBatch` items, then run as

@@ -111,8 +111,10 @@ name without .edgeq:
   GET  /health                     {"status": "ok", "models": [...]}
   GET  /metrics                    requests, errors, latency percentiles, batches, memory
 Concurrent requests to a model are batched into one engine call, run by the first free
-of --threads engine instances (worker threads, each with every model). When a model's
-queue is full the server answers 429 with Retry-After instead of letting latency grow;
+of --threads engine instances (worker threads, each with every model). An explanation
+runs on one of them too, never the last free one (with one thread, explanations and
+batches take turns; 4 per thread may wait). When a model's queue (or the explanations'
+queue) is full the server answers 429 with Retry-After instead of letting latency grow;
 an engine fault is a 500, input the runtime refuses a 400. SIGTERM or SIGINT stops
 accepting, finishes requests in flight, and exits 0.
 

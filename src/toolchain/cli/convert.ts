@@ -8,7 +8,7 @@ import { convertLayersModel, encodeFloatGraph, pruneLayersModel, type ConvertOpt
 import { evaluate, evaluationText, floatOutputs, int8Outputs, type Evaluation, type Predictor } from '../convert/evaluate.js';
 import { loadGraphModelFile } from '../convert/graph-model.js';
 import { layerShapes, requireFixedInput, withSequenceLength, type FloatGraph } from '../convert/graph.js';
-import { pruneFloatGraph } from '../convert/prune.js';
+import { distillTargets, pruneFloatGraph } from '../convert/prune.js';
 import { clusterFloatGraph, checkClusters, MAX_CLUSTERS } from '../convert/cluster.js';
 import { describePixelRule, INPUT_RANGES, modelInputs, pixelRuleOf, uniformExamples, type InputRange, type ModelInputs, type PixelRuleOptions } from '../convert/inputs.js';
 import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
@@ -75,6 +75,8 @@ options:
                              reaches its target after 3/4 of them, then the rate
                              falls to 1e-5)
   --fine-tune-size N         training examples for fine-tuning (default 2000)
+  --distill                  fine-tune towards the float model's own answers (half
+                             its probabilities, half the label: knowledge distillation)
   --clusters K               weight clustering (Deep Compression's weight sharing):
                              each weight tensor's non-zero weights take at most K
                              shared values (2–255; 16 or 32 keep accuracy on most
@@ -105,7 +107,7 @@ options:
 export interface ConvertArgs extends PixelRuleOptions {
   model: string; out: string; calibration?: string; calibrationSize: number; calibrationMethod: 'minmax' | 'percentile';
   labels?: string; eval?: string; evalLabels?: string; evalSize?: number; labelColumn?: string;
-  sparsity: number; prune: 'layer' | 'global'; protect: boolean; fineTune: number; fineTuneSize: number;
+  sparsity: number; prune: 'layer' | 'global'; protect: boolean; fineTune: number; fineTuneSize: number; distill?: boolean;
   encoding: WeightEncoding; name?: string; classNames?: string[]; dataDir?: string; json?: string;
   sequenceLength?: number; // fixes a variable time dimension (Layers models)
   sweep?: number[]; // runConvertSweep: one conversion per sparsity (sparsity is then unused)
@@ -197,7 +199,17 @@ async function prepare(a: ConvertArgs, progress: Progress): Promise<Prepared> {
   if (trains(a)) {
     if (!cal.labels) throw new ConvertError('E_FINE_TUNE', `fine-tuning needs labelled examples, and ${cal.source} has no labels: --labels FILE.npy, --label-column NAME (CSV), class subfolders (images), or mnist / fashion-mnist`);
     const ft = takeExamples(cal, Math.min(a.fineTuneSize, cal.count));
-    fineTune = { x: modelInputs(ft, rule).x, y: tf.tensor1d(ft.labels!, 'float32'), epochs: a.fineTune };
+    const x = modelInputs(ft, rule).x;
+    let y: tf.Tensor;
+    if (a.distill) {
+      // the float model teaches: targets half its own answer, half the label, taken
+      // before anything is pruned (a sweep's every point learns from the same teacher)
+      progress.step('teacher');
+      y = distillTargets(ft.labels!, floatOutputs(floatModel, x, (f) => progress.update(f)), outputs);
+    } else {
+      y = tf.tensor1d(ft.labels!, 'float32');
+    }
+    fineTune = { x, y, epochs: a.fineTune };
   }
   const named = (DATASETS as readonly string[]).includes(calibrationSpec);
   const options: Prepared['options'] = {
@@ -267,6 +279,7 @@ async function writeAtomically(path: string, data: Uint8Array | string): Promise
 export async function runConvert(a: ConvertArgs, out: (s: string) => void, progressWrite: (s: string) => void, tty: boolean): Promise<ConvertReport> {
   if (!(a.sparsity >= 0 && a.sparsity < 1)) throw new ConvertError('E_SPARSITY', `--sparsity must be at least 0 and below 1, got ${a.sparsity}`);
   if (a.fineTune > 0 && a.sparsity === 0) throw new ConvertError('E_FINE_TUNE', '--fine-tune needs --sparsity: fine-tuning recovers the accuracy pruning loses');
+  checkDistill(a);
   if (a.clusters.length > 1) throw new ConvertError('E_CLUSTERS', `--clusters takes one value (a list only with --sweep), got ${a.clusters.join(',')}`);
   const clusters = a.clusters[0] ?? 0;
   checkClusterArgs(a);
@@ -300,6 +313,11 @@ export async function runConvert(a: ConvertArgs, out: (s: string) => void, progr
   if (a.json) await writeFile(a.json, JSON.stringify(report, null, 2));
   dispose(p);
   return report;
+}
+
+// --distill changes what fine-tuning learns from: it needs fine-tuning.
+function checkDistill(a: ConvertArgs): void {
+  if (a.distill && !trains(a)) throw new ConvertError('E_FINE_TUNE', '--distill needs --fine-tune (or --cluster-fine-tune): it sets what fine-tuning learns from');
 }
 
 // --clusters values: 0 (none) or 2–255; --cluster-fine-tune needs something to cluster.
@@ -347,6 +365,7 @@ export async function runConvertSweep(a: ConvertArgs, out: (s: string) => void, 
   checkClusterArgs(a);
   if (!a.eval) throw new ConvertError('E_SWEEP', `--sweep measures int8 accuracy at each sparsity, so it needs labelled evaluation examples: ${EVAL_LABELS}`);
   if (a.fineTune > 0 && sparsities[0] === 0) throw new ConvertError('E_FINE_TUNE', '--fine-tune with --sweep needs sparsities above 0: fine-tuning recovers the accuracy pruning loses');
+  checkDistill(a);
   const progress = new Progress(progressWrite, tty);
   const p = await prepare(a, progress);
   const points: SweepPoint[] = [];
@@ -436,7 +455,7 @@ export const command: Command = async (args, io) => {
     out: { type: 'string', short: 'o' }, calibration: { type: 'string' }, 'calibration-size': { type: 'string' },
     'calibration-method': { type: 'string' }, eval: { type: 'string' }, 'eval-size': { type: 'string' },
     sparsity: { type: 'string' }, prune: { type: 'string' }, 'no-protect': { type: 'boolean' },
-    'fine-tune': { type: 'string' }, 'fine-tune-size': { type: 'string' }, 'input-range': { type: 'string' },
+    'fine-tune': { type: 'string' }, 'fine-tune-size': { type: 'string' }, distill: { type: 'boolean' }, 'input-range': { type: 'string' },
     'pixel-mean': { type: 'string' }, 'pixel-std': { type: 'string' }, labels: { type: 'string' }, 'eval-labels': { type: 'string' },
     'label-column': { type: 'string' }, encoding: { type: 'string' }, name: { type: 'string' }, 'class-names': { type: 'string' }, 'data-dir': { type: 'string' },
     'sequence-length': { type: 'string' }, sweep: { type: 'string' }, clusters: { type: 'string' }, 'cluster-fine-tune': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -472,7 +491,7 @@ export const command: Command = async (args, io) => {
     calibrationMethod: oneOf('calibration-method', values['calibration-method'], ['minmax', 'percentile'] as const, 'minmax'),
     eval: values.eval, evalSize: values['eval-size'] === undefined ? undefined : int('eval-size', values['eval-size'], 0, 1),
     sparsity, prune: oneOf('prune', values.prune, ['layer', 'global'] as const, 'layer'), protect: !values['no-protect'],
-    fineTune: int('fine-tune', values['fine-tune'], 0, 0), fineTuneSize: int('fine-tune-size', values['fine-tune-size'], 2000, 1),
+    fineTune: int('fine-tune', values['fine-tune'], 0, 0), fineTuneSize: int('fine-tune-size', values['fine-tune-size'], 2000, 1), distill: values.distill ?? false,
     inputRange: values['input-range'] === undefined ? undefined : oneOf('input-range', values['input-range'], Object.keys(INPUT_RANGES) as InputRange[], '0-1'),
     pixelMean: numbers('pixel-mean', values['pixel-mean']), pixelStd: numbers('pixel-std', values['pixel-std']),
     labels: values.labels, evalLabels: values['eval-labels'], labelColumn: values['label-column'],

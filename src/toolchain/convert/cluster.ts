@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConvertError } from '../../runtime/errors.js';
 import type { FloatGraph } from './graph.js';
-import { graphKernels, prunableTensors, type PrunedTensor } from './prune.js';
+import { fineTuneLoss, graphKernels, prunableTensors, type PrunedTensor } from './prune.js';
 
 export const MAX_CLUSTERS = 255; // the codebook encoding's limit (non-zero entries)
 
@@ -104,7 +104,7 @@ export async function clusterModel(model: tf.LayersModel, options: ClusterOption
   if (ft && ft.epochs > 0) {
     // the model does not own an optimizer it is given: disposed here, with its moments
     const optimizer = tf.train.adam(ft.learningRate ?? 1e-4);
-    model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    model.compile({ optimizer, loss: fineTuneLoss(ft.y), metrics: ['accuracy'] });
     await model.fit(ft.x, ft.y, {
       epochs: ft.epochs, batchSize: ft.batchSize ?? 64, shuffle: true, verbose: 0,
       callbacks: {

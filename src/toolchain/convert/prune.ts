@@ -115,7 +115,7 @@ export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.
   // the model does not own an optimizer it is given: disposed at the end, with its moments
   const rate = options.learningRate ?? 1e-3;
   const optimizer = tf.train.adam(rate);
-  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer, loss: fineTuneLoss(y), metrics: ['accuracy'] });
   const tensors = prunableTensors(model, options.protect);
   await model.fit(x, y, {
     epochs: options.epochs, batchSize, shuffle: true, verbose: 0,
@@ -123,7 +123,7 @@ export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.
       onBatchEnd: async () => {
         step++;
         // Adam reads its rate at every step; TF.js exposes no setter
-        (optimizer as unknown as { learningRate: number }).learningRate = fineTuneRate(rate, step, end, steps);
+        (optimizer as unknown as { learningRate: number }).learningRate = fineTuneRate(rate, step + 1, end, steps); // the next batch's
         if (step % frequency === 0 || step === end) {
           masks.forEach((m) => m.dispose());
           masks = pruneModel(model, { ...options, sparsity: target(step) }).masks;
@@ -145,6 +145,25 @@ export async function fineTunePruned(model: tf.LayersModel, x: tf.Tensor, y: tf.
   masks.forEach((m) => m.dispose());
   pruneModel(model, options).masks.forEach((m) => m.dispose());
 }
+
+// Knowledge distillation's targets: per example, half the teacher's class probabilities
+// and half the one-hot label, as [n, classes].
+export function distillTargets(labels: ArrayLike<number>, teacher: Float32Array, classes: number): tf.Tensor2D {
+  const t = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) {
+    if (!(Number.isInteger(labels[i]) && labels[i] >= 0 && labels[i] < classes)) throw new ConvertError('E_LABELS', `label ${labels[i]} of example ${i} is not a class of this model (0 to ${classes - 1})`);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += teacher[i * classes + c];
+    if (!(Math.abs(sum - 1) < 1e-3)) throw new ConvertError('E_FINE_TUNE', `--distill needs a classifier whose outputs are probabilities (ending in softmax); its outputs for example ${i} sum to ${sum}`);
+    for (let c = 0; c < classes; c++) t[i * classes + c] = 0.5 * teacher[i * classes + c];
+    t[i * classes + labels[i]] += 0.5;
+  }
+  return tf.tensor2d(t, [labels.length, classes]);
+}
+
+// Fine-tuning's loss: labels as class indices ([n] or [n, 1]), or per-class targets
+// ([n, classes], distillTargets).
+export const fineTuneLoss = (y: tf.Tensor) => (y.rank === 2 && y.shape[1]! > 1 ? 'categoricalCrossentropy' : 'sparseCategoricalCrossentropy');
 
 // The fine-tuning learning rate after `step` of `steps` batches, the sparsity reaching
 // its target at `end`: `rate` until then, then a cosine down to rate / 100 at the last.
