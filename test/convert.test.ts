@@ -10,7 +10,7 @@ import { lowerLayersModel } from '../src/toolchain/convert/graph.js';
 import { INPUT_RANGES, modelInputs } from '../src/toolchain/convert/inputs.js';
 import { readExamples } from '../src/toolchain/data/examples.js';
 import { loadLayersModelFile, normalizeTopology } from '../src/toolchain/convert/load.js';
-import { distillTargets, fineTuneLoss, fineTuneRate, pruneModel, prunableTensors } from '../src/toolchain/convert/prune.js';
+import { distillTargets, fineTuneLoss, pruneModel, prunableTensors } from '../src/toolchain/convert/prune.js';
 import { loadDataset } from '../src/toolchain/data/datasets.js';
 import { ConvertError, loadModel, UnsupportedOpError } from '../src/runtime/node.js';
 import { rng } from './helpers/quant.js';
@@ -170,16 +170,6 @@ describe('pruning', () => {
     pruneModel(all, { sparsity: 0.5, protect: 'none' });
     expect(zerosOf(all)).toEqual([18, 6400, 160]);
     expect(() => pruneModel(make(), { sparsity: 1 })).toThrow(/below 1/);
-  });
-
-  it("fine-tuning's learning rate holds while the sparsity rises, then falls on a cosine to 1/100", () => {
-    const steps = 400, end = 300;
-    const rates = Array.from({ length: steps + 1 }, (_, s) => fineTuneRate(1e-3, s, end, steps));
-    expect(rates.slice(0, end + 1).every((r) => r === 1e-3)).toBe(true);
-    expect(rates[steps]).toBeCloseTo(1e-5, 12);
-    expect(rates[end + 50]).toBeCloseTo(1e-3 * (0.01 + 0.99 * 0.5), 12); // half-way: the cosine's middle
-    for (let s = end + 1; s <= steps; s++) expect(rates[s]).toBeLessThan(rates[s - 1]);
-    expect(fineTuneRate(1e-3, 5, 1, 1)).toBe(1e-3); // nothing after the sparsity's end: no decay
   });
 
   it('--distill: targets half the teacher\'s probabilities, half the label; labels and non-probabilities refused', () => {

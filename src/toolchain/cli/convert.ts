@@ -72,8 +72,7 @@ options:
   --no-protect               also prune the small first layer and the classifier
   --fine-tune EPOCHS         prune gradually while training this many epochs on the
                              labelled calibration data (Adam at 1e-3; the sparsity
-                             reaches its target after 3/4 of them, then the rate
-                             falls to 1e-5)
+                             reaches its target after 3/4 of them)
   --fine-tune-size N         training examples for fine-tuning (default 2000)
   --distill                  fine-tune towards the float model's own answers (half
                              its probabilities, half the label: knowledge distillation)
