@@ -97,7 +97,8 @@ try {
       for (const layout of INT8_LAYOUTS) ortCand('ORT-web int8', 'int8, dense', int8Onnx(int8, layout));
       edgeq('int8, pruned (the shipped .edgeq file)', 'pruned.edgeq', readFileSync(join(root, c.edgeq)));
     } else {
-      edgeq('int8, dense', 'model.edgeq', readFileSync(join(root, c.edgeq)));
+      // the LSTM's kernel runs its weights dense, whatever the file holds
+      edgeq('int8, dense kernel (the shipped .edgeq file, pruned and clustered)', 'model.edgeq', readFileSync(join(root, c.edgeq)));
     }
     const json = readFileSync(join(root, c.float)), weightsBin = readFileSync(join(root, dirname(c.float), 'weights.bin'));
     cands.push({ runtime: 'TF.js wasm', weights: 'float', modelBytes: json.length + weightsBin.length, page: { runtime: 'tfjs', model: file('model.json', json), weights: file('weights.bin', weightsBin), shape: c.shape } });
