@@ -224,6 +224,27 @@ describe('edgeq serve', () => {
       }
     });
 
+    it('an engine thread that dies is replaced: requests go on being answered by the engine', async () => {
+      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 2, sources: new Map([['digits', bytes]]) });
+      const base = `http://127.0.0.1:${(await server.listen()).port}`;
+      try {
+        // as if it had crashed (private: reached around TypeScript, as nothing else may)
+        await (server as unknown as { exec: { workers: { terminate(): Promise<number> }[] } }).exec.workers[0].terminate();
+        const metrics = async () => (await fetch(`${base}/metrics`)).json() as Promise<{ threadRestarts: number; errors: number }>;
+        for (let i = 0; i < 100 && (await metrics()).threadRestarts < 1; i++) await new Promise((r) => setTimeout(r, 50));
+        expect((await metrics()).threadRestarts).toBe(1);
+        await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+          const pixels = digits.slice((i % 40) * 784, (i % 40 + 1) * 784);
+          const res = await post(base, pixels);
+          expect(res.status).toBe(200);
+          expect((await res.json() as { predictions: number[][] }).predictions.flat().map(Math.fround)).toEqual(Array.from(reference.predict(pixels)));
+        }));
+        expect((await metrics()).errors).toBe(0);
+      } finally {
+        await server.close();
+      }
+    });
+
     it('a full queue answers 429 with Retry-After, not a growing latency; the rest are answered', async () => {
       // one engine thread; each request is 32 images, a whole engine call and the whole
       // queue: while one request runs (~3 ms) and one waits, any other is refused. (With

@@ -81,41 +81,12 @@ class WorkerPool implements Executor {
   private explaining = 0;
   private readonly maxExplaining: number;
   private nextId = 0;
+  private closing = false;
+  replaced = 0; // threads that died and were started again
   onIdle = () => {};
-  private constructor(private readonly workers: Worker[], private readonly maxExplains: number) {
+  private constructor(private readonly workers: Worker[], private readonly spawn: () => Promise<Worker>, private readonly maxExplains: number) {
     this.maxExplaining = Math.max(1, workers.length - 1);
-    for (const w of workers) {
-      w.on('message', (m: WorkerReply) => {
-        if (!('id' in m)) return;
-        const job = this.jobs.get(m.id)!;
-        this.jobs.delete(m.id);
-        this.free.push(job.worker);
-        if ('output' in m) job.resolve(m.output as never);
-        else if ('explanation' in m) job.resolve(m.explanation as never);
-        else job.reject(new ProtocolError(m.status, m.message));
-        if (job.explain) {
-          this.explaining--;
-          this.onIdle();
-          this.startExplains();
-        } else {
-          this.startExplains();
-          this.onIdle();
-        }
-      });
-      // a thread that dies (out of memory, a bug) fails its job with a 500, not a hang
-      w.once('exit', (code) => {
-        const i = this.workers.indexOf(w);
-        if (i >= 0) this.workers.splice(i, 1);
-        const f = this.free.indexOf(w);
-        if (f >= 0) this.free.splice(f, 1);
-        for (const [id, job] of this.jobs) {
-          if (job.worker !== w) continue;
-          this.jobs.delete(id);
-          if (job.explain) this.explaining--;
-          job.reject(new EngineError('E_WORKER', `an engine thread stopped (exit code ${code}) while running this request`));
-        }
-      });
-    }
+    for (const w of workers) this.adopt(w);
     this.free.push(...workers);
   }
 
@@ -126,12 +97,55 @@ class WorkerPool implements Executor {
     const file = new URL(ts ? './serve-worker.ts' : './serve-worker.js', import.meta.url);
     const tsx = ts ? pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : '';
     const source = ts ? new URL(`data:text/javascript,import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(file.href)});`) : file;
-    const workers = await Promise.all(Array.from({ length: count }, () => new Promise<Worker>((resolve, reject) => {
+    const spawn = () => new Promise<Worker>((resolve, reject) => {
       const w = new Worker(source, { workerData: { sources: [...sources] } });
       w.once('message', (m: WorkerReply) => ('ready' in m ? resolve(w) : reject(new EngineError('E_WORKER', `an engine thread failed to start: ${'failed' in m ? m.failed : 'no reply'}`))));
       w.once('error', reject);
-    })));
-    return new WorkerPool(workers, maxExplains);
+    });
+    return new WorkerPool(await Promise.all(Array.from({ length: count }, spawn)), spawn, maxExplains);
+  }
+
+  private adopt(w: Worker): void {
+    w.on('message', (m: WorkerReply) => {
+      if (!('id' in m)) return;
+      const job = this.jobs.get(m.id)!;
+      this.jobs.delete(m.id);
+      this.free.push(job.worker);
+      if ('output' in m) job.resolve(m.output as never);
+      else if ('explanation' in m) job.resolve(m.explanation as never);
+      else job.reject(new ProtocolError(m.status, m.message));
+      if (job.explain) {
+        this.explaining--;
+        this.onIdle();
+        this.startExplains();
+      } else {
+        this.startExplains();
+        this.onIdle();
+      }
+    });
+    // a thread that dies (out of memory, a bug) fails its job with a 500, not a hang, and
+    // another takes its place
+    w.once('exit', (code) => {
+      if (this.closing) return;
+      this.workers.splice(this.workers.indexOf(w), 1);
+      const f = this.free.indexOf(w);
+      if (f >= 0) this.free.splice(f, 1);
+      for (const [id, job] of this.jobs) {
+        if (job.worker !== w) continue;
+        this.jobs.delete(id);
+        if (job.explain) this.explaining--;
+        job.reject(new EngineError('E_WORKER', `an engine thread stopped (exit code ${code}) while running this request`));
+      }
+      void this.spawn().then((fresh) => {
+        if (this.closing) { void fresh.terminate(); return; }
+        this.replaced++;
+        this.workers.push(fresh);
+        this.free.push(fresh);
+        this.adopt(fresh);
+        this.startExplains();
+        this.onIdle();
+      }, () => {}); // it started once with these models: a failure here leaves one thread fewer
+    });
   }
 
   idle() { return this.free.length > 0; }
@@ -166,7 +180,7 @@ class WorkerPool implements Executor {
   }
 
   async close() {
-    for (const w of this.workers) w.removeAllListeners('exit');
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
@@ -277,7 +291,8 @@ export class InferenceServer {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const batches = Object.fromEntries([...this.batchers].map(([n, b]) => [n, b.batches]));
     return {
-      requests: this.requests, errors: this.errors, rejected: this.rejected, inFlight: this.inFlight, threads: this.o.threads, batches,
+      requests: this.requests, errors: this.errors, rejected: this.rejected, inFlight: this.inFlight, threads: this.o.threads,
+      threadRestarts: this.exec instanceof WorkerPool ? this.exec.replaced : 0, batches,
       latencyMs: { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0, window: sorted.length },
       memory: { rss: process.memoryUsage().rss },
     };
