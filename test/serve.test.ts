@@ -10,7 +10,7 @@ import { loadModel, type Model } from '../src/runtime/node.js';
 import { EngineError, InputError } from '../src/runtime/errors.js';
 import { explain } from '../src/runtime/explain.js';
 import { errorStatus } from '../src/runtime/protocol.js';
-import { InferenceServer } from '../src/runtime/serve.js';
+import { InferenceServer, type ServeOptions } from '../src/runtime/serve.js';
 
 const MODEL = new URL('../models/cnn-mnist.edgeq', import.meta.url);
 
@@ -143,12 +143,19 @@ describe('edgeq serve', () => {
 
   describe('engine threads and overload', () => {
     const bytes = readFileSync(MODEL);
+    // a server with engine threads for one test, closed after it whatever happens
+    const threaded = async (options: ServeOptions, test: (base: string, server: InferenceServer) => Promise<void>) => {
+      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, sources: new Map([['digits', bytes]]), ...options });
+      try {
+        await test(`http://127.0.0.1:${(await server.listen()).port}`, server);
+      } finally {
+        await server.close();
+      }
+    };
     const post = (base: string, pixels: Uint8Array) => fetch(`${base}/v1/models/digits:predict`, { method: 'POST', body: pixels as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/octet-stream' } });
 
     it('--threads 2: 400 requests, 32 in flight, each the engine\'s answer', async () => {
-      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 2, sources: new Map([['digits', bytes]]) });
-      const base = `http://127.0.0.1:${(await server.listen()).port}`;
-      try {
+      await threaded({ threads: 2 }, async (base) => {
         let next = 0;
         await Promise.all(Array.from({ length: 32 }, async () => {
           while (next < 400) {
@@ -162,15 +169,11 @@ describe('edgeq serve', () => {
         const metrics = await (await fetch(`${base}/metrics`)).json();
         expect(metrics.threads).toBe(2);
         expect(metrics.errors).toBe(0);
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it(':explain runs on an engine thread, never the last free one: predictions keep being answered meanwhile, and the explanation is explain()\'s', async () => {
-      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 2, sources: new Map([['digits', bytes]]) });
-      const base = `http://127.0.0.1:${(await server.listen()).port}`;
-      try {
+      await threaded({ threads: 2 }, async (base) => {
         const values = Array.from(digits.subarray(784, 2 * 784), (p) => p / 255);
         const options = { method: 'lime', samples: 10000, patch: 4, seed: 5 } as const;
         let explained = false;
@@ -194,15 +197,11 @@ describe('edgeq serve', () => {
         const bad = await fetch(`${base}/v1/models/digits:explain`, { method: 'POST', body: JSON.stringify({ instances: [values], options: { method: 'gradcam' } }), headers: { 'content-type': 'application/json' } });
         expect(bad.status).toBe(400);
         expect((await bad.json()).error).toMatch(/method must be 'occlusion', 'lime' or 'shap'/);
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it('one thread: explanations wait in a queue of 4 (429 beyond) and take turns with predictions', async () => {
-      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 1, sources: new Map([['digits', bytes]]) });
-      const base = `http://127.0.0.1:${(await server.listen()).port}`;
-      try {
+      await threaded({ threads: 1 }, async (base) => {
         const values = Array.from(digits.subarray(0, 784), (p) => p / 255);
         const done: string[] = [];
         // 7 explanations of 3,000 inferences at once: one runs, 4 wait, 2 are refused
@@ -219,15 +218,11 @@ describe('edgeq serve', () => {
         expect(results.filter((r) => r.status === 429).every((r) => r.retry === '1' && /explanations waiting/.test(r.body.error))).toBe(true);
         // the prediction went between the first explanation and the second
         expect(done.indexOf('predict')).toBe(1);
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it('an engine thread that dies is replaced: requests go on being answered by the engine', async () => {
-      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 2, sources: new Map([['digits', bytes]]) });
-      const base = `http://127.0.0.1:${(await server.listen()).port}`;
-      try {
+      await threaded({ threads: 2 }, async (base, server) => {
         // as if it had crashed (private: reached around TypeScript, as nothing else may)
         await (server as unknown as { exec: { workers: { terminate(): Promise<number> }[] } }).exec.workers[0].terminate();
         const metrics = async () => (await fetch(`${base}/metrics`)).json() as Promise<{ threadRestarts: number; errors: number }>;
@@ -240,9 +235,7 @@ describe('edgeq serve', () => {
           expect((await res.json() as { predictions: number[][] }).predictions.flat().map(Math.fround)).toEqual(Array.from(reference.predict(pixels)));
         }));
         expect((await metrics()).errors).toBe(0);
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it('a full queue answers 429 with Retry-After, not a growing latency; the rest are answered', async () => {
@@ -250,9 +243,7 @@ describe('edgeq serve', () => {
       // queue: while one request runs (~3 ms) and one waits, any other is refused. (With
       // one-image requests the engine kept up whenever the HTTP thread was the slower,
       // as on a loaded CI machine, and nothing was refused.)
-      const server = new InferenceServer(new Map([['digits', await loadModel(bytes)]]), { port: 0, threads: 1, sources: new Map([['digits', bytes]]), maxBatch: 32, maxQueue: 32, batchWaitMs: 0 });
-      const base = `http://127.0.0.1:${(await server.listen()).port}`;
-      try {
+      await threaded({ threads: 1, maxBatch: 32, maxQueue: 32, batchWaitMs: 0 }, async (base) => {
         const results = await Promise.all(Array.from({ length: 48 }, async (_, i) => {
           const res = await post(base, digits.slice((i % 18) * 784, (i % 18 + 32) * 784));
           return { status: res.status, retry: res.headers.get('retry-after'), body: await res.json() as { error?: string } };
@@ -264,9 +255,7 @@ describe('edgeq serve', () => {
         expect(ok.length).toBeGreaterThanOrEqual(2); // the first and the one that waited
         expect(busy.every((r) => r.retry === '1' && /at capacity .* retry after a second/.test(r.body.error!))).toBe(true);
         expect((await (await fetch(`${base}/metrics`)).json()).rejected).toBe(busy.length);
-      } finally {
-        await server.close();
-      }
+      });
     });
 
     it('status of a failure: an engine fault is a 500, refused input a 400', () => {

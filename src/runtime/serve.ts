@@ -51,19 +51,12 @@ interface Executor {
 class InThread implements Executor {
   constructor(private readonly models: Map<string, Model>) {}
   idle() { return true; }
+  // (a throw inside a Promise's executor rejects it)
   run(name: string, input: Float32Array | Uint8Array, items: number) {
-    try {
-      return Promise.resolve(this.models.get(name)!.predict(input, { batch: items }));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return new Promise<Float32Array>((resolve) => resolve(this.models.get(name)!.predict(input, { batch: items })));
   }
   explain(name: string, input: Float32Array | Uint8Array, options: ExplainOptions) {
-    try {
-      return Promise.resolve(explain(this.models.get(name)!, input, options));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return new Promise<Explanation>((resolve) => resolve(explain(this.models.get(name)!, input, options)));
   }
   async close() {}
 }
@@ -78,7 +71,6 @@ class WorkerPool implements Executor {
   private readonly free: Worker[] = [];
   private readonly jobs = new Map<number, { resolve: (v: never) => void; reject: (e: unknown) => void; worker: Worker; explain: boolean }>();
   private readonly explains: (() => void)[] = [];
-  private explaining = 0;
   private readonly maxExplaining: number;
   private nextId = 0;
   private closing = false;
@@ -115,7 +107,6 @@ class WorkerPool implements Executor {
       else if ('explanation' in m) job.resolve(m.explanation as never);
       else job.reject(new ProtocolError(m.status, m.message));
       if (job.explain) {
-        this.explaining--;
         this.onIdle();
         this.startExplains();
       } else {
@@ -133,7 +124,6 @@ class WorkerPool implements Executor {
       for (const [id, job] of this.jobs) {
         if (job.worker !== w) continue;
         this.jobs.delete(id);
-        if (job.explain) this.explaining--;
         job.reject(new EngineError('E_WORKER', `an engine thread stopped (exit code ${code}) while running this request`));
       }
       void this.spawn().then((fresh) => {
@@ -161,16 +151,14 @@ class WorkerPool implements Executor {
     return new Promise((resolve, reject) => {
       // a copy of its own to hand over (the parsed input may be a view of a pooled buffer)
       const copy = input.slice();
-      this.explains.push(() => {
-        this.explaining++;
-        this.post({ id: this.nextId++, name, input: copy, explain: options }, resolve, reject);
-      });
+      this.explains.push(() => this.post({ id: this.nextId++, name, input: copy, explain: options }, resolve, reject));
       this.startExplains();
     });
   }
 
   private startExplains(): void {
-    while (this.explains.length && this.free.length && this.explaining < this.maxExplaining) this.explains.shift()!();
+    const running = () => [...this.jobs.values()].filter((j) => j.explain).length; // at most one job per thread
+    while (this.explains.length && this.free.length && running() < this.maxExplaining) this.explains.shift()!();
   }
 
   private post(job: WorkerJob, resolve: (v: never) => void, reject: (e: unknown) => void): void {
