@@ -130,3 +130,34 @@ export const MAX_OPS = 1024;
 export const MAX_DIM = 1 << 24;
 export const MAX_ELEMENTS = 1 << 28;
 export const MAX_ARENA = 1 << 28; // activation bytes per batch item
+
+// The engine's status codes (negative; model_load, model_prepare, model_run) and the
+// reasons model_error_reason gives: docs/ENGINE.md lists them, src/runtime/model.ts
+// (loadError) turns them into typed errors.
+export const OK = 0;
+export const E_TRUNCATED = -1;
+export const E_MAGIC = -2;
+export const E_VERSION = -3;
+export const E_CHECKSUM = -4;
+export const E_HEADER = -5;
+export const E_TENSOR = -6;
+export const E_OP = -7;
+export const E_UNSUPPORTED_OP = -8;
+export const E_GRAPH = -9;
+export const E_MEMORY = -10;
+export const E_NO_MODEL = -11;
+export const E_BATCH = -12;
+export const E_NO_PIXEL_RULE = -13; // pixel input to a model without a pixel rule
+export const E_INPUT_VALUE = -14; // a float input that is not finite (model_error_index: which)
+
+// reasons (model_error_reason)
+export const R_FIELD = 1; // a field has a value outside its table
+export const R_RANGE = 2; // an offset/size points outside its section or file
+export const R_ALIGN = 3; // misaligned offset
+export const R_SHAPE = 4; // dims / shapes inconsistent
+export const R_QUANT = 5; // scale or zero point invalid
+export const R_ENCODING = 6; // encoded data inconsistent
+export const R_TENSOR_REF = 7; // op refers to a missing or wrong-kind tensor
+export const R_ORDER = 8; // tensor used before produced, or produced twice
+export const R_PARAM = 9; // op parameter invalid
+export const R_LIMIT = 10; // over a size limit

@@ -7,7 +7,7 @@
 // Each is trained with Adam (batch 32, the learning rate decayed by a cosine over the
 // epochs) on TF.js's wasm backend, saved float to models/float/<name>/ (model.json,
 // weights.bin, training-log.json), converted to int8 by the converter from those files
-// (min/max calibration on 200 generated examples of their own seed), and measured against
+// (min/max calibration on 500 generated examples of their own seed), and measured against
 // the float model on held-out examples (the test's seed): top-1 agreement and accuracy,
 // or output SNR and the error against the true next value; recorded in the file's
 // metadata. test/sequence-models.test.ts re-measures the shipped files.

@@ -81,5 +81,18 @@ describe('runtime bundles', () => {
         await page.close();
       });
     }
+
+    it("edgeq.inline.js refuses build 'relaxed' (it inlines simd and scalar only) with E_ENGINE_MISSING, not another build's answer", async () => {
+      chromium.require();
+      const page = await browser.newPage();
+      await page.goto(url);
+      const got = await page.evaluate(`(async () => {
+        const edgeq = await import('./edgeq.inline.js');
+        try { await edgeq.loadModel(await fetch('./model.edgeq'), { build: 'relaxed' }); return 'loaded'; }
+        catch (e) { return e.code + ': ' + e.message; }
+      })()`) as string;
+      expect(got).toMatch(/^E_ENGINE_MISSING: .*simd and scalar builds only.*edgeq\.js/);
+      await page.close();
+    });
   });
 });

@@ -9,7 +9,7 @@
 // reset_after flag set and the [2, 3·units] bias Keras stores, as a user's would come.
 
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,5 +175,11 @@ describe("Keras' default GRU (reset_after: true), as Keras' converter writes it"
     expect(m.layers().filter((l) => l.type === 'gru').map((l) => l.resetAfter)).toEqual([true, true, true]);
     expect(m.layers().find((l) => l.type === 'gru')?.weights?.map((w) => w.shape)).toEqual([[18, 3], [2, 18], [18, 6]]);
     m.dispose();
+
+    // the same files with an activation Keras has and edgeq's KerasGRU does not: a typed
+    // error naming it, not TF.js's wrapped message
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { modelTopology: unknown };
+    await writeFile(join(dir, 'model.json'), JSON.stringify(json).replace(/"activation":"tanh"/, '"activation":"selu"'));
+    await expect(loadLayersModelFile(join(dir, 'model.json'))).rejects.toMatchObject({ code: 'E_UNSUPPORTED_ACTIVATION', message: expect.stringMatching(/GRU activation 'selu' is not supported/) });
   });
 });

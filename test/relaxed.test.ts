@@ -39,8 +39,10 @@ describe('the relaxed-SIMD build', () => {
     }
   }, 300_000);
 
-  it("is refused with a clear error where relaxed SIMD does not validate (Node 20 without its flag)", async () => {
-    expect(relaxedSimdSupported()).toBe(false);
+  // Node 20 validates relaxed SIMD only behind a flag; newer Node (V8 ≥ 11.4) without one
+  const validates = relaxedSimdSupported();
+  if (validates) console.warn('SKIPPED: this Node validates relaxed SIMD, so the refusal cannot be shown here (Node 20 shows it)');
+  it.skipIf(validates)("is refused with a clear error where relaxed SIMD does not validate (Node 20 without its flag)", async () => {
     await expect(loadModel(new Uint8Array(64), { build: 'relaxed' })).rejects.toThrow(/build 'relaxed' needs relaxed SIMD, which this JavaScript engine refuses/);
   });
 });

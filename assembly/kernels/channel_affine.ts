@@ -9,12 +9,14 @@
 //   channel_affine_prepare   m[C] then k[C] into `table` (8·C bytes), once.
 //   channel_affine_s8_table  the same f32 operations on the prepared m and k. Bit-exact.
 
-import { quantize } from "../quant";
+import { quant_multiplier, quantize } from "../quant";
 
+// m and k are the one requantization rule's multipliers (quant.ts): a takes the weight
+// scale's place, and k is b's value in output units, b · 1 / scale_out.
 // @ts-ignore: decorator
-@inline function mOf(a: f32, inScale: f32, outScale: f32): f32 { return <f32>((<f64>inScale * <f64>a) / <f64>outScale); }
+@inline function mOf(a: f32, inScale: f32, outScale: f32): f32 { return quant_multiplier(inScale, a, outScale); }
 // @ts-ignore: decorator
-@inline function kOf(b: f32, outScale: f32): f32 { return <f32>(<f64>b / <f64>outScale); }
+@inline function kOf(b: f32, outScale: f32): f32 { return quant_multiplier(b, 1, outScale); }
 
 // ab: f32 [2][c], the a row then the b row.
 export function channel_affine_s8_ref(x: usize, n: i32, c: i32, ab: usize, inScale: f32, inZp: i32, outScale: f32, outZp: i32, y: usize): void {

@@ -7,34 +7,9 @@ import { mem_alloc } from "../memory";
 import { quant_multiplier } from "../quant";
 import { codebook_decode, rle_huffman_decode } from "./huffman";
 
-// status codes (negative); docs/FORMAT.md and src/runtime/errors.ts give their meaning
-export const OK: i32 = 0;
-export const E_TRUNCATED: i32 = -1;
-export const E_MAGIC: i32 = -2;
-export const E_VERSION: i32 = -3;
-export const E_CHECKSUM: i32 = -4;
-export const E_HEADER: i32 = -5;
-export const E_TENSOR: i32 = -6;
-export const E_OP: i32 = -7;
-export const E_UNSUPPORTED_OP: i32 = -8;
-export const E_GRAPH: i32 = -9;
-export const E_MEMORY: i32 = -10;
-export const E_NO_MODEL: i32 = -11;
-export const E_BATCH: i32 = -12;
-export const E_NO_PIXEL_RULE: i32 = -13; // pixel input to a model without a pixel rule
-export const E_INPUT_VALUE: i32 = -14; // a float input that is not finite (model_error_index: which)
-
-// reasons (model_error_reason)
-export const R_FIELD: i32 = 1; // a field has a value outside its table
-export const R_RANGE: i32 = 2; // an offset/size points outside its section or file
-export const R_ALIGN: i32 = 3; // misaligned offset
-export const R_SHAPE: i32 = 4; // dims / shapes inconsistent
-export const R_QUANT: i32 = 5; // scale or zero point invalid
-export const R_ENCODING: i32 = 6; // encoded data inconsistent
-export const R_TENSOR_REF: i32 = 7; // op refers to a missing or wrong-kind tensor
-export const R_ORDER: i32 = 8; // tensor used before produced, or produced twice
-export const R_PARAM: i32 = 9; // op parameter invalid
-export const R_LIMIT: i32 = 10; // over a size limit
+// status codes and reasons: assembly/format.ts (used here, and by every op module through here)
+import { E_OP, E_TENSOR, OK, R_ENCODING, R_LIMIT, R_PARAM, R_TENSOR_REF } from "../format";
+export { OK, E_TRUNCATED, E_MAGIC, E_VERSION, E_CHECKSUM, E_HEADER, E_TENSOR, E_OP, E_UNSUPPORTED_OP, E_GRAPH, E_MEMORY, E_NO_MODEL, E_BATCH, E_NO_PIXEL_RULE, E_INPUT_VALUE, R_FIELD, R_RANGE, R_ALIGN, R_SHAPE, R_QUANT, R_ENCODING, R_TENSOR_REF, R_ORDER, R_PARAM, R_LIMIT } from "../format";
 
 export let errIndex: i32 = -1;
 export let errReason: i32 = 0;

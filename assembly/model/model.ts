@@ -29,6 +29,9 @@ export function model_error_reason(): i32 { return errReason; }
 
 // ---- the loaded model -------------------------------------------------------------
 
+// sections and constant data start at multiples of F.DATA_ALIGN
+const ALIGN_MASK: u64 = <u64>F.DATA_ALIGN - 1;
+
 let loaded = false;
 let base: usize = 0; // file bytes
 let inputT: i32 = 0;
@@ -73,7 +76,7 @@ export function model_load(ptr: usize, len: usize): i32 {
   const mOff = u32f(ptr, F.H_META_OFFSET);
   const mSize = u32f(ptr, F.H_META_SIZE);
   const dOff = u32f(ptr, F.H_DATA_OFFSET);
-  if ((tOff & 15) != 0 || (oOff & 15) != 0 || (dOff & 15) != 0) return fail(E_HEADER, -1, R_ALIGN);
+  if ((tOff & ALIGN_MASK) != 0 || (oOff & ALIGN_MASK) != 0 || (dOff & ALIGN_MASK) != 0) return fail(E_HEADER, -1, R_ALIGN);
   if (tOff < <u64>F.HEADER_SIZE || tOff + tc * F.TENSOR_RECORD_SIZE > size) return fail(E_HEADER, -1, R_RANGE);
   if (oOff < <u64>F.HEADER_SIZE || oOff + oc * F.OP_RECORD_SIZE > size) return fail(E_HEADER, -1, R_RANGE);
   if (mOff < <u64>F.HEADER_SIZE || mOff + mSize > size) return fail(E_HEADER, -1, R_RANGE);
@@ -185,7 +188,7 @@ function checkTensor(t: i32, dataLen: u64): i32 {
     return OK;
   }
   // constants
-  if ((dOff & 15) != 0) return fail(E_TENSOR, t, R_ALIGN);
+  if ((dOff & ALIGN_MASK) != 0) return fail(E_TENSOR, t, R_ALIGN);
   if (dOff + dSize > dataLen) return fail(E_TENSOR, t, R_RANGE);
   const width: u64 = dtype == F.DTYPE_INT8 ? 1 : 4;
   if (enc == F.ENCODING_RAW) {

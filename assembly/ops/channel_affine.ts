@@ -4,6 +4,7 @@
 
 import { DTYPE_FLOAT32 } from "../format";
 import { mem_alloc } from "../memory";
+import { quant_multiplier } from "../quant";
 import { E_MEMORY, E_OP, E_TENSOR, OK, R_FIELD, R_LIMIT, R_SHAPE, R_TENSOR_REF, U_WEIGHTS, buf, constData, dim, elems, fail,
   finite, isConstant, lastDim, opInput, opOutput, opWeights, packedOf, sameShape, scaleOf, setPacked, unused, zeroOf } from "../model/context";
 import { channel_affine_prepare, channel_affine_s8_table } from "../kernels/channel_affine";
@@ -19,7 +20,7 @@ export function check(o: i32): i32 {
   const sx = scaleOf(x), sy = scaleOf(y);
   for (let i = 0; i < c; i++) {
     const a = load<f32>(pa + (<usize>i << 2)), b = load<f32>(pa + (<usize>(c + i) << 2));
-    if (!finite(a) || !finite(b) || !finite(<f32>((<f64>sx * <f64>a) / <f64>sy)) || !finite(<f32>(<f64>b / <f64>sy))) return fail(E_TENSOR, w, R_FIELD);
+    if (!finite(a) || !finite(b) || !finite(quant_multiplier(sx, a, sy)) || !finite(quant_multiplier(b, 1, sy))) return fail(E_TENSOR, w, R_FIELD);
   }
   return OK;
 }

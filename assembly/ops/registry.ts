@@ -8,7 +8,6 @@
 // op: its module, a row in every table below, its code and name, its tests and its
 // docs section (test/docs.test.ts holds these to each other).
 
-import * as F from "../format";
 import { OK } from "../model/context";
 import * as conv2d from "./conv2d";
 import * as dense from "./dense";
@@ -43,8 +42,6 @@ function nothing(o: i32): i32 { return OK; }
 function noScratch(o: i32, batch: i32): u64 { return 0; }
 function noFusion(o: i32): bool { return false; }
 function noRun(o: i32, batch: i32): void {}
-
-export const OP_COUNT = F.OP_LAST + 1;
 
 export const FLAGS: StaticArray<i32> = [
   0,

@@ -72,6 +72,12 @@ export const PADDING = { valid: F.PAD_VALID, same: F.PAD_SAME, causal: F.PAD_CAU
 export type Padding = 'valid' | 'same';
 export type Conv1dPadding = keyof typeof PADDING;
 
+// tensor records: the element type, and how a constant's data is stored
+export const DTYPE = { int8: F.DTYPE_INT8, int32: F.DTYPE_INT32, float32: F.DTYPE_FLOAT32 } as const;
+export const ENCODING = { raw: F.ENCODING_RAW, bitmask: F.ENCODING_BITMASK, huffman: F.ENCODING_RLE_HUFFMAN, codebook: F.ENCODING_CODEBOOK } as const;
+export type Dtype = keyof typeof DTYPE;
+export type Encoding = keyof typeof ENCODING;
+
 // conv2d and dense: the activation fused into the int8 output range
 export const FUSED_ACTIVATION = { none: F.ACT_NONE, relu: F.ACT_RELU, relu6: F.ACT_RELU6 } as const;
 export type FusedActivation = keyof typeof FUSED_ACTIVATION;

@@ -1,5 +1,5 @@
-// edgeq in one file, for webviews that load a single script: both engine builds are
-// inlined, raw-deflated and base64-encoded (src/toolchain/bundle.ts), and inflated (fflate,
+// edgeq in one file, for webviews that load a single script: the simd and scalar
+// engine builds are inlined, raw-deflated and base64-encoded (src/toolchain/bundle.ts), and inflated (fflate,
 // bundled) the first time a model asks for that build. Larger than edgeq.js + a .wasm,
 // but nothing to serve.
 
@@ -11,4 +11,9 @@ import { setDefaultEngine } from './model.js';
 export * from './index.js';
 
 const decode = (base64: string) => inflateSync(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
-setDefaultEngine((build) => decode(build === 'simd' ? simd : scalar));
+// The relaxed build is not inlined (45 KB more for an opt-in build): asking for it is
+// an error (E_ENGINE_MISSING), never a silent fall back to another build.
+setDefaultEngine((build) => {
+  if (build === 'relaxed') throw new Error("edgeq.inline.js holds the simd and scalar builds only: for build 'relaxed' load edgeq.js with its .wasm files");
+  return decode(build === 'simd' ? simd : scalar);
+});

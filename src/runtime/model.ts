@@ -5,7 +5,7 @@
 import * as F from '../../assembly/format.js';
 import type { EngineExports } from './engine.js';
 import { topClasses, type Classification } from './classes.js';
-import { ALPHA_ACTIVATIONS, FLOAT_ACTIVATION, FUSED_ACTIVATION, nameOf, OP, OPS, PADDING, RNN_DIRECTION, type FloatActivation, type OpSpec, type RnnDirection } from './codes.js';
+import { ALPHA_ACTIVATIONS, DTYPE, ENCODING, FLOAT_ACTIVATION, type Dtype, type Encoding, FUSED_ACTIVATION, nameOf, OP, OPS, PADDING, RNN_DIRECTION, type FloatActivation, type OpSpec, type RnnDirection } from './codes.js';
 import { relaxedSimdSupported, simdSupported } from './engine.js';
 import { flattenInput, sequenceNote } from './input.js';
 import {
@@ -30,7 +30,7 @@ export interface LoadOptions {
 
 export interface TensorInfo {
   shape: number[];
-  dtype: 'int8' | 'int32' | 'float32';
+  dtype: Dtype;
   scale: number; // activations and per-tensor constants
   zeroPoint: number;
 }
@@ -65,8 +65,8 @@ export interface LayerInfo {
 export interface WeightInfo {
   role: 'weights' | 'bias' | 'recurrent';
   shape: number[];
-  dtype: 'int8' | 'int32' | 'float32';
-  encoding: 'raw' | 'bitmask' | 'huffman' | 'codebook';
+  dtype: Dtype;
+  encoding: Encoding;
   fileBytes: number;
   nonZero: number | null; // int8 only
   scales: number; // per-channel scale count (0: none)
@@ -95,7 +95,6 @@ export interface ModelInfo {
 export type ImageDataLike = { data: Uint8ClampedArray; width: number; height: number };
 
 
-const DTYPES = ['', 'int8', 'int32', 'float32'] as const;
 
 // ---- engine instances: compiled once per build, instances pooled --------------------
 
@@ -191,16 +190,16 @@ function sameBytes(held: Uint8Array, bytes: Uint8Array): boolean {
 // ---- status codes → typed errors ---------------------------------------------------
 
 const REASONS: Record<number, string> = {
-  1: 'a field has a value outside its allowed set',
-  2: 'an offset or size points outside its section',
-  3: 'an offset is not aligned',
-  4: 'shapes are inconsistent',
-  5: 'a scale or zero point is invalid',
-  6: 'encoded weight data is inconsistent',
-  7: 'it refers to a missing tensor or one of the wrong kind',
-  8: 'a tensor is used before it is produced, or produced twice',
-  9: 'an op parameter is invalid',
-  10: 'a size limit is exceeded',
+  [F.R_FIELD]: 'a field has a value outside its allowed set',
+  [F.R_RANGE]: 'an offset or size points outside its section',
+  [F.R_ALIGN]: 'an offset is not aligned',
+  [F.R_SHAPE]: 'shapes are inconsistent',
+  [F.R_QUANT]: 'a scale or zero point is invalid',
+  [F.R_ENCODING]: 'encoded weight data is inconsistent',
+  [F.R_TENSOR_REF]: 'it refers to a missing tensor or one of the wrong kind',
+  [F.R_ORDER]: 'a tensor is used before it is produced, or produced twice',
+  [F.R_PARAM]: 'an op parameter is invalid',
+  [F.R_LIMIT]: 'a size limit is exceeded',
 };
 
 function isImageData(x: unknown): x is ImageDataLike {
@@ -221,32 +220,32 @@ function loadError(status: number, e: EngineExports, bytes: Uint8Array): EdgeqEr
   const fix = 're-convert the model with `edgeq convert`, or check that the file was copied completely';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (status) {
-    case -1: {
-      const want = bytes.length >= 12 ? view.getUint32(8, true) : 64;
+    case F.E_TRUNCATED: {
+      const want = bytes.length >= F.H_FILE_SIZE + 4 ? view.getUint32(F.H_FILE_SIZE, true) : F.HEADER_SIZE;
       return new ModelFormatError('E_TRUNCATED', `model file is truncated: it has ${bytes.length} bytes, its header says ${want}; ${fix}`);
     }
-    case -2: {
+    case F.E_MAGIC: {
       const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
       return new ModelFormatError('E_MAGIC', `not an .edgeq model: it starts with bytes ${got}, an .edgeq file starts with 45 44 47 51 ("EDGQ")`);
     }
-    case -3:
-      return new UnsupportedVersionError('E_VERSION', `model format version ${view.getUint32(4, true)} is not supported: this edgeq reads versions 1 and 2; upgrade edgeq or re-convert the model with this version`);
-    case -4:
+    case F.E_VERSION:
+      return new UnsupportedVersionError('E_VERSION', `model format version ${view.getUint32(F.H_VERSION, true)} is not supported: this edgeq reads versions 1 and 2; upgrade edgeq or re-convert the model with this version`);
+    case F.E_CHECKSUM:
       return new ModelFormatError('E_CHECKSUM', `model file is corrupted: its checksum does not match its contents; ${fix}`);
-    case -5:
+    case F.E_HEADER:
       return new ModelFormatError('E_HEADER', `model header is invalid: ${reason}; ${fix}`);
-    case -6:
+    case F.E_TENSOR:
       return new ModelFormatError('E_TENSOR', `model tensor ${index} is invalid: ${reason}; ${fix}`);
-    case -7:
+    case F.E_OP:
       return new ModelFormatError('E_OP', `model layer ${index} is invalid: ${reason}; ${fix}`);
-    case -8: {
-      const opsAt = view.getUint32(56, true);
-      const type = opsAt + index * 64 + 4 <= bytes.length ? view.getInt32(opsAt + index * 64, true) : -1;
+    case F.E_UNSUPPORTED_OP: {
+      const record = view.getUint32(F.H_OPS_OFFSET, true) + index * F.OP_RECORD_SIZE;
+      const type = record + F.O_TYPE + 4 <= bytes.length ? view.getInt32(record + F.O_TYPE, true) : -1;
       return new UnsupportedOpError('E_UNSUPPORTED_OP', `model layer ${index} has op type ${type}, which this engine does not run (supported: ${Object.keys(OP).join(', ')}); upgrade edgeq or convert without that layer`);
     }
-    case -9:
+    case F.E_GRAPH:
       return new ModelFormatError('E_GRAPH', `model graph is invalid${index >= 0 ? ` at tensor/layer ${index}` : ''}: ${reason}; ${fix}`);
-    case -10:
+    case F.E_MEMORY:
       return new EngineError('E_MEMORY', 'not enough memory to load the model: free other models or use a device with more memory');
     default:
       return new EngineError('E_ENGINE', `engine returned status ${status}`);
@@ -380,7 +379,7 @@ export class Model {
       this.faulted = true;
       throw new EngineError('E_MEMORY', `not enough memory for a batch of ${batch}: use a smaller batch`);
     }
-    if (run === -14) {
+    if (run === F.E_INPUT_VALUE) {
       const i = e.model_error_index();
       throw new InputError('E_INPUT_VALUE', `input value ${i} is ${String(input[i])}${Number.isFinite(input[i]) ? ' (beyond float32)' : ''}: every value must be a finite number`);
     }
@@ -449,9 +448,9 @@ export class Model {
         const t = f(field);
         if (t < 0 || (field === 5 && info.input2)) continue; // field 5 of a two-input op is its second input
         const ti = (x: number) => e.model_tensor_info(t, x);
-        const dtype = DTYPES[ti(0)] as WeightInfo['dtype'];
+        const dtype = nameOf(DTYPE, ti(0)) as WeightInfo['dtype'];
         weights.push({
-          role, dtype, shape: shapeOf(e, t), encoding: (['raw', 'bitmask', 'huffman', 'codebook'] as const)[ti(3)],
+          role, dtype, shape: shapeOf(e, t), encoding: nameOf(ENCODING, ti(3)) as WeightInfo['encoding'],
           fileBytes: ti(9) + ti(10) * 4, nonZero: dtype === 'int8' ? ti(11) : null, scales: ti(10),
         });
       }
@@ -491,7 +490,7 @@ function shapeOf(e: EngineExports, t: number): number[] {
 }
 
 function tensorInfo(e: EngineExports, t: number): TensorInfo {
-  return { shape: shapeOf(e, t), dtype: DTYPES[e.model_tensor_info(t, 0)] as TensorInfo['dtype'], scale: e.model_tensor_scale(t, 0), zeroPoint: e.model_tensor_info(t, 8) };
+  return { shape: shapeOf(e, t), dtype: nameOf(DTYPE, e.model_tensor_info(t, 0)) as TensorInfo['dtype'], scale: e.model_tensor_scale(t, 0), zeroPoint: e.model_tensor_info(t, 8) };
 }
 
 async function bytesOf(source: Uint8Array | ArrayBuffer | ArrayBufferView | Response): Promise<Uint8Array> {

@@ -36,3 +36,4 @@ export function parse<O extends Spec>(args: string[], options: O): { values: Val
 
 export const kb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1048576).toFixed(2)} MB` : `${(n / 1024).toFixed(1)} KB`);
 export const shape = (s: readonly number[]) => `[${s.join('×')}]`;
+export const pct = (v: number) => `${(100 * v).toFixed(2)}%`;

@@ -12,7 +12,7 @@ import { distillTargets, pruneFloatGraph } from '../convert/prune.js';
 import { clusterFloatGraph, checkClusters, MAX_CLUSTERS } from '../convert/cluster.js';
 import { describePixelRule, INPUT_RANGES, modelInputs, pixelRuleOf, uniformExamples, type InputRange, type ModelInputs, type PixelRuleOptions } from '../convert/inputs.js';
 import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
-import { DATASETS } from '../data/datasets.js';
+import { isDataset } from '../data/datasets.js';
 import { readExamples, take as takeExamples, type Examples } from '../data/examples.js';
 import { ConvertError } from '../../runtime/errors.js';
 import { encodeModel } from '../format/write.js';
@@ -21,7 +21,7 @@ import type { PixelRule, WeightEncoding } from '../format/model.js';
 import { Progress } from './progress.js';
 import { svgChart } from '../report/svg.js';
 import { chooseBackend } from '../train/backend.js';
-import { parse, UsageError, type Command } from '../../runtime/cli/args.js';
+import { kb, parse, pct, UsageError, type Command } from '../../runtime/cli/args.js';
 
 export const CONVERT_HELP = `usage: edgeq convert <model.json> --out <model.edgeq> --calibration <data> [options]
 
@@ -31,7 +31,7 @@ writes a SavedModel or frozen graph: the layers and ops docs/CONVERTER.md lists)
 with --eval, how int8 compares with float (accuracy, top-1 agreement, output error).
 
 <data> (for --calibration and --eval) is one of:
-  file.npy         an array [N, ...model input] (float32/64, uint8, int8, int16, int32),
+  file.npy         an array [N, ...model input] (float32/64, uint8, int8, int16, int32/64),
                    in the model's own input units (what its predict takes)
   file.csv         one example per row, numeric columns in the model's input units;
                    a label column with --label-column NAME
@@ -51,8 +51,8 @@ rule unless you give one (it then refuses pixel inputs).
 
 options:
   --out FILE                 the .edgeq file to write (required)
-  --calibration DATA         representative inputs for activation ranges (required;
-                             defaults to the --eval data)
+  --calibration DATA         representative inputs for activation ranges (default:
+                             the --eval data; one of the two is required)
   --calibration-size N       how many (default 500)
   --calibration-method M     minmax (default) or percentile
   --labels FILE.npy          class indices of the --calibration examples (fine-tuning)
@@ -120,8 +120,6 @@ export interface ConvertReport {
   eval?: Evaluation; seconds: number;
 }
 
-const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 // The float model as loaded: Layers models prune (and fine-tune) as TF.js models, Graph
 // models as float graphs. Pruning changes it in place, so a sweep loads one per point.
@@ -210,7 +208,7 @@ async function prepare(a: ConvertArgs, progress: Progress): Promise<Prepared> {
     }
     fineTune = { x, y, epochs: a.fineTune };
   }
-  const named = (DATASETS as readonly string[]).includes(calibrationSpec);
+  const named = isDataset(calibrationSpec);
   const options: Prepared['options'] = {
     name: a.name ?? basename(a.model.replace(/[/\\]model\.json$/, '')).replace(/\.json$/, ''),
     labels: classNames, source: { format: 'tfjs-layers', file: basename(a.model), bytes: source.floatBytes, generatedBy: source.generatedBy },
@@ -250,7 +248,7 @@ async function convertAt(p: Prepared, a: ConvertArgs, source: Source, step: Step
   const m = await loadModel(result.bytes);
   let evaluation: Evaluation;
   try {
-    const dataset = `${p.evalSet.source}${(DATASETS as readonly string[]).includes(p.evalSet.source) ? ' test' : ''}`;
+    const dataset = `${p.evalSet.source}${isDataset(p.evalSet.source) ? ' test' : ''}`;
     evaluation = evaluate({ dataset, count: p.evalSet.count, classifier: m.isClassifier, int8: int8Outputs(m, p.evalInputs.engine, p.evalSet.count, (f) => progress.update(f)), float: p.floatOut, labels: p.evalSet.labels });
   } finally {
     m.dispose();

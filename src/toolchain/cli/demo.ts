@@ -58,7 +58,7 @@ export async function runDemo(out: (s: string) => void): Promise<void> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.edgeq')).sort();
   if (files.length === 0) throw new EdgeqError('E_NO_MODELS', `no .edgeq models in ${dir}: see models/README.md for how they are made`);
   out(`edgeq demo: the shipped int8 models on this CPU, one thread\n`);
-  const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
+  const pct = (v: number) => `${(100 * v).toFixed(2)} %`; // a table cell: the README's style, with a space
   const rows: string[] = ['| model | test set | int8 accuracy | float accuracy | latency, batch 1 | throughput, batch 64 | .edgeq size | float size |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
   const shows: string[] = [];
   for (const f of files) {

@@ -11,7 +11,7 @@ import { evaluate, evaluationText, floatOutputs, int8Outputs, type Predictor } f
 import { loadGraphModelFile } from '../convert/graph-model.js';
 import { modelInputs } from '../convert/inputs.js';
 import { isGraphModel, loadLayersModelFile, readModelFiles } from '../convert/load.js';
-import { DATASETS } from '../data/datasets.js';
+import { isDataset } from '../data/datasets.js';
 import { readExamples } from '../data/examples.js';
 import { chooseBackend } from '../train/backend.js';
 import { Progress } from './progress.js';
@@ -78,7 +78,7 @@ export const command: Command = async (args, io) => {
     progress.step('int8 model');
     const int8 = int8Outputs(model, inputs.engine, ex.count, (f) => progress.update(f));
     progress.finish();
-    const dataset = `${ex.source}${(DATASETS as readonly string[]).includes(ex.source) ? ' test' : ''}`;
+    const dataset = `${ex.source}${isDataset(ex.source) ? ' test' : ''}`;
     const e = evaluate({ dataset, count: ex.count, classifier: model.isClassifier, int8, float: floatOut, labels: ex.labels });
     io.out([
       `model      ${positionals[0]}${model.name ? ` (${model.name})` : ''}, ${e.classifier ? `classifier, ${model.outputShape[0]} classes` : `outputs [${model.outputShape.join(', ')}]`}`,

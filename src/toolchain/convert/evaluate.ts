@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { accuracy, argmaxRows } from '../../runtime/classes.js';
 import { ConvertError } from '../../runtime/errors.js';
 import type { Model } from '../../runtime/node.js';
+import { pct } from '../../runtime/cli/args.js';
 
 // A TF.js Layers or Graph model: what the float baseline needs of it.
 export interface Predictor { predict(x: tf.Tensor, config?: object): unknown; dispose(): void }
@@ -92,7 +93,6 @@ export function evaluate(o: {
 
 // The evaluation in one line for a report.
 export function evaluationText(e: Evaluation): string {
-  const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
   const parts: string[] = [];
   if (e.int8Accuracy !== undefined) {
     if (e.floatAccuracy !== undefined) {

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConvertError, UnsupportedOpError } from '../../runtime/errors.js';
 import type { Conv1dPadding, FloatActivation, FusedActivation, Padding, RnnDirection } from '../../runtime/codes.js';
-import { gruStep } from './keras-gru.js';
+import { cellActivation, gruStep } from './keras-gru.js';
 import { windowOut } from '../format/shapes.js';
 
 export type FloatLayer = FloatOp & {
@@ -595,15 +595,8 @@ function floatActivation(x: tf.Tensor, a: FloatActivation, alpha: number): tf.Te
     case 'leakyRelu': return tf.leakyRelu(x, alpha);
     case 'elu': return tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.sub(tf.exp(x), 1)));
     case 'linear': return x;
-    default: return floatAct(x, a);
+    default: return cellActivation(x, a);
   }
-}
-
-function floatAct(x: tf.Tensor, a: string): tf.Tensor {
-  if (a === 'relu') return tf.relu(x);
-  if (a === 'tanh') return tf.tanh(x);
-  if (a === 'sigmoid') return tf.sigmoid(x);
-  return tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1); // hardSigmoid, as TF.js
 }
 
 // Every layer's output for input x (batch first). The caller disposes them.
@@ -703,8 +696,8 @@ export function runFloat(graph: FloatGraph, x: tf.Tensor): tf.Tensor[] {
             } else {
               const z = tf.matMul(xt, wx, false, true).add(tf.matMul(hs, wh, false, true)).add(b);
               const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-              cs = floatAct(zf, l.recurrentActivation).mul(cs).add(floatAct(zi, l.recurrentActivation).mul(floatAct(zc, l.activation)));
-              hs = floatAct(zo, l.recurrentActivation).mul(floatAct(cs, l.activation));
+              cs = cellActivation(zf, l.recurrentActivation).mul(cs).add(cellActivation(zi, l.recurrentActivation).mul(cellActivation(zc, l.activation)));
+              hs = cellActivation(zo, l.recurrentActivation).mul(cellActivation(cs, l.activation));
             }
             seq.push(hs);
           }

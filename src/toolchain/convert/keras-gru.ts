@@ -13,10 +13,12 @@
 // float graph (runFloat in graph.ts) runs it too, so the float reference is one piece of code.
 
 import * as tf from '@tensorflow/tfjs';
+import { UnsupportedOpError } from '../../runtime/errors.js';
 
-export type GruActivation = 'relu' | 'tanh' | 'sigmoid' | 'hardSigmoid';
+// The recurrent cells' activations (GRU's here, LSTM's and the activation op's in graph.ts).
+export type CellActivation = 'relu' | 'tanh' | 'sigmoid' | 'hardSigmoid';
 
-export function gruActivation(x: tf.Tensor, a: GruActivation): tf.Tensor {
+export function cellActivation(x: tf.Tensor, a: CellActivation): tf.Tensor {
   switch (a) {
     case 'relu': return tf.relu(x);
     case 'tanh': return tf.tanh(x);
@@ -29,7 +31,7 @@ export function gruActivation(x: tf.Tensor, a: GruActivation): tf.Tensor {
 // layout), bias [3U] or [2, 3U] (reset_after) or null.
 export function gruStep(
   x: tf.Tensor2D, h: tf.Tensor2D, kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor | null,
-  resetAfter: boolean, act: GruActivation, recAct: GruActivation,
+  resetAfter: boolean, act: CellActivation, recAct: CellActivation,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const units = h.shape[1];
@@ -42,15 +44,15 @@ export function gruStep(
       let mh: tf.Tensor = tf.matMul(h, recurrent);
       if (bRec) mh = tf.add(mh, bRec);
       const [hz, hr, hhRec] = tf.split(mh, 3, 1);
-      z = gruActivation(tf.add(xz, hz), recAct);
-      const r = gruActivation(tf.add(xr, hr), recAct);
-      hh = gruActivation(tf.add(xh, tf.mul(r, hhRec)), act);
+      z = cellActivation(tf.add(xz, hz), recAct);
+      const r = cellActivation(tf.add(xr, hr), recAct);
+      hh = cellActivation(tf.add(xh, tf.mul(r, hhRec)), act);
     } else {
       const [uzr, uh] = tf.split(recurrent, [2 * units, units], 1);
       const [hz, hr] = tf.split(tf.matMul(h, uzr), 2, 1);
-      z = gruActivation(tf.add(xz, hz), recAct);
-      const r = gruActivation(tf.add(xr, hr), recAct);
-      hh = gruActivation(tf.add(xh, tf.matMul(tf.mul(r, h), uh)), act);
+      z = cellActivation(tf.add(xz, hz), recAct);
+      const r = cellActivation(tf.add(xr, hr), recAct);
+      hh = cellActivation(tf.add(xh, tf.matMul(tf.mul(r, h), uh)), act);
     }
     return tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), hh)) as tf.Tensor2D;
   });
@@ -64,9 +66,9 @@ interface KerasGruArgs {
   [key: string]: unknown;
 }
 
-const activationName = (v: unknown, fallback: GruActivation): GruActivation => {
+const activationName = (v: unknown, fallback: CellActivation): CellActivation => {
   const a = v === undefined || v === null ? fallback : v === 'hard_sigmoid' ? 'hardSigmoid' : v;
-  if (a !== 'relu' && a !== 'tanh' && a !== 'sigmoid' && a !== 'hardSigmoid') throw new Error(`GRU activation '${String(v)}' is not supported (relu, tanh, sigmoid, hard_sigmoid)`);
+  if (a !== 'relu' && a !== 'tanh' && a !== 'sigmoid' && a !== 'hardSigmoid') throw new UnsupportedOpError('E_UNSUPPORTED_ACTIVATION', `GRU activation '${String(v)}' is not supported (relu, tanh, sigmoid, hard_sigmoid)`);
   return a;
 };
 
@@ -74,8 +76,8 @@ class KerasGRUCell extends tf.layers.RNNCell {
   static className = 'KerasGRUCell';
   readonly units: number;
   readonly stateSize: number;
-  readonly activation: GruActivation;
-  readonly recurrentActivation: GruActivation;
+  readonly activation: CellActivation;
+  readonly recurrentActivation: CellActivation;
   readonly useBias: boolean;
   kernel!: tf.LayerVariable;
   recurrentKernel!: tf.LayerVariable;

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConvertError } from '../../runtime/errors.js';
+import { ConvertError, EdgeqError } from '../../runtime/errors.js';
 import { KerasGRU } from './keras-gru.js';
 import { withSequenceLength } from './graph.js';
 
@@ -147,6 +147,7 @@ export async function loadLayersModelFile(path: string, options: LoadLayersOptio
     const model = await tf.loadLayersModel(handler);
     return { model, floatBytes, files, generatedBy: typeof json.generatedBy === 'string' ? json.generatedBy : undefined };
   } catch (e) {
+    if (e instanceof EdgeqError) throw e; // edgeq's own layers (KerasGRU) say what is unsupported
     throw new ConvertError('E_MODEL_TOPOLOGY', `TF.js cannot build the model in ${path}: ${(e as Error).message}`);
   }
 }

@@ -25,6 +25,7 @@ export interface Dataset {
 
 export const DATASETS = ['mnist', 'fashion-mnist'] as const;
 export type DatasetName = (typeof DATASETS)[number];
+export const isDataset = (s: string): s is DatasetName => (DATASETS as readonly string[]).includes(s);
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 

@@ -10,7 +10,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DataError } from '../../runtime/errors.js';
 import { parseCsv } from './csv.js';
-import { DATASETS, loadDataset } from './datasets.js';
+import { DATASETS, isDataset, loadDataset } from './datasets.js';
 import { decodeImage, fitImage } from './image.js';
 import { parseNpy } from './npy.js';
 
@@ -48,7 +48,7 @@ async function readBytes(file: string): Promise<Uint8Array> {
 
 export async function readExamples(spec: string, o: ExampleOptions): Promise<Examples> {
   let ex: Examples;
-  if ((DATASETS as readonly string[]).includes(spec)) {
+  if (isDataset(spec)) {
     const d = await loadDataset(spec, o.split ?? 'train', { dir: o.dataDir });
     if (product(o.inputShape) !== d.height * d.width) {
       throw new DataError('E_DATA_SHAPE', `${spec} has ${d.height}×${d.width} grey images; the model takes ${shapeText(o.inputShape)}: give your own data (.npy, CSV or a folder of images)`);

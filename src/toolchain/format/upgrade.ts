@@ -26,7 +26,7 @@ export function upgradeToV2(file: Uint8Array): Uint8Array {
   if (tensorsAt !== F.HEADER_SIZE || opsAt !== tensorsAt + tensorCount * F.TENSOR_RECORD_SIZE || metaAt !== opsAt + u32(F.H_OP_COUNT) * F.OP_RECORD_SIZE || dataAt < metaAt + metaSize) {
     throw new ModelFormatError('E_HEADER', 'the sections are not laid out as edgeq writes them: re-convert the model');
   }
-  const align = (n: number) => (n + 15) & ~15;
+  const align = (n: number) => Math.ceil(n / F.DATA_ALIGN) * F.DATA_ALIGN;
   const shift = F.TENSOR_RECORD_SIZE;
   const dataLen = file.length - dataAt;
   const ruleAt = align(dataLen); // the rule's offset in the data section

@@ -338,7 +338,7 @@ export function encodeModel(model: EdgeqModel): Uint8Array {
     ...model.metadata,
     converter: model.metadata.converter ?? { name: 'edgeq', version: EDGEQ_VERSION },
   }));
-  const align = (n: number) => (n + 15) & ~15;
+  const align = (n: number) => Math.ceil(n / F.DATA_ALIGN) * F.DATA_ALIGN;
   const tensorsAt = F.HEADER_SIZE;
   const opsAt = tensorsAt + tensors.length * F.TENSOR_RECORD_SIZE;
   const metaAt = opsAt + ops.length * F.OP_RECORD_SIZE;

@@ -10,6 +10,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
+import { EdgeqError } from '../../runtime/errors.js';
 import { registerWasmGradients } from './wasm-gradients.js';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -41,7 +42,7 @@ function describe(adapter: GPUAdapter): { name: string; software: boolean } {
 async function useWasm(why: string): Promise<BackendChoice> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmGradients();
-  if (!(await tf.setBackend('wasm'))) throw new Error("TF.js's wasm backend did not start");
+  if (!(await tf.setBackend('wasm'))) throw new EdgeqError('E_BACKEND', "TF.js's wasm backend did not start: train with --backend cpu");
   return { name: 'wasm', note: `TF.js's wasm backend (XNNPACK, with edgeq's gradient kernels): ${why}` };
 }
 
@@ -66,6 +67,6 @@ export async function chooseBackend(wanted: 'auto' | BackendName = 'auto'): Prom
   if (adapter && found && (wanted === 'webgpu' || !found.software) && (await tf.setBackend('webgpu'))) {
     return { name: 'webgpu', adapter: found.name, note: `WebGPU on ${found.name}${found.software ? ' (software Vulkan: slow)' : ''}` };
   }
-  if (wanted === 'webgpu') throw new Error(`no WebGPU adapter${why ? ` (${why})` : ''}: without a GPU, install Debian's chromium (SwiftShader) and libvulkan1, or use --backend wasm`);
+  if (wanted === 'webgpu') throw new EdgeqError('E_BACKEND', `no WebGPU adapter${why ? ` (${why})` : ''}: without a GPU, install Debian's chromium (SwiftShader) and libvulkan1, or use --backend wasm`);
   return useWasm(found ? `the only WebGPU adapter is ${found.name}, a software driver, which is slower` : `no WebGPU adapter found${why ? ` (${why})` : ''}`);
 }

@@ -38,6 +38,7 @@
 //   copies); the composed convolution for the input's.
 
 import * as tf from '@tensorflow/tfjs';
+import { EdgeqError } from '../../runtime/errors.js';
 
 type Attrs = Record<string, unknown>;
 type Info = tf.TensorInfo;
@@ -49,7 +50,7 @@ interface WasmBackend {
 }
 
 function fail(kernel: string, supported: string, got: string): never {
-  throw new Error(`${kernel} on the wasm backend supports ${supported}, not ${got}; train with --backend cpu or webgpu`);
+  throw new EdgeqError('E_BACKEND', `${kernel} on the wasm backend supports ${supported}, not ${got}; train with --backend cpu or webgpu`);
 }
 
 // A kernel input as a tensor for a composite, holding a reference of its own: the
