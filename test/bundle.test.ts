@@ -82,7 +82,7 @@ describe('runtime bundles', () => {
       });
     }
 
-    it("edgeq.inline.js refuses build 'relaxed' (it inlines simd and scalar only) with E_ENGINE_MISSING, not another build's answer", async () => {
+    it("edgeq.inline.js refuses build 'relaxed' (it inlines simd and scalar only) with E_ENGINE_BUILD, not another build's answer", async () => {
       chromium.require();
       const page = await browser.newPage();
       await page.goto(url);
@@ -91,7 +91,7 @@ describe('runtime bundles', () => {
         try { await edgeq.loadModel(await fetch('./model.edgeq'), { build: 'relaxed' }); return 'loaded'; }
         catch (e) { return e.code + ': ' + e.message; }
       })()`) as string;
-      expect(got).toMatch(/^E_ENGINE_MISSING: .*simd and scalar builds only.*edgeq\.js/);
+      expect(got).toMatch(/^E_ENGINE_BUILD: edgeq\.inline\.js holds the simd and scalar builds only.*edgeq\.js/);
       await page.close();
     });
   });

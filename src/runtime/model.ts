@@ -120,6 +120,7 @@ async function poolFor(source: EngineSource, build: EngineBuildName): Promise<Po
       try {
         s = typeof source === 'function' ? await source(build) : source;
       } catch (e) {
+        if (e instanceof EdgeqError) throw e; // a loader that says why (edgeq.inline.js: no relaxed build)
         throw new EngineError('E_ENGINE_MISSING', `cannot get the ${build} engine: ${(e as Error).message}`);
       }
       try {

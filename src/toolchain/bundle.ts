@@ -1,5 +1,5 @@
 // Builds the runtime bundles into dist/web/: edgeq.js (ESM, no Node built-ins) with the
-// engine .wasm files beside it, and edgeq.inline.js with both engines inlined; prints
+// engine .wasm files beside it, and edgeq.inline.js with the simd and scalar engines inlined; prints
 // raw and gzip sizes. `npm run build:bundle` (part of `npm run build`).
 
 import { build } from 'esbuild';
@@ -21,7 +21,7 @@ export async function buildBundles(outDir = join(root, 'dist', 'web')): Promise<
   const license = readFileSync(join(root, 'node_modules/fflate/LICENSE'), 'utf8').split('\n').find((l) => l.startsWith('Copyright')) ?? '';
   await build({
     ...common, entryPoints: [join(root, 'src/runtime/inline.ts')], outfile: join(outDir, 'edgeq.inline.js'),
-    banner: { js: `/*! edgeq.inline.js: edgeq's runtime and both engines. Includes fflate (inflate), MIT License, ${license} */` },
+    banner: { js: `/*! edgeq.inline.js: edgeq's runtime and its simd and scalar engines. Includes fflate (inflate), MIT License, ${license} */` },
     plugins: [{
       name: 'deflated-wasm',
       setup(b) {

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ConvertError, EdgeqError } from '../../runtime/errors.js';
+import { ConvertError, UnsupportedOpError } from '../../runtime/errors.js';
 import { KerasGRU } from './keras-gru.js';
 import { withSequenceLength } from './graph.js';
 
@@ -147,7 +147,8 @@ export async function loadLayersModelFile(path: string, options: LoadLayersOptio
     const model = await tf.loadLayersModel(handler);
     return { model, floatBytes, files, generatedBy: typeof json.generatedBy === 'string' ? json.generatedBy : undefined };
   } catch (e) {
-    if (e instanceof EdgeqError) throw e; // edgeq's own layers (KerasGRU) say what is unsupported
+    // edgeq's own layers (KerasGRU) say what is unsupported: kept, with the file named
+    if (e instanceof UnsupportedOpError) throw new UnsupportedOpError(e.code, `${path}: ${e.message}`);
     throw new ConvertError('E_MODEL_TOPOLOGY', `TF.js cannot build the model in ${path}: ${(e as Error).message}`);
   }
 }

@@ -2,13 +2,14 @@
 // with int8 weights and the quantization parameters of every activation.
 
 import type { Conv1dPadding, FloatActivation, FusedActivation, Padding, RnnDirection } from '../../runtime/codes.js';
+import type { Encoding } from '../../runtime/codes.js';
 
 // real = scale × (q − zeroPoint)
 export interface Quant { scale: number; zeroPoint: number }
 
 export interface PixelRule { mul: number[]; add: number[] }
 
-export type WeightEncoding = 'raw' | 'bitmask' | 'huffman' | 'codebook' | 'auto';
+export type WeightEncoding = Encoding | 'auto';
 
 export interface ModelMetadata {
   name: string;
