@@ -11,26 +11,22 @@
 
 import { quant_multiplier, quantize } from "../quant";
 
-// m and k are the one requantization rule's multipliers (quant.ts): a takes the weight
-// scale's place, and k is b's value in output units, b · 1 / scale_out.
-// @ts-ignore: decorator
-@inline function mOf(a: f32, inScale: f32, outScale: f32): f32 { return quant_multiplier(inScale, a, outScale); }
-// @ts-ignore: decorator
-@inline function kOf(b: f32, outScale: f32): f32 { return quant_multiplier(b, 1, outScale); }
+// m and k come from the one requantization rule (quant.ts): a takes the weight scale's
+// place in m, and k is b in output units, quant_multiplier(b, 1, scale_out).
 
 // ab: f32 [2][c], the a row then the b row.
 export function channel_affine_s8_ref(x: usize, n: i32, c: i32, ab: usize, inScale: f32, inZp: i32, outScale: f32, outZp: i32, y: usize): void {
   for (let i = 0; i < n; i++) {
     const ch = i % c;
-    const m = mOf(load<f32>(ab + (<usize>ch << 2)), inScale, outScale), k = kOf(load<f32>(ab + (<usize>(c + ch) << 2)), outScale);
+    const m = quant_multiplier(inScale, load<f32>(ab + (<usize>ch << 2)), outScale), k = quant_multiplier(load<f32>(ab + (<usize>(c + ch) << 2)), 1, outScale);
     store<i8>(y + <usize>i, quantize(<f32>(<i32>load<i8>(x + <usize>i) - inZp) * m + k, outZp, -128, 127));
   }
 }
 
 export function channel_affine_prepare(c: i32, ab: usize, inScale: f32, outScale: f32, table: usize): void {
   for (let ch = 0; ch < c; ch++) {
-    store<f32>(table + (<usize>ch << 2), mOf(load<f32>(ab + (<usize>ch << 2)), inScale, outScale));
-    store<f32>(table + (<usize>(c + ch) << 2), kOf(load<f32>(ab + (<usize>(c + ch) << 2)), outScale));
+    store<f32>(table + (<usize>ch << 2), quant_multiplier(inScale, load<f32>(ab + (<usize>ch << 2)), outScale));
+    store<f32>(table + (<usize>(c + ch) << 2), quant_multiplier(load<f32>(ab + (<usize>(c + ch) << 2)), 1, outScale));
   }
 }
 
